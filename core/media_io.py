@@ -1,0 +1,89 @@
+"""Reading frames (an image, a folder of frames, a video) and writing results with the input's stems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
+
+
+class InputError(ValueError):
+    """The input cannot be read; the message says which file and why."""
+
+
+@dataclass
+class FrameSource:
+    """An ordered sequence of RGB frames with a stem each (what output files are named after)."""
+
+    kind: str  # "image", "frames" or "video"
+    paths: list[Path]  # the input files (a video: the one file)
+    count: int
+
+    def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
+        if self.kind == "video":
+            yield from _video_frames(self.paths[0])
+            return
+        for p in self.paths:
+            yield p.stem, read_rgb(p)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """uint8 RGB HxWx3; alpha is dropped, grey is expanded."""
+    data = np.fromfile(path, np.uint8) if path.is_file() else None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    if img is None:
+        raise InputError(f"{path}: not a readable image")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _video_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
+    cap = cv2.VideoCapture(str(path))
+    try:
+        i = 0
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            yield f"{i:05d}", cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            i += 1
+    finally:
+        cap.release()
+
+
+def open_input(path: Path) -> FrameSource:
+    if path.is_dir():
+        frames = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+        if not frames:
+            raise InputError(f"{path}: folder has no images ({', '.join(sorted(IMAGE_EXTS))})")
+        return FrameSource("frames", frames, len(frames))
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    ext = path.suffix.lower()
+    if ext in IMAGE_EXTS:
+        return FrameSource("image", [path], 1)
+    if ext in VIDEO_EXTS:
+        cap = cv2.VideoCapture(str(path))
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+        cap.release()
+        if n <= 0:
+            raise InputError(f"{path}: not a readable video")
+        return FrameSource("video", [path], n)
+    raise InputError(f"{path}: unsupported file type {ext or '(none)'}")
+
+
+def write_image(path: Path, rgb_or_gray: np.ndarray) -> None:
+    """Write PNG/JPEG; RGB(A) input, converted to OpenCV's BGR(A)."""
+    img = rgb_or_gray
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA if img.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(path.suffix or ".png", img)
+    if not ok:
+        raise OSError(f"{path}: could not encode image")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf.tofile(path)
