@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,40 @@ def people_photos() -> dict[str, np.ndarray]:
 
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Real-OBS tests skip on a machine without OBS, but never in CI (CI=true): there they fail."""
+    from tests.obs_harness import obs_available
+
+    if obs_available():
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return  # let them run and fail loudly
+    for item in items:
+        if "obs" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs obs-studio and xvfb (./tests/run installs them)"))
+
+
+@pytest.fixture(scope="session")
+def obs_baseline_leaks():
+    """OBS's own 'Number of memory leaks' at exit with no Backdrop loaded, after N collection switches.
+
+    OBS 29 itself reports one more leak per scene-collection switch, so the comparison must be
+    made with the same actions. Returns a function switches -> count (cached).
+    """
+    from tests.obs_harness import ObsInstance, leak_count, switch_collections
+
+    cache: dict[int, int] = {}
+
+    def baseline(switches: int = 0) -> int:
+        if switches not in cache:
+            inst = ObsInstance(scripts=[])
+            with inst:
+                time.sleep(1.5)  # let start-up finish, as the tests do
+                switch_collections(inst, switches)
+            assert inst.exit_code == 0
+            cache[switches] = leak_count(inst.log_text())
+        return cache[switches]
+
+    return baseline

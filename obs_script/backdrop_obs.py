@@ -1,0 +1,96 @@
+"""Backdrop for OBS Studio: AI background removal as a video filter.
+
+This is the file to add in OBS (Tools -> Scripts -> +). It registers the "Backdrop" filter; add
+it to a camera via right-click -> Filters. The file name is deliberately unique: OBS silently
+runs an existing module instead of a script that shares its name.
+
+OBS runs every Python script in one interpreter with one `sys.modules`, where `core` or `models`
+may already be someone else's. So our packages are imported under a private parent package,
+`_backdrop_app`, whose path is this repository; their imports are all relative.
+"""
+
+import importlib
+import json
+import sys
+import types
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PKG = "_backdrop_app"
+ENV_FILE = Path(__file__).resolve().parent / "backdrop_env.json"  # optional {"venv": "/path/to/venv"}
+
+_state = {"problem": None}
+
+
+def _venv_dir() -> Path:
+    if ENV_FILE.exists():
+        try:
+            return Path(json.loads(ENV_FILE.read_text(encoding="utf-8"))["venv"]).expanduser()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"[backdrop] ignoring {ENV_FILE}: {exc}")
+    return REPO / ".venv"
+
+
+def _add_environment() -> str | None:
+    """Put the venv's site-packages first on sys.path; return a problem description or None."""
+    venv = _venv_dir()
+    want = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [venv / "Lib" / "site-packages"] if sys.platform == "win32" else \
+        [venv / "lib" / want / "site-packages"]
+    for site in candidates:
+        if site.is_dir():
+            if str(site) not in sys.path:
+                sys.path.insert(0, str(site))
+            return None
+    found = sorted(p.parent.name for p in (venv / "lib").glob("python3.*/site-packages"))
+    if found:
+        return (f"the environment {venv} was made for {', '.join(found)} but OBS runs {want}; "
+                f"run `python3 -m installer` with the Python OBS uses")
+    return f"no environment at {venv}; run `python3 -m installer` in {REPO}"
+
+
+def _import_private(name: str):
+    """Import REPO/<name> as _backdrop_app.<name>, fresh (a reload picks up new code)."""
+    if PKG not in sys.modules or getattr(sys.modules[PKG], "__path__", None) != [str(REPO)]:
+        pkg = types.ModuleType(PKG)
+        pkg.__path__ = [str(REPO)]
+        pkg.__package__ = PKG
+        sys.modules[PKG] = pkg
+    return importlib.import_module(f"{PKG}.{name}")
+
+
+def _purge_private() -> None:
+    for mod in [m for m in sys.modules if m.startswith(PKG + ".")]:
+        del sys.modules[mod]
+
+
+def script_description():
+    return ("<b>Backdrop</b>: AI background removal. Add the <i>Backdrop</i> filter to a camera "
+            "(right-click the source, Filters, +).")
+
+
+def script_load(settings):
+    try:
+        _state["problem"] = _add_environment()
+        _purge_private()
+        filter_module = _import_private("obs_script.backdrop_filter")
+        registration = _import_private("obs_script.registration")
+        registration.ensure_registered(filter_module)
+        core = _import_private("core")
+        registry = _import_private("core.model_registry")
+        models = ", ".join(sorted(registry.list_models())) or "none"
+        filter_module.log(filter_module.LOG_INFO, f"engine {core.__version__} from "
+                                                  f"{Path(core.__file__).parent}; models: {models}")
+        if _state["problem"]:
+            filter_module.log(filter_module.LOG_WARNING, _state["problem"])
+    except Exception as exc:  # the script must load whatever happens
+        import traceback
+
+        print(f"[backdrop] could not start: {type(exc).__name__}: {exc}")
+        traceback.print_exc()
+
+
+def script_unload():
+    # Filters outlive this call (OBS unloads scripts before destroying sources on exit), so the
+    # registered implementation stays installed; it releases its resources per filter in destroy.
+    pass

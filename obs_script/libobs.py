@@ -1,0 +1,243 @@
+"""ctypes declarations of the libobs API Backdrop uses, in one place to compare with the headers.
+
+Why ctypes and not obspython: `_obspython` keeps the GIL while it calls into libobs, so a blocking
+call (obs_enter_graphics) made through it from a callback deadlocks against the graphics thread.
+Calls through a `ctypes.CDLL` handle release the GIL. Every function returning a pointer has
+`restype = c_void_p` (the default c_int would truncate 64-bit pointers).
+
+Struct layout: `obs/obs-source.h` of OBS 29.0 (400 bytes on x86-64). libobs accepts a smaller
+`size` from older plugins, and newer OBS versions only append fields, so this layout registers on
+OBS 29 to 32.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_void_p,
+)
+
+# obs-source.h
+OBS_SOURCE_TYPE_FILTER = 1
+OBS_SOURCE_VIDEO = 1 << 0
+# util/base.h
+LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 100, 200, 300, 400
+# graphics/graphics.h
+GS_R8, GS_RGBA = 2, 3
+GS_ZS_NONE = 0
+GS_DYNAMIC = 1 << 1
+GS_CLEAR_COLOR = 1 << 0
+GS_BLEND_ZERO, GS_BLEND_ONE = 0, 1
+# obs.h
+OBS_EFFECT_DEFAULT = 0
+# obs-properties.h
+OBS_COMBO_TYPE_LIST = 2
+OBS_COMBO_FORMAT_INT, OBS_COMBO_FORMAT_STRING = 1, 3
+OBS_TEXT_INFO = 3  # OBS_TEXT_DEFAULT, PASSWORD, MULTILINE, INFO
+OBS_PATH_FILE = 0
+
+# Callback types, in obs_source_info order.
+GET_NAME = CFUNCTYPE(c_void_p, c_void_p)  # returns const char*; a c_void_p so ctypes does not copy
+CREATE = CFUNCTYPE(c_void_p, c_void_p, c_void_p)
+DESTROY = CFUNCTYPE(None, c_void_p)
+GET_SIZE = CFUNCTYPE(c_uint32, c_void_p)
+GET_DEFAULTS = CFUNCTYPE(None, c_void_p)
+GET_PROPERTIES = CFUNCTYPE(c_void_p, c_void_p)
+UPDATE = CFUNCTYPE(None, c_void_p, c_void_p)
+DATA_ONLY = CFUNCTYPE(None, c_void_p)
+VIDEO_TICK = CFUNCTYPE(None, c_void_p, c_float)
+VIDEO_RENDER = CFUNCTYPE(None, c_void_p, c_void_p)
+FILTER_REMOVE = CFUNCTYPE(None, c_void_p, c_void_p)
+PROPERTY_MODIFIED = CFUNCTYPE(c_bool, c_void_p, c_void_p, c_void_p)  # (props, property, settings)
+
+
+class obs_source_info(Structure):  # noqa: N801 - the C name, so it can be compared with the header
+    _fields_ = [
+        ("id", c_char_p),
+        ("type", c_int),
+        ("output_flags", c_uint32),
+        ("get_name", GET_NAME),
+        ("create", CREATE),
+        ("destroy", DESTROY),
+        ("get_width", GET_SIZE),
+        ("get_height", GET_SIZE),
+        ("get_defaults", GET_DEFAULTS),
+        ("get_properties", GET_PROPERTIES),
+        ("update", UPDATE),
+        ("activate", DATA_ONLY),
+        ("deactivate", DATA_ONLY),
+        ("show", DATA_ONLY),
+        ("hide", DATA_ONLY),
+        ("video_tick", VIDEO_TICK),
+        ("video_render", VIDEO_RENDER),
+        ("filter_video", c_void_p),
+        ("filter_audio", c_void_p),
+        ("enum_active_sources", c_void_p),
+        ("save", c_void_p),
+        ("load", c_void_p),
+        ("mouse_click", c_void_p),
+        ("mouse_move", c_void_p),
+        ("mouse_wheel", c_void_p),
+        ("focus", c_void_p),
+        ("key_click", c_void_p),
+        ("filter_remove", FILTER_REMOVE),
+        ("type_data", c_void_p),
+        ("free_type_data", c_void_p),
+        ("audio_render", c_void_p),
+        ("enum_all_sources", c_void_p),
+        ("transition_start", c_void_p),
+        ("transition_stop", c_void_p),
+        ("get_defaults2", c_void_p),
+        ("get_properties2", c_void_p),
+        ("audio_mix", c_void_p),
+        ("icon_type", c_int),
+        ("media_play_pause", c_void_p),
+        ("media_restart", c_void_p),
+        ("media_stop", c_void_p),
+        ("media_next", c_void_p),
+        ("media_previous", c_void_p),
+        ("media_get_duration", c_void_p),
+        ("media_get_time", c_void_p),
+        ("media_set_time", c_void_p),
+        ("media_get_state", c_void_p),
+        ("version", c_uint32),
+        ("unversioned_id", c_char_p),
+        ("missing_files", c_void_p),
+        ("video_get_color_space", c_void_p),
+    ]
+
+
+class vec4(Structure):  # noqa: N801
+    # gs_clear reads it with SSE: callers must pass a 16-byte-aligned instance (see aligned_vec4).
+    _fields_ = [("x", c_float), ("y", c_float), ("z", c_float), ("w", c_float)]
+
+
+def aligned_vec4(x: float, y: float, z: float, w: float) -> tuple[ctypes.Array, int]:
+    """A vec4 at a 16-byte-aligned address: (owner buffer, address)."""
+    buf = ctypes.create_string_buffer(32)
+    addr = (ctypes.addressof(buf) + 15) & ~15
+    v = vec4.from_address(addr)
+    v.x, v.y, v.z, v.w = x, y, z, w
+    return buf, addr
+
+
+def _find_libobs() -> str:
+    """libobs of the running OBS: already loaded into this process, so any name that resolves works."""
+    override = os.environ.get("BACKDROP_LIBOBS")
+    if override:
+        return override
+    if sys.platform == "win32":
+        return "obs.dll"
+    if sys.platform == "darwin":
+        return "@rpath/libobs.framework/Versions/A/libobs"
+    return ctypes.util.find_library("obs") or "libobs.so.0"
+
+
+def _load() -> ctypes.CDLL:
+    name = _find_libobs()
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        if sys.platform == "darwin":  # frameworks resolve through the main binary's rpath
+            return ctypes.CDLL("libobs.framework/libobs")
+        raise
+
+
+lib = _load()
+
+# name: (restype, argtypes)
+_SIGNATURES: dict[str, tuple[object, list]] = {
+    "obs_register_source_s": (None, [POINTER(obs_source_info), c_size_t]),
+    "obs_get_version_string": (c_char_p, []),
+    "blog": (None, None),  # variadic: called as blog(level, b"%s", message)
+    # graphics context
+    "obs_enter_graphics": (None, []),
+    "obs_leave_graphics": (None, []),
+    "obs_get_base_effect": (c_void_p, [c_int]),
+    # filters and sources
+    "obs_filter_get_target": (c_void_p, [c_void_p]),
+    "obs_filter_get_parent": (c_void_p, [c_void_p]),
+    "obs_source_get_base_width": (c_uint32, [c_void_p]),
+    "obs_source_get_base_height": (c_uint32, [c_void_p]),
+    "obs_source_skip_video_filter": (None, [c_void_p]),
+    "obs_source_video_render": (None, [c_void_p]),
+    "obs_source_get_name": (c_char_p, [c_void_p]),
+    "obs_source_get_settings": (c_void_p, [c_void_p]),
+    # settings
+    "obs_data_get_int": (c_int64, [c_void_p, c_char_p]),
+    "obs_data_get_bool": (c_bool, [c_void_p, c_char_p]),
+    "obs_data_get_double": (c_double, [c_void_p, c_char_p]),
+    "obs_data_get_string": (c_char_p, [c_void_p, c_char_p]),
+    "obs_data_has_user_value": (c_bool, [c_void_p, c_char_p]),
+    "obs_data_set_int": (None, [c_void_p, c_char_p, c_int64]),
+    "obs_data_set_string": (None, [c_void_p, c_char_p, c_char_p]),
+    "obs_data_set_default_int": (None, [c_void_p, c_char_p, c_int64]),
+    "obs_data_set_default_bool": (None, [c_void_p, c_char_p, c_bool]),
+    "obs_data_set_default_double": (None, [c_void_p, c_char_p, c_double]),
+    "obs_data_set_default_string": (None, [c_void_p, c_char_p, c_char_p]),
+    "obs_data_release": (None, [c_void_p]),
+    # properties
+    "obs_properties_create": (c_void_p, []),
+    "obs_properties_add_bool": (c_void_p, [c_void_p, c_char_p, c_char_p]),
+    "obs_properties_add_int_slider": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int, c_int, c_int]),
+    "obs_properties_add_float_slider": (c_void_p, [c_void_p, c_char_p, c_char_p, c_double, c_double,
+                                                   c_double]),
+    "obs_properties_add_list": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int, c_int]),
+    "obs_properties_add_text": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int]),
+    "obs_property_list_add_string": (c_size_t, [c_void_p, c_char_p, c_char_p]),
+    "obs_property_list_add_int": (c_size_t, [c_void_p, c_char_p, c_int64]),
+    "obs_property_set_long_description": (None, [c_void_p, c_char_p]),
+    # rendering
+    "gs_texrender_create": (c_void_p, [c_int, c_int]),
+    "gs_texrender_destroy": (None, [c_void_p]),
+    "gs_texrender_reset": (None, [c_void_p]),
+    "gs_texrender_begin": (c_bool, [c_void_p, c_uint32, c_uint32]),
+    "gs_texrender_end": (None, [c_void_p]),
+    "gs_texrender_get_texture": (c_void_p, [c_void_p]),
+    "gs_ortho": (None, [c_float] * 6),
+    "gs_clear": (None, [c_uint32, c_void_p, c_float, c_uint8]),
+    "gs_blend_state_push": (None, []),
+    "gs_blend_state_pop": (None, []),
+    "gs_blend_function": (None, [c_int, c_int]),
+    "gs_effect_create_from_file": (c_void_p, [c_char_p, c_void_p]),
+    "gs_effect_destroy": (None, [c_void_p]),
+    "gs_effect_get_param_by_name": (c_void_p, [c_void_p, c_char_p]),
+    "gs_effect_set_texture": (None, [c_void_p, c_void_p]),
+    "gs_effect_set_float": (None, [c_void_p, c_float]),
+    "gs_effect_loop": (c_bool, [c_void_p, c_char_p]),
+    "gs_draw_sprite": (None, [c_void_p, c_uint32, c_uint32, c_uint32]),
+    "gs_texture_create": (c_void_p, [c_uint32, c_uint32, c_int, c_uint32, c_void_p, c_uint32]),
+    "gs_texture_destroy": (None, [c_void_p]),
+    "gs_texture_set_image": (None, [c_void_p, c_void_p, c_uint32, c_bool]),
+    "gs_stagesurface_create": (c_void_p, [c_uint32, c_uint32, c_int]),
+    "gs_stagesurface_destroy": (None, [c_void_p]),
+    "gs_stage_texture": (None, [c_void_p, c_void_p]),
+    "gs_stagesurface_map": (c_bool, [c_void_p, POINTER(c_void_p), POINTER(c_uint32)]),
+    "gs_stagesurface_unmap": (None, [c_void_p]),
+}
+
+for _name, (_res, _args) in _SIGNATURES.items():
+    _fn = getattr(lib, _name)
+    _fn.restype = _res
+    if _args is not None:
+        _fn.argtypes = _args
+
+
+def log(level: int, message: str) -> None:
+    """Write `[backdrop] message` into OBS's log (through libobs, so it never takes the GIL twice)."""
+    lib.blog(c_int(level), b"%s", ("[backdrop] " + message).encode("utf-8", "replace"))

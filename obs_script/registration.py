@@ -1,0 +1,128 @@
+"""Registering `backdrop_filter` with libobs once per process, and surviving script reloads.
+
+libobs keeps the id string and every function pointer forever (source types cannot be
+unregistered), while OBS re-runs a script on Scripts -> Reload and on scene-collection switches.
+So the struct, the CFUNCTYPE objects and the name buffers live in one process-wide holder
+(`sys._backdrop_registration`), and the callbacks forward to whichever implementation the latest
+`script_load` installed. Every callback catches every exception: one escaping a ctypes callback
+would be printed to stderr and the callback would return garbage to libobs.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import traceback
+import types
+
+from . import libobs as L
+
+KIND_ID = b"backdrop_filter"
+DISPLAY_NAME = b"Backdrop"
+_HOLDER_ATTR = "_backdrop_registration"
+
+
+def holder() -> types.SimpleNamespace | None:
+    return getattr(sys, _HOLDER_ATTR, None)
+
+
+def _report(where: str, exc: BaseException) -> None:
+    try:
+        L.log(L.LOG_WARNING, f"{where} failed: {type(exc).__name__}: {exc}")
+        tb = traceback.format_exc(limit=6)
+        L.log(L.LOG_DEBUG, tb)
+    except Exception:
+        pass
+
+
+def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
+    """The C entry points. They hold only `h`, so they stay valid across reloads of this module."""
+
+    def instance(data):
+        return h.instances.get(data) if data else None
+
+    def guarded(where, fn, default=None):
+        def call(*args):
+            try:
+                return fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - nothing may escape into libobs
+                filt = instance(args[0]) if args and where not in ("create", "get_defaults") else None
+                if filt is not None and hasattr(filt, "log_error"):
+                    filt.log_error(where, exc)
+                else:
+                    _report(where, exc)
+                return default
+        return call
+
+    def get_name(_type_data):
+        return ctypes.addressof(h.name_buf)
+
+    def create(settings, source):
+        filt = h.impl.create(settings, source)
+        if filt is None:
+            return None
+        h.next_id += 1
+        h.instances[h.next_id] = filt
+        return h.next_id
+
+    def destroy(data):
+        filt = h.instances.pop(data, None)
+        if filt is not None:
+            filt.destroy()
+
+    def get_defaults(settings):
+        h.impl.get_defaults(settings)
+
+    def get_properties(data):
+        return h.impl.get_properties(instance(data))
+
+    def update(data, settings):
+        filt = instance(data)
+        if filt is not None:
+            filt.update(settings)
+
+    def video_render(data, _effect):
+        filt = instance(data)
+        if filt is None:
+            return
+        try:
+            filt.video_render()
+        except BaseException as exc:
+            filt.log_error("video_render", exc)
+            # Whatever failed, the stream keeps its picture.
+            L.lib.obs_source_skip_video_filter(filt.source)
+
+    return {
+        "get_name": L.GET_NAME(get_name),  # get_name must not fail: no guard needed
+        "create": L.CREATE(guarded("create", create)),
+        "destroy": L.DESTROY(guarded("destroy", destroy)),
+        "get_defaults": L.GET_DEFAULTS(guarded("get_defaults", get_defaults)),
+        "get_properties": L.GET_PROPERTIES(guarded("get_properties", get_properties)),
+        "update": L.UPDATE(guarded("update", update)),
+        "video_render": L.VIDEO_RENDER(guarded("video_render", video_render)),
+    }
+
+
+def ensure_registered(impl) -> types.SimpleNamespace:
+    """Register the filter type on first call; later calls only swap in the new implementation."""
+    h = holder()
+    if h is None:
+        h = types.SimpleNamespace(impl=impl, instances={}, next_id=0)
+        h.id_buf = ctypes.create_string_buffer(KIND_ID)
+        h.name_buf = ctypes.create_string_buffer(DISPLAY_NAME)
+        h.callbacks = _make_callbacks(h)
+        info = L.obs_source_info()
+        info.id = ctypes.cast(h.id_buf, ctypes.c_char_p)
+        info.type = L.OBS_SOURCE_TYPE_FILTER
+        info.output_flags = L.OBS_SOURCE_VIDEO
+        for field, cb in h.callbacks.items():
+            setattr(info, field, cb)
+        h.info = info
+        setattr(sys, _HOLDER_ATTR, h)
+        L.lib.obs_register_source_s(ctypes.byref(info), ctypes.sizeof(info))
+        L.log(L.LOG_INFO, f"registered filter '{KIND_ID.decode()}' (libobs "
+                          f"{(L.lib.obs_get_version_string() or b'?').decode()})")
+    else:
+        h.impl = impl
+        L.log(L.LOG_INFO, f"script reloaded; {len(h.instances)} live filter(s) keep running")
+    return h

@@ -1,0 +1,296 @@
+"""Real OBS Studio 29 under Xvfb, driven through obs-websocket: the harness every OBS test uses.
+
+Each `ObsInstance` gets a fresh config dir (no first-run wizard, no dialogs), obs-websocket on a
+random port with a random password, a scene whose source is a real photo, and Backdrop's script
+preloaded. OBS and Xvfb are always stopped by their own pids.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "obs_script" / "backdrop_obs.py"
+PHOTO = REPO / "core" / "samples" / "astronaut.jpg"
+KIND = "backdrop_filter"
+SOURCE = "Camera"
+OTHER_COLLECTION = "backdrop_other"
+logging.getLogger("obsws_python").setLevel(logging.CRITICAL)  # connection retries are expected
+OBS_LAST_VERSION_29 = (29 << 24) | 2  # 29.0.2: suppresses the auto-configuration wizard
+
+
+def leak_count(log: str) -> int:
+    """The last 'Number of memory leaks: N' libobs printed at exit (-1 when absent)."""
+    found = re.findall(r"Number of memory leaks: (\d+)", log)
+    return int(found[-1]) if found else -1
+
+
+def obs_available() -> bool:
+    return shutil.which("obs") is not None and shutil.which("Xvfb") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _free_display() -> int:
+    for n in range(100 + os.getpid() % 300, 1000):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+def _ini(sections: dict[str, dict[str, object]]) -> str:
+    out = []
+    for name, values in sections.items():
+        out.append(f"[{name}]")
+        out += [f"{k}={v}" for k, v in values.items()]
+        out.append("")
+    return "\n".join(out)
+
+
+def filter_entry(name: str, settings: dict | None = None, kind: str = KIND) -> dict:
+    """A saved filter, as it appears in a scene collection's `filters` list."""
+    return {"id": kind, "versioned_id": kind, "name": name, "uuid": str(uuid.uuid4()), "enabled": True,
+            "settings": settings or {}, "mixers": 0, "flags": 0, "volume": 1.0, "balance": 0.5,
+            "muted": False, "hotkeys": {}, "private_settings": {}, "sync": 0, "deinterlace_mode": 0,
+            "deinterlace_field_order": 0, "monitoring_type": 0}
+
+
+def scene_collection(name: str, image: Path, filters: list[dict], scripts: list[Path],
+                     sources: list[str] = (SOURCE,)) -> dict:
+    items, srcs = [], []
+    for i, src_name in enumerate(sources, start=1):
+        src_uuid = str(uuid.uuid4())
+        srcs.append({"id": "image_source", "versioned_id": "image_source", "name": src_name,
+                     "uuid": src_uuid, "settings": {"file": str(image)}, "enabled": True,
+                     "filters": filters if i == 1 else [], "mixers": 0, "flags": 0, "volume": 1.0,
+                     "hotkeys": {}, "private_settings": {}})
+        items.append({"name": src_name, "source_uuid": src_uuid, "id": i, "visible": True,
+                      "locked": False, "rot": 0.0, "pos": {"x": 0.0, "y": 0.0}, "scale": {"x": 1.0, "y": 1.0},
+                      "align": 5, "bounds_type": 0, "bounds_align": 0, "bounds": {"x": 0.0, "y": 0.0},
+                      "crop_left": 0, "crop_top": 0, "crop_right": 0, "crop_bottom": 0,
+                      "private_settings": {}})
+    scene = {"id": "scene", "versioned_id": "scene", "name": "Scene", "uuid": str(uuid.uuid4()),
+             "settings": {"items": items, "id_counter": len(items), "custom_size": False},
+             "enabled": True, "mixers": 0, "flags": 0, "hotkeys": {}, "private_settings": {}}
+    return {"name": name, "current_scene": "Scene", "current_program_scene": "Scene",
+            "scene_order": [{"name": "Scene"}], "sources": [scene, *srcs], "groups": [],
+            "transitions": [], "current_transition": "Fade", "transition_duration": 300,
+            "modules": {"scripts-tool": [{"path": str(p), "settings": {}} for p in scripts]}}
+
+
+class ObsInstance:
+    """One headless OBS. Use as a context manager, or call start() / stop()."""
+
+    def __init__(self, *, width: int = 1280, height: int = 720, image: Path = PHOTO,
+                 filters: list[dict] | None = None, scripts: list[Path] | None = None,
+                 sources: list[str] = (SOURCE,), env: dict[str, str] | None = None,
+                 root: Path | None = None, collection: dict | None = None) -> None:
+        self.root = Path(root or tempfile.mkdtemp(prefix="backdrop-obs-"))
+        self.config = self.root / "config"
+        self.port = _free_port()
+        self.password = secrets.token_hex(12)
+        self.width, self.height = width, height
+        self.extra_env = env or {}
+        self.obs: subprocess.Popen | None = None
+        self.xvfb: subprocess.Popen | None = None
+        self.client = None
+        self.exit_code: int | None = None
+        scripts = [SCRIPT] if scripts is None else scripts
+        if not (self.config / "obs-studio" / "global.ini").exists():
+            self._write_config(collection or scene_collection("backdrop_test", image, filters or [], scripts, sources))
+            # A second collection with the same content, for collection-switch tests (OBS lists
+            # collections at start-up, so it must exist before then).
+            self.write_collection(scene_collection(OTHER_COLLECTION, image, filters or [], scripts, sources))
+
+    # -- configuration -----------------------------------------------------------------------
+    def _write_config(self, collection: dict) -> None:
+        obs_dir = self.config / "obs-studio"
+        (obs_dir / "basic" / "profiles" / "backdrop_test").mkdir(parents=True, exist_ok=True)
+        (obs_dir / "basic" / "scenes").mkdir(parents=True, exist_ok=True)
+        (obs_dir / "global.ini").write_text(_ini({
+            "General": {"FirstRun": "true", "LastVersion": OBS_LAST_VERSION_29, "EnableAutoUpdates": "false",
+                        "ConfirmOnExit": "false"},
+            "Basic": {"Profile": "backdrop_test", "ProfileDir": "backdrop_test",
+                      "SceneCollection": collection["name"], "SceneCollectionFile": collection["name"]},
+            "BasicWindow": {"SysTrayEnabled": "false", "PreviewEnabled": "false"},
+            "OBSWebSocket": {"FirstLoad": "false", "ServerEnabled": "true", "ServerPort": self.port,
+                             "AlertsEnabled": "false", "AuthRequired": "true",
+                             "ServerPassword": self.password},
+        }))
+        (obs_dir / "basic" / "profiles" / "backdrop_test" / "basic.ini").write_text(_ini({
+            "General": {"Name": "backdrop_test"},
+            "Video": {"BaseCX": self.width, "BaseCY": self.height, "OutputCX": self.width,
+                      "OutputCY": self.height, "FPSType": 0, "FPSCommon": 30},
+            "Output": {"Mode": "Simple"},
+        }))
+        self.write_collection(collection)
+
+    def write_collection(self, collection: dict) -> None:
+        path = self.config / "obs-studio" / "basic" / "scenes" / f"{collection['name']}.json"
+        path.write_text(json.dumps(collection, indent=1))
+
+    def collection_path(self, name: str = "backdrop_test") -> Path:
+        return self.config / "obs-studio" / "basic" / "scenes" / f"{name}.json"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> ObsInstance:
+        display = _free_display()
+        self.xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while not Path(f"/tmp/.X11-unix/X{display}").exists():
+            if self.xvfb.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Xvfb did not start")
+            time.sleep(0.05)
+        runtime = self.root / "runtime"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        env = {"HOME": str(self.root), "XDG_CONFIG_HOME": str(self.config), "DISPLAY": f":{display}",
+               "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": str(runtime),
+               "PATH": "/usr/bin:/bin", **self.extra_env}
+        self.stdout_path = self.root / "obs_stdout.log"
+        with open(self.stdout_path, "ab") as out:
+            self.obs = subprocess.Popen(
+                ["obs", "--multi", "--minimize-to-tray", "--disable-updater", "--disable-missing-files-check",
+                 "--collection", "backdrop_test", "--profile", "backdrop_test", "--verbose"],
+                env=env, cwd=self.root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.client = self._connect(timeout)
+        return self
+
+    def _connect(self, timeout: float):
+        import obsws_python
+
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.obs.poll() is not None:
+                raise RuntimeError(f"OBS exited with {self.obs.returncode} during start-up:\n{self.log_tail()}")
+            try:
+                return obsws_python.ReqClient(host="127.0.0.1", port=self.port, password=self.password,
+                                              timeout=30)
+            except Exception as exc:  # not listening yet
+                last = exc
+                time.sleep(0.5)
+        raise RuntimeError(f"obs-websocket did not answer in {timeout}s ({last}):\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGINT (a clean exit, as on Ctrl+C), then SIGKILL if OBS hangs. Returns OBS's exit code."""
+        if self.client is not None:
+            try:
+                self.client.base_client.ws.close()
+            except Exception:
+                pass
+            self.client = None
+        if self.obs is not None and self.obs.poll() is None:
+            self.obs.send_signal(signal.SIGINT)
+            try:
+                self.obs.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.obs.kill()
+                self.obs.wait()
+                self.exit_code = -9
+        if self.obs is not None and self.exit_code is None:
+            self.exit_code = self.obs.returncode
+        if self.xvfb is not None and self.xvfb.poll() is None:
+            self.xvfb.terminate()
+            try:
+                self.xvfb.wait(10)
+            except subprocess.TimeoutExpired:
+                self.xvfb.kill()
+        return self.exit_code
+
+    def restart(self) -> ObsInstance:
+        self.stop()
+        self.exit_code = None
+        return self.start()
+
+    def __enter__(self) -> ObsInstance:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- observation -------------------------------------------------------------------------
+    def log_text(self) -> str:
+        """All OBS log files of this instance plus its stdout, oldest first."""
+        logs = sorted((self.config / "obs-studio" / "logs").glob("*.txt"), key=lambda p: p.stat().st_mtime)
+        parts = [p.read_text(errors="replace") for p in logs]
+        return "\n".join(parts)
+
+    def log_tail(self, n: int = 60) -> str:
+        text = self.log_text() or (self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else "")
+        return "\n".join(text.splitlines()[-n:])
+
+    def wait_log(self, needle: str, timeout: float = 20.0, count: int = 1) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log_text()
+            if text.count(needle) >= count:
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"{needle!r} not seen {count}x in the OBS log within {timeout}s:\n{self.log_tail()}")
+
+    def call(self, request: str, data: dict | None = None) -> dict:
+        return self.client.send(request, data or {}, raw=True) or {}
+
+    def screenshot(self, source: str = SOURCE, width: int | None = None, height: int | None = None
+                   ) -> np.ndarray:
+        """The source as OBS renders it (filters applied), RGBA uint8."""
+        req = {"sourceName": source, "imageFormat": "png"}
+        if width:
+            req |= {"imageWidth": width, "imageHeight": height}
+        data = self.call("GetSourceScreenshot", req)["imageData"]
+        png = base64.b64decode(data.split(",", 1)[1])
+        img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        if img.ndim == 3 and img.shape[2] == 4:
+            return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGBA)
+
+    def add_filter(self, name: str = "Backdrop", settings: dict | None = None, source: str = SOURCE,
+                   kind: str = KIND) -> None:
+        self.call("CreateSourceFilter", {"sourceName": source, "filterName": name, "filterKind": kind,
+                                         "filterSettings": settings or {}})
+
+    def set_filter(self, settings: dict, name: str = "Backdrop", source: str = SOURCE) -> None:
+        self.call("SetSourceFilterSettings", {"sourceName": source, "filterName": name,
+                                              "filterSettings": settings, "overlay": True})
+
+    def stats(self) -> dict:
+        return self.call("GetStats")
+
+
+def switch_collections(inst: ObsInstance, times: int, check=None) -> None:
+    """Switch between the instance's two collections `times` times, waiting for each switch.
+
+    `check`, when given, is called after every switch.
+    """
+    for i in range(times):
+        target = OTHER_COLLECTION if i % 2 == 0 else "backdrop_test"
+        inst.call("SetCurrentSceneCollection", {"sceneCollectionName": target})
+        deadline = time.monotonic() + 20
+        while inst.call("GetSceneCollectionList")["currentSceneCollectionName"] != target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"switch to {target} did not finish")
+            time.sleep(0.2)
+        time.sleep(0.5)
+        if check is not None:
+            check()

@@ -1,0 +1,136 @@
+"""Backdrop's filter in real OBS 29 (Xvfb, obs-websocket): registration, rendering path, lifetime."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import numpy as np
+import pytest
+
+from core.media_io import read_rgb
+from core.preprocess import resize_to_model
+from tests.obs_harness import KIND, PHOTO, SCRIPT, ObsInstance, filter_entry, leak_count, switch_collections
+
+pytestmark = pytest.mark.obs
+
+SPLIT = {"debug_mask": "split"}
+
+
+def _assert_split(img: np.ndarray, reference: np.ndarray) -> None:
+    """Left half transparent, right half the untouched source (a margin around the seam)."""
+    w = img.shape[1]
+    assert img[:, : w // 2 - 8, 3].max() == 0
+    right = img[:, w // 2 + 8 :]
+    assert right[..., 3].min() == 255
+    diff = np.abs(right[..., :3].astype(int) - reference[:, w // 2 + 8 :, :3].astype(int)).max()
+    assert diff <= 1, diff
+
+
+def _clean_exit(inst: ObsInstance, baseline_leaks: int) -> None:
+    """Exit code 0, no more leaks than OBS alone reports for the same actions, no Python errors."""
+    code = inst.stop()
+    log = inst.log_text()
+    assert code == 0, f"OBS exit code {code}\n{inst.log_tail()}"
+    assert leak_count(log) == baseline_leaks, f"leaks {leak_count(log)} vs {baseline_leaks} without Backdrop"
+    assert "unreleased" not in log.lower()
+    assert "Traceback" not in log, log[log.find("Traceback") - 200:][:2000]
+
+
+def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
+    inst = ObsInstance().start()
+    try:
+        log = inst.wait_log("[backdrop] registered filter 'backdrop_filter'")
+        assert "Loaded python script: backdrop_obs.py" in log
+        defaults = inst.call("GetSourceFilterDefaultSettings", {"filterKind": KIND})["defaultFilterSettings"]
+        assert defaults["settings_version"] == 1
+
+        reference = inst.screenshot()
+        inst.add_filter()
+        time.sleep(0.5)
+        opaque = inst.screenshot()
+        # Opaque mask: the source comes out unchanged, pixel for pixel.
+        assert np.abs(opaque.astype(int) - reference.astype(int)).max() <= 1
+
+        # The model-sized readback is the real frame: its mean matches the CPU's resize of the photo.
+        log = inst.wait_log("readback #1")
+        r, g, b = map(float, re.search(r"readback #1 256x256 mean RGB ([\d.]+) ([\d.]+) ([\d.]+)", log).groups())
+        cpu = resize_to_model(read_rgb(PHOTO), 256, 256).reshape(-1, 3).mean(0)
+        assert np.allclose([r, g, b], cpu, atol=2.0), ([r, g, b], cpu)
+
+        # SetSourceFilterSettings reaches update(): the test pattern cuts the left half away.
+        inst.set_filter(SPLIT)
+        inst.wait_log("settings: debug_mask=split")
+        time.sleep(0.3)
+        _assert_split(inst.screenshot(), reference)
+
+        stats = inst.stats()
+        assert stats["activeFps"] > 20, stats
+    finally:
+        inst.stop()
+    _clean_exit(inst, obs_baseline_leaks())
+
+
+def test_saved_collection_restores_the_filter_after_restart(obs_baseline_leaks):
+    inst = ObsInstance().start()
+    try:
+        reference = inst.screenshot()
+        inst.add_filter(settings=SPLIT)
+    finally:
+        inst.stop()
+    saved = json.loads(inst.collection_path().read_text())
+    camera = next(s for s in saved["sources"] if s["name"] == "Camera")
+    assert camera["filters"][0]["id"] == KIND
+    assert camera["filters"][0]["settings"]["settings_version"] == 1
+    assert camera["filters"][0]["settings"]["debug_mask"] == "split"
+    inst.exit_code = None
+    inst.start()
+    try:
+        inst.wait_log("filter 'Backdrop' created", count=2)
+        time.sleep(0.5)
+        _assert_split(inst.screenshot(), reference)
+    finally:
+        inst.stop()
+    _clean_exit(inst, obs_baseline_leaks())
+
+
+def test_ten_collection_switches_reload_the_script_and_keep_filters_working(obs_baseline_leaks):
+    inst = ObsInstance(filters=[filter_entry("Backdrop", SPLIT)]).start()
+    try:
+        inst.wait_log("filter 'Backdrop' created")
+        inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop",
+                                             "filterEnabled": False})
+        time.sleep(0.3)
+        reference = inst.screenshot()
+        inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop",
+                                             "filterEnabled": True})
+        switch_collections(inst, 10, check=lambda: _assert_split(inst.screenshot(), reference))
+        log = inst.log_text()
+        assert log.count("[backdrop] registered filter") == 1  # registered once per process
+        assert log.count("Loaded python script: backdrop_obs.py") >= 11
+        assert log.count("filter 'Backdrop' created") == log.count("filter 'Backdrop' destroyed") + 1
+    finally:
+        inst.stop()
+    _clean_exit(inst, obs_baseline_leaks(10))
+
+
+def test_foreign_core_and_models_modules_do_not_shadow_ours(tmp_path, obs_baseline_leaks):
+    squatter = tmp_path / "squatter_script.py"
+    squatter.write_text(
+        "import sys, types\n"
+        "for name in ('core', 'models', 'installer', 'obs_script', 'core.model_registry'):\n"
+        "    sys.modules[name] = types.ModuleType(name)\n"
+        "def script_description():\n    return 'occupies common module names'\n"
+    )
+    inst = ObsInstance(scripts=[squatter, SCRIPT], filters=[filter_entry("Backdrop", SPLIT)])
+    inst.start()
+    try:
+        log = inst.wait_log("[backdrop] engine")
+        line = next(x for x in log.splitlines() if "[backdrop] engine" in x)
+        assert str(SCRIPT.parent.parent / "core") in line and "selfie_general" in line, line
+        time.sleep(0.5)
+        assert inst.screenshot()[:, :200, 3].max() == 0  # the filter works
+    finally:
+        inst.stop()
+    _clean_exit(inst, obs_baseline_leaks())
