@@ -7,7 +7,7 @@ import numpy as np
 from .model_registry import DEFAULT_MODEL, ModelCard, find_model
 from .postprocess import to_u8, upsample
 from .preprocess import resize_to_model, to_tensor
-from .session import DEFAULT_THREADS, SegmentationSession, shared_session
+from .session import DEFAULT_THREADS, SharedSession, shared_session
 
 
 class Segmenter:
@@ -16,7 +16,7 @@ class Segmenter:
     def __init__(self, model: str | ModelCard = DEFAULT_MODEL, provider: str = "auto",
                  threads: int = DEFAULT_THREADS) -> None:
         self.card = model if isinstance(model, ModelCard) else find_model(model)
-        self.session: SegmentationSession = shared_session(self.card, provider, threads)
+        self.session: SharedSession = shared_session(self.card, provider, threads)
         self._tensor = np.empty((1, self.card.height, self.card.width, 3), np.float32)
 
     @property

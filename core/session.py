@@ -1,39 +1,25 @@
-"""ONNX Runtime sessions: one per (model, provider request) per process, shared by every user.
+"""ONNX Runtime sessions: one per (model, provider request, threads) per process, shared by every user.
 
 Several Backdrop filters with the same model and provider share one session (and its thread
-pool) instead of multiplying them. Creating a session checks the ONNX file against its card.
+pool) instead of multiplying them. Making a session checks the ONNX file against its card. A
+provider that fails at creation is skipped; one that fails during a run is replaced by the next
+provider in the chain and the same frame is run again there, so at most that one mask is lost
+(none, when the retry succeeds).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+import time
 
 import numpy as np
 
 from .model_registry import ModelCard, ModelError
 from .providers import CPU, provider_chain, provider_options, session_options_for
+from .test_hooks import FAULTS, InjectedFault
 
-DEFAULT_THREADS = 2
-
-
-@dataclass
-class SegmentationSession:
-    """A ready session plus what the user should know about how it was made."""
-
-    card: ModelCard
-    session: object  # onnxruntime.InferenceSession
-    provider: str
-    requested: str
-    fallbacks: list[str] = field(default_factory=list)  # "Provider: why it was not used"
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def run(self, tensor: np.ndarray) -> np.ndarray:
-        """NHWC float32 [1,H,W,3] in [0,1] -> [H,W] float32 P(person). Releases the GIL inside ORT."""
-        with self.lock:  # one run at a time per session; ORT's own pool does the parallel work
-            out = self.session.run([self.card.output_name], {self.card.input_name: tensor})[0]
-        return out.reshape(self.card.height, self.card.width)
+DEFAULT_THREADS = 2  # measured on 2 and 16 cores: see `backdrop bench --threads`
 
 
 def _session_options(threads: int):
@@ -43,6 +29,7 @@ def _session_options(threads: int):
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.intra_op_num_threads = max(1, threads)
     so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     # Spinning worker threads burn CPU that OBS's own threads need.
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.log_severity_level = 3
@@ -50,9 +37,8 @@ def _session_options(threads: int):
 
 
 def _check_against_card(card: ModelCard, sess) -> None:
-    inputs, outputs = sess.get_inputs(), sess.get_outputs()
-    names_in = {i.name: list(i.shape) for i in inputs}
-    names_out = {o.name: list(o.shape) for o in outputs}
+    names_in = {i.name: list(i.shape) for i in sess.get_inputs()}
+    names_out = {o.name: list(o.shape) for o in sess.get_outputs()}
     if names_in.get(card.input_name) != list(card.input_shape):
         raise ModelError(f"{card.card_path}: card says input {card.input_name!r} {list(card.input_shape)}, "
                          f"but {card.path.name} has {names_in}")
@@ -61,49 +47,124 @@ def _check_against_card(card: ModelCard, sess) -> None:
                          f"{list(card.output_shape)}, but {card.path.name} has {names_out}")
 
 
-def create_session(card: ModelCard, requested: str = "auto", threads: int = DEFAULT_THREADS
-                   ) -> SegmentationSession:
-    """Make a session, walking the provider chain until one works; CPU is always the last resort."""
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:
-        raise ModelError(f"onnxruntime is not installed ({exc}); run `python3 -m installer`") from exc
-    data = card.verify_file()
-    fallbacks: list[str] = []
-    for provider in provider_chain(requested, ort.get_available_providers()):
-        so = _session_options(threads)
-        session_options_for(provider, so)
+class _ProviderSession:
+    """One InferenceSession on one provider."""
+
+    def __init__(self, card: ModelCard, sess, provider: str) -> None:
+        self.card, self.sess, self.provider = card, sess, provider
+        self.runs = 0
+        self._fail_after = FAULTS.fail_run.get(provider)
+
+    def run(self, tensor: np.ndarray) -> np.ndarray:
+        if self._fail_after is not None and self.runs >= self._fail_after:
+            raise InjectedFault(f"injected run failure on {self.provider} after {self.runs} runs")
+        if FAULTS.delay_ms:
+            time.sleep(FAULTS.delay_ms / 1000.0)
+        out = self.sess.run([self.card.output_name], {self.card.input_name: tensor})[0]
+        self.runs += 1
+        return out.reshape(self.card.height, self.card.width)
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]
+
+
+def _open(card: ModelCard, data: bytes, provider: str, threads: int, available: list[str]) -> _ProviderSession:
+    """Open `data` on `provider` or raise; fake providers (test hook) run on the CPU under their name."""
+    import onnxruntime as ort
+
+    if provider in FAULTS.fail_create:
+        raise InjectedFault(f"injected failure creating a {provider} session")
+    so = _session_options(threads)
+    session_options_for(provider, so)
+    real = CPU if provider in FAULTS.fake else provider
+    if real not in available:
+        raise RuntimeError(f"not available in the installed onnxruntime package ({ort.__version__})")
+    sess = ort.InferenceSession(data, so, providers=[(real, provider_options(real))])
+    if sess.get_providers()[0] != real:
+        raise RuntimeError(f"ONNX Runtime fell back to {sess.get_providers()[0]}")
+    _check_against_card(card, sess)
+    return _ProviderSession(card, sess, provider)
+
+
+class SharedSession:
+    """The process-wide session for one (model, provider request, threads), with run-time fallback."""
+
+    def __init__(self, card: ModelCard, requested: str = "auto", threads: int = 2) -> None:
         try:
-            sess = ort.InferenceSession(data, so, providers=[(provider, provider_options(provider))])
-        except Exception as exc:  # ORT raises several types; a broken file is not the provider's fault
-            if provider == CPU:
-                raise ModelError(f"model {card.name!r}: ONNX Runtime cannot load {card.path}: "
-                                 f"{str(exc).splitlines()[0][:300]}") from exc
-            fallbacks.append(f"{provider}: {str(exc).splitlines()[0][:200]}")
-            continue
-        actual = sess.get_providers()[0]
-        if actual != provider:
-            fallbacks.append(f"{provider}: not available in this onnxruntime package")
-            if provider != CPU:
-                continue
-        _check_against_card(card, sess)
-        return SegmentationSession(card, sess, actual, requested, fallbacks)
-    raise ModelError(f"model {card.name!r}: no execution provider could run it ({'; '.join(fallbacks)})")
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelError(f"onnxruntime cannot be imported ({exc}); run `python3 -m installer`") from exc
+        self.card, self.requested, self.threads = card, requested, threads
+        self.available = sorted(set(ort.get_available_providers()) | FAULTS.fake)
+        self.chain = provider_chain(requested, self.available)
+        self.fallbacks: list[str] = []  # "Provider: why it is not in use", oldest first
+        self.lock = threading.Lock()
+        self._data = card.verify_file()
+        self.current = self._open_from(0)
+
+    def _open_from(self, start: int) -> _ProviderSession:
+        for provider in self.chain[start:]:
+            try:
+                return _open(self.card, self._data, provider, self.threads, self.available)
+            except ModelError:
+                raise
+            except Exception as exc:  # ORT raises several types
+                if provider == CPU:
+                    raise ModelError(f"model {self.card.name!r}: ONNX Runtime cannot load {self.card.path}: "
+                                     f"{_first_line(exc, 300)}") from exc
+                self.fallbacks.append(f"{provider}: {_first_line(exc)}")
+        raise ModelError(f"model {self.card.name!r}: no execution provider could run it "
+                         f"({'; '.join(self.fallbacks)})")
+
+    @property
+    def provider(self) -> str:
+        return self.current.provider
+
+    def run(self, tensor: np.ndarray) -> np.ndarray:
+        """NHWC float32 [1,H,W,3] in [0,1] -> [H,W] float32 P(person). ORT releases the GIL inside."""
+        with self.lock:  # one run at a time per session; ORT's own pool does the parallel work
+            sess = self.current
+            try:
+                return sess.run(tensor)
+            except Exception as exc:
+                if sess.provider == CPU:
+                    raise
+                self.fallbacks.append(f"{sess.provider}: failed while running: {_first_line(exc)}")
+                self.current = self._open_from(self.chain.index(sess.provider) + 1)
+                return self.current.run(tensor)
+
+    def describe(self) -> str:
+        """One line for a status display: what runs, and why not something better."""
+        text = f"{self.card.name} on {self.provider.removesuffix('ExecutionProvider')}"
+        if self.fallbacks:
+            text += " (not used: " + "; ".join(self.fallbacks) + ")"
+        return text
 
 
-_pool: dict[tuple[str, str, int], SegmentationSession] = {}
+_pool: dict[tuple[str, str, int], SharedSession] = {}
 _pool_lock = threading.Lock()
 
 
-def shared_session(card: ModelCard, requested: str = "auto", threads: int = DEFAULT_THREADS
-                   ) -> SegmentationSession:
+def shared_session(card: ModelCard, requested: str = "auto", threads: int = DEFAULT_THREADS) -> SharedSession:
     """The process-wide session for (model file, provider request, threads)."""
     key = (os.fspath(card.path), requested, threads)
     with _pool_lock:
         sess = _pool.get(key)
         if sess is None:
-            sess = _pool[key] = create_session(card, requested, threads)
+            sess = _pool[key] = SharedSession(card, requested, threads)
         return sess
+
+
+def create_session(card: ModelCard, requested: str = "auto", threads: int = DEFAULT_THREADS) -> SharedSession:
+    """A private session (not shared): for tools and tests."""
+    return SharedSession(card, requested, threads)
+
+
+def live_sessions() -> int:
+    with _pool_lock:
+        return len(_pool)
 
 
 def release_sessions() -> None:
