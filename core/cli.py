@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .media_io import IMAGE_EXTS, InputError, open_input, write_image
@@ -43,31 +44,127 @@ def _output_path(source, stem: str, output: Path) -> Path:
     return path
 
 
+def _parse_background(value: str | None) -> tuple[tuple[int, int, int] | None, np.ndarray | None]:
+    """--background: '#RRGGBB' -> colour, anything else -> an image file."""
+    if value is None:
+        return None, None
+    if value.startswith("#") and len(value) == 7:
+        try:
+            return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)), None
+        except ValueError:
+            pass
+        raise InputError(f"--background {value!r}: not a #RRGGBB colour")
+    from .media_io import read_rgb
+
+    return None, read_rgb(Path(value))
+
+
 def cmd_process(args: argparse.Namespace) -> int:
+    from .composite import alpha_lut, composite
+    from .media_io import VIDEO_EXTS, VideoSink
+    from .pipeline import MaskPipeline
     from .segmenter import Segmenter
 
+    color, background = _parse_background(args.background)
+    mode = "color" if args.mode is None and color is not None else \
+        "image" if args.mode is None and background is not None else args.mode or "transparent"
+    if mode == "image" and background is None:
+        raise InputError("--mode image needs --background IMAGE_FILE")
     source = open_input(args.input)
-    segmenter = Segmenter(args.model, args.provider, args.threads)
-    if source.kind != "video":  # check every target before writing anything
+    to_video = args.output.suffix.lower() in VIDEO_EXTS
+    if to_video and (args.mask_only or mode == "transparent"):
+        raise InputError("video files have no alpha: write transparent results or masks to a folder, "
+                         "or choose --mode blur/image/color")
+    if to_video and args.output.resolve() in {p.resolve() for p in source.paths}:
+        raise InputError(f"refusing to overwrite input file {args.output}")
+    if source.kind != "video" and not to_video:  # check every target before writing anything
         for p in source.paths:
             _output_path(source, p.stem, args.output)
+    pipeline = MaskPipeline(Segmenter(args.model, args.provider, args.threads), _mask_options(args))
+    sink = VideoSink(args.output, source.fps) if to_video else None
     progress = _Progress(source.count, not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
     done, out = 0, args.output
-    for stem, rgb in source:
-        out = _output_path(source, stem, args.output)
-        mask = segmenter.mask_u8(rgb)
-        # --mask-only: 8-bit mask; otherwise a transparent cut-out (the mask becomes alpha)
-        write_image(out, mask if args.mask_only else np.dstack([rgb, mask]))
-        done += 1
-        progress.update(done)
+    try:
+        for stem, rgb in source:
+            q = pipeline.full_mask(pipeline.run(rgb, done), rgb)
+            if args.mask_only:
+                result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
+            else:
+                result = composite(rgb, q, mode, threshold=args.threshold, softness=args.softness,
+                                   color=color or (0, 177, 64), background=background, blur_sigma=args.blur,
+                                   light_wrap=args.light_wrap)
+            if sink is not None:
+                sink.write(result)
+            else:
+                out = _output_path(source, stem, args.output)
+                write_image(out, result)
+            done += 1
+            progress.update(done)
+    finally:
+        if sink is not None:
+            sink.close()
     ms = 1000 * (time.perf_counter() - t0) / max(done, 1)
     where = out if source.kind == "image" else args.output
-    print(f"backdrop: {done} frame(s) -> {where} ({ms:.1f} ms/frame, model {segmenter.card.name}, "
-          f"provider {segmenter.session.provider})")
-    for note in segmenter.session.fallbacks:
-        print(f"backdrop: not used: {note}")
+    session = pipeline.segmenter.session
+    print(f"backdrop: {done} frame(s) -> {where} ({ms:.1f} ms/frame, {session.describe()})")
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate import Sequence, evaluate, suite
+
+    if args.suite:
+        seqs = suite(args.suite)
+    elif args.frames and args.masks:
+        seqs = [Sequence(args.frames.name, args.frames, args.masks, args.ignore_unannotated_blobs, args.stills)]
+    else:
+        raise InputError("give --frames DIR --masks DIR, or --suite DIR")
+    options = _mask_options(args)
+    rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads) for s in seqs}
+    videos = [r for name, r in rows.items() if not next(s for s in seqs if s.name == name).stills]
+    if len(videos) > 1:
+        rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
+    if args.json:
+        print(json.dumps({"options": vars(options), "model": args.model, "results": rows}, indent=2))
+        return 0
+    print(f"{'sequence':18s} {'J':>6s} {'F':>6s} {'flicker':>8s} {'dtSSD':>7s} {'ms':>6s}  frames")
+    for name, r in rows.items():
+        print(f"{name:18s} {r['J']:6.3f} {r['F']:6.3f} {r['flicker']:8.2f} {r['dtSSD']:7.2f} {r['ms']:6.1f}  "
+              f"{r['frames']:.0f}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model name or card path (see `backdrop models`)")
+    p.add_argument("--provider", default="auto", help="auto, cpu, cuda, tensorrt, directml, coreml, openvino")
+    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+
+
+def _add_mask_options(p: argparse.ArgumentParser) -> None:
+    _add_engine_options(p)
+    p.add_argument("--temporal", type=float, default=0.6, help="temporal smoothing 0..1 (0 = off)")
+    p.add_argument("--refine", type=float, default=0.0, help="edge refinement strength 0..1 (0 = off)")
+    p.add_argument("--refine-radius", type=int, default=2, help="refinement window radius, model pixels")
+    p.add_argument("--min-blob", type=float, default=0.0, help="drop blobs below this fraction of the largest")
+    p.add_argument("--raw", action="store_true", help="the bare model: no smoothing, refinement or blob removal")
+
+
+def _mask_options(args: argparse.Namespace):
+    from .pipeline import MaskOptions
+
+    if args.raw:
+        return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0)
+    return MaskOptions(temporal=args.temporal, min_blob=args.min_blob, refine=args.refine,
+                       refine_radius=args.refine_radius)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -82,13 +179,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("process", help="segment an image, a folder of frames or a video")
     p.add_argument("input", type=Path, help=f"image, folder of frames or video (sample: {SAMPLE})")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output file or folder")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image, folder, or video (.mp4)")
+    p.add_argument("--mode", choices=["transparent", "blur", "image", "color"], default=None,
+                   help="what replaces the background (default: transparent, or from --background)")
+    p.add_argument("--background", help="image file, or a colour as #RRGGBB")
     p.add_argument("--mask-only", action="store_true", help="write 8-bit masks (255 = person)")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name or card path (see `backdrop models`)")
-    p.add_argument("--provider", default="auto", help="auto, cpu, cuda, directml, coreml, openvino")
-    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    p.add_argument("--threshold", type=float, default=0.5, help="mask threshold 0..1")
+    p.add_argument("--softness", type=float, default=0.3, help="edge softness 0..1")
+    p.add_argument("--blur", type=float, default=16.0, help="background blur strength (Gaussian sigma, px)")
+    p.add_argument("--light-wrap", type=float, default=0.0, help="background light spilling onto edges 0..1")
+    _add_mask_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_process)
+
+    e = sub.add_parser("eval", help="score masks against ground truth (J, F, flicker, dtSSD)")
+    e.add_argument("--frames", type=Path, help="folder of frames")
+    e.add_argument("--masks", type=Path, help="folder of ground-truth masks with the frames' names")
+    e.add_argument("--suite", type=Path, help="a folder laid out like shared/eval (davis/*, cihp)")
+    e.add_argument("--ignore-unannotated-blobs", action="store_true",
+                   help="drop predicted blobs that do not touch the annotated person")
+    e.add_argument("--stills", action="store_true", help="frames are unrelated photos, not a video")
+    e.add_argument("--json", action="store_true")
+    _add_mask_options(e)
+    e.set_defaults(func=cmd_eval)
+
+    b = sub.add_parser("bench", help="per-stage milliseconds at 720p, 1080p and 4K")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--runs", type=int, default=200, help="timed runs per measurement")
+    b.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    b.add_argument("--compare-threads", action="store_true", help="also time inference at 1, 2 and 4 threads")
+    b.set_defaults(func=cmd_bench)
 
     m = sub.add_parser("models", help="list the installed models")
     m.set_defaults(func=cmd_models)

@@ -24,6 +24,7 @@ class FrameSource:
     kind: str  # "image", "frames" or "video"
     paths: list[Path]  # the input files (a video: the one file)
     count: int
+    fps: float = 30.0
 
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
         if self.kind == "video":
@@ -70,10 +71,11 @@ def open_input(path: Path) -> FrameSource:
     if ext in VIDEO_EXTS:
         cap = cv2.VideoCapture(str(path))
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0) if cap.isOpened() else 30.0
         cap.release()
         if n <= 0:
             raise InputError(f"{path}: not a readable video")
-        return FrameSource("video", [path], n)
+        return FrameSource("video", [path], n, fps)
     raise InputError(f"{path}: unsupported file type {ext or '(none)'}")
 
 
@@ -87,3 +89,23 @@ def write_image(path: Path, rgb_or_gray: np.ndarray) -> None:
         raise OSError(f"{path}: could not encode image")
     path.parent.mkdir(parents=True, exist_ok=True)
     buf.tofile(path)
+
+
+class VideoSink:
+    """Writes RGB frames to a video file (mp4v), sized by the first frame."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        self.path, self.fps, self._writer = path, fps or 30.0, None
+
+    def write(self, rgb: np.ndarray) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            h, w = rgb.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            if not self._writer.isOpened():
+                raise OSError(f"{self.path}: cannot open a video writer")
+        self._writer.write(cv2.cvtColor(rgb[:, :, :3], cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()

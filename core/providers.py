@@ -17,6 +17,7 @@ PREFERENCE = {
     "darwin": ["CoreMLExecutionProvider"],
     "linux": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "OpenVINOExecutionProvider"],
 }
+KNOWN_GPU = sorted({p for chain in PREFERENCE.values() for p in chain})
 SHORT_NAMES = {
     "auto": None, "cpu": CPU, "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider",
     "directml": "DmlExecutionProvider", "coreml": "CoreMLExecutionProvider",

@@ -1,0 +1,124 @@
+"""`backdrop bench`: per-stage milliseconds, measured side by side in one process and run.
+
+Figures are medians over `--runs` runs. "bare" is the session's `run` on a ready input tensor; "mask
+path" is frame -> mask at model size (pre-processing, inference, temporal filter) timed end to end,
+so the ratio mask path / bare is the engine's overhead over ONNX Runtime itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import cv2
+import numpy as np
+
+from . import refine
+from .composite import composite
+from .media_io import read_rgb
+from .model_registry import list_models
+from .pipeline import MaskOptions, MaskPipeline
+from .preprocess import resize_to_model, to_tensor
+from .providers import KNOWN_GPU
+from .segmenter import Segmenter
+
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4K": (3840, 2160)}
+
+
+def _median_ms(fn, runs: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000.0 * float(np.median(times))
+
+
+def _paired_ms(fa, fb, runs: int, warmup: int = 5) -> tuple[float, float]:
+    """Medians of fa and fb, called alternately so machine load drifts hit both alike."""
+    for _ in range(warmup):
+        fa()
+        fb()
+    ta, tb = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fa()
+        t1 = time.perf_counter()
+        fb()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+    return 1000.0 * float(np.median(ta)), 1000.0 * float(np.median(tb))
+
+
+def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.ndarray) -> dict:
+    seg = Segmenter(model, provider, threads)
+    mw, mh = seg.model_size
+    tensor = to_tensor(resize_to_model(photo, mw, mh))
+    out = {"model": model, "provider": seg.session.provider, "threads": threads, "sizes": {}}
+    for label, (w, h) in SIZES.items():
+        frame = cv2.resize(photo, (w, h), interpolation=cv2.INTER_LINEAR)
+        pipe = MaskPipeline(seg, MaskOptions(temporal=0.6, refine=0.0))
+        small = resize_to_model(frame, mw, mh)
+        prob = seg.infer_small(small)
+        coeffs = refine.guided_coefficients(prob, small, 2, 1e-3, 1.0)
+        q = pipe.full_mask(pipe.run_small(small), frame)
+
+        def mask_path(frame=frame, pipe=pipe):
+            s = resize_to_model(frame, mw, mh)
+            pipe.temporal(seg.infer_small(s), s)
+
+        quick = max(20, runs // 10)  # full-resolution stages are slow and steady: fewer runs
+        bare_ms, path_ms = _paired_ms(lambda: seg.session.run(tensor), mask_path, runs)
+        row = {
+            "bare_ms": bare_ms,
+            "mask_path_ms": path_ms,
+            "pre_ms": _median_ms(lambda frame=frame: to_tensor(resize_to_model(frame, mw, mh)), runs),
+            "infer_ms": _median_ms(lambda small=small: seg.infer_small(small), runs),
+            "temporal_ms": _median_ms(lambda prob=prob, small=small, pipe=pipe: pipe.temporal(prob, small), runs),
+            "refine_coeffs_ms": _median_ms(
+                lambda prob=prob, small=small: refine.guided_coefficients(prob, small, 2, 1e-3, 1.0), runs),
+            "refine_apply_ms": _median_ms(lambda c=coeffs, f=frame: refine.apply(c, f), quick),
+            "composite_transparent_ms": _median_ms(lambda f=frame, q=q: composite(f, q, "transparent"), quick),
+            "composite_blur_ms": _median_ms(lambda f=frame, q=q: composite(f, q, "blur"), quick),
+        }
+        row["mask_path_over_bare"] = path_ms / bare_ms
+        out["sizes"][label] = row
+    out["bare_ms"] = float(np.median([r["bare_ms"] for r in out["sizes"].values()]))
+    out["mask_path_4k_over_720p"] = out["sizes"]["4K"]["mask_path_ms"] / out["sizes"]["720p"]["mask_path_ms"]
+    return out
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import onnxruntime as ort
+
+    from .cli import SAMPLE
+
+    photo = read_rgb(SAMPLE)
+    providers = ["cpu"] + [p for p in ort.get_available_providers() if p in KNOWN_GPU]
+    results = [bench_model(m, p, args.threads, args.runs, photo) for m in sorted(list_models()) for p in providers]
+    threads = {}
+    if args.compare_threads:
+        segs = {n: Segmenter("selfie_general", "cpu", n) for n in (1, 2, 4)}
+        tensor = to_tensor(resize_to_model(photo, *segs[1].model_size))
+        for _ in range(3):  # round-robin rounds, so load drifts hit every thread count alike
+            for n, seg in segs.items():
+                threads.setdefault(n, []).append(_median_ms(lambda seg=seg: seg.session.run(tensor), args.runs // 3))
+        threads = {n: float(np.median(v)) for n, v in threads.items()}
+    if args.json:
+        print(json.dumps({"results": results, "threads_bare_ms": threads}, indent=2))
+        return 0
+    for r in results:
+        print(f"\n{r['model']} on {r['provider']} ({r['threads']} threads): bare inference {r['bare_ms']:.2f} ms; "
+              f"mask path 4K / 720p = {r['mask_path_4k_over_720p']:.2f}x")
+        cols = ["bare_ms", "pre_ms", "infer_ms", "temporal_ms", "mask_path_ms", "mask_path_over_bare",
+                "refine_coeffs_ms", "refine_apply_ms", "composite_transparent_ms", "composite_blur_ms"]
+        print(f"{'size':6s} " + " ".join(f"{c.removesuffix('_ms').replace('composite_', ''):>13s}" for c in cols))
+        for label, row in r["sizes"].items():
+            print(f"{label:6s} " + " ".join(f"{row[c]:13.2f}" for c in cols))
+    if threads:
+        print("\nbare inference by intra-op threads: " + ", ".join(f"{n}: {ms:.2f} ms" for n, ms in threads.items()))
+    return 0

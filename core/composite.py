@@ -1,0 +1,100 @@
+"""Compositing, CPU reference: the oracle the OBS shader is tested against, and the offline CLI path.
+
+Maths (all in the colour space of the 8-bit input, which is what OBS renders SDR sources in):
+    q      refined mask in [0, 1] (refine.apply)
+    alpha  = smoothstep(t - s/2, t + s/2, q)          threshold t, edge softness s
+    wrap   = light_wrap * alpha * blur(1 - alpha)       background light spilling onto the edge
+    fg'    = fg + wrap * (bg - fg)
+    out    = alpha * fg' + (1 - alpha) * bg             ("transparent": RGBA with alpha * source alpha)
+The blurred background is a normalised convolution, blur(fg * (1 - alpha)) / blur(1 - alpha), at a
+quarter of the resolution: the person is left out of it, so no halo of them bleeds into the blur.
+Weighted sums run in OpenCV's SIMD code (float numpy measured 37 ms at 1080p).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MODES = ("transparent", "blur", "image", "color")
+_BLUR_SCALE = 4  # the background blur runs at 1/4 resolution
+_EMPTY = 1e-2  # weight below which "no background here": fall back to the plain blur
+
+
+def smoothstep_alpha(q: np.ndarray, threshold: float = 0.5, softness: float = 0.3) -> np.ndarray:
+    """Refined mask in [0, 1] -> alpha in [0, 1], with a soft edge `softness` wide around `threshold`."""
+    half = max(softness, 1e-3) / 2.0
+    t = np.clip((q - (threshold - half)) * (1.0 / (2.0 * half)), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def alpha_lut(threshold: float = 0.5, softness: float = 0.3) -> np.ndarray:
+    """smoothstep_alpha as a 256-entry uint8 table, for 8-bit masks (one cv2.LUT per frame)."""
+    return np.clip(smoothstep_alpha(np.arange(256, dtype=np.float32) / 255.0, threshold, softness) * 255.0 + 0.5,
+                   0, 255).astype(np.uint8)
+
+
+def cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale `image` to fill width x height, cropping the overflow equally (CSS `cover`)."""
+    ih, iw = image.shape[:2]
+    scale = max(width / iw, height / ih)
+    sw, sh = max(width, round(iw * scale)), max(height, round(ih * scale))
+    scaled = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    x0, y0 = (sw - width) // 2, (sh - height) // 2
+    return scaled[y0:y0 + height, x0:x0 + width]
+
+
+def blend(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """uint8 fg * w + bg * (1 - w), w = weight / 255, in 8-bit OpenCV arithmetic (rounding error <= 1)."""
+    w3 = cv2.merge([weight, weight, weight])
+    return cv2.add(cv2.multiply(fg, w3, scale=1.0 / 255.0), cv2.multiply(bg, cv2.bitwise_not(w3), scale=1.0 / 255.0))
+
+
+def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(background with the person left out, blurred; blur(1 - alpha) as uint8), both at full size."""
+    h, w = rgb.shape[:2]
+    sw, sh = max(1, w // _BLUR_SCALE), max(1, h // _BLUR_SCALE)
+    small = cv2.resize(rgb[:, :, :3], (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    weight = 1.0 - cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    s = max(sigma / _BLUR_SCALE, 0.5)
+    num = cv2.GaussianBlur(small * weight[:, :, None], (0, 0), s)
+    den = cv2.GaussianBlur(weight, (0, 0), s)
+    plain = cv2.GaussianBlur(small, (0, 0), s)
+    # Where nothing of the background is near (den ~ 0), use the plain blur instead of dividing by ~0.
+    bg = (num + _EMPTY * plain) / (den + _EMPTY)[:, :, None]
+    bg8 = np.clip(bg + 0.5, 0, 255).astype(np.uint8)
+    den8 = np.clip(den * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return (cv2.resize(bg8, (w, h), interpolation=cv2.INTER_LINEAR),
+            cv2.resize(den8, (w, h), interpolation=cv2.INTER_LINEAR))
+
+
+def composite(frame: np.ndarray, q: np.ndarray, mode: str = "transparent", *, threshold: float = 0.5,
+              softness: float = 0.3, color: tuple[int, int, int] = (0, 177, 64),
+              background: np.ndarray | None = None, blur_sigma: float = 16.0, light_wrap: float = 0.0
+              ) -> np.ndarray:
+    """uint8 RGB(A) frame + uint8 refined mask q (255 = person) -> uint8 RGBA ("transparent") or RGB."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    h, w = frame.shape[:2]
+    alpha = cv2.LUT(q, alpha_lut(threshold, softness))
+    rgb = np.ascontiguousarray(frame[:, :, :3])
+    if mode == "transparent":
+        if frame.shape[2] == 4:  # the source's own alpha is respected
+            alpha = cv2.multiply(alpha, np.ascontiguousarray(frame[:, :, 3]), scale=1.0 / 255.0)
+        return cv2.merge([*cv2.split(rgb), alpha])
+    blurred_inv = None
+    if mode == "blur":
+        bg, blurred_inv = masked_blur(rgb, alpha, blur_sigma)
+    elif mode == "image":
+        if background is None:
+            raise ValueError("image mode needs a background image")
+        bg = np.ascontiguousarray(cover(background[:, :, :3], w, h))
+    else:
+        bg = np.empty_like(rgb)
+        bg[:] = np.asarray(color, np.uint8)
+    if light_wrap > 0.0:
+        if blurred_inv is None:
+            blurred_inv = masked_blur(rgb, alpha, blur_sigma)[1]
+        wrap = cv2.multiply(alpha, blurred_inv, scale=light_wrap / 255.0)
+        rgb = blend(bg, rgb, wrap)
+    return blend(rgb, bg, alpha)

@@ -1,0 +1,66 @@
+"""`backdrop eval`: score our masks against human-made ground truth (see core/metrics.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from .media_io import IMAGE_EXTS, InputError, read_rgb
+from .metrics import SequenceScore
+from .pipeline import MaskOptions, MaskPipeline
+from .segmenter import Segmenter
+
+
+@dataclass
+class Sequence:
+    name: str
+    frames: Path
+    masks: Path
+    ignore_unannotated: bool = False  # people behind the subject are not annotated
+    stills: bool = False  # unrelated photos: no temporal state, no temporal metrics
+
+
+def pairs(frames: Path, masks: Path) -> list[tuple[Path, Path]]:
+    """(frame, ground-truth mask) pairs matched by file stem, in sorted order."""
+    by_stem = {p.stem: p for p in masks.iterdir() if p.suffix.lower() in IMAGE_EXTS}
+    out = [(f, by_stem[f.stem]) for f in sorted(frames.iterdir())
+           if f.suffix.lower() in IMAGE_EXTS and f.stem in by_stem]
+    if not out:
+        raise InputError(f"no frames in {frames} have a mask with the same name in {masks}")
+    return out
+
+
+def suite(root: Path) -> list[Sequence]:
+    """The sequences of shared/eval: DAVIS videos, and the CIHP group photos as stills."""
+    seqs = [Sequence(d.name, d / "frames", d / "masks", ignore_unannotated=d.name == "dance-jump")
+            for d in sorted((root / "davis").iterdir()) if (d / "frames").is_dir()] if (root / "davis").is_dir() else []
+    if (root / "cihp" / "images").is_dir():
+        seqs.append(Sequence("cihp", root / "cihp" / "images", root / "cihp" / "masks", stills=True))
+    if not seqs:
+        raise InputError(f"{root}: no davis/*/frames or cihp/images folders")
+    return seqs
+
+
+def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general", provider: str = "auto",
+             threads: int = 2) -> dict[str, float]:
+    """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement)."""
+    pipeline = MaskPipeline(Segmenter(model, provider, threads), options)
+    score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
+    spent = 0.0
+    for frame_path, mask_path in pairs(seq.frames, seq.masks):
+        rgb = read_rgb(frame_path)
+        gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+        if gt is None:
+            raise InputError(f"{mask_path}: not a readable mask")
+        if seq.stills:
+            pipeline.temporal.reset()
+        t0 = time.perf_counter()
+        soft = pipeline.full_mask(pipeline.run(rgb), rgb).astype("float32") / 255.0
+        spent += time.perf_counter() - t0
+        score.add(soft, gt > 127)
+    result = score.summary()
+    result["ms"] = 1000.0 * spent / max(result["frames"], 1)
+    return result

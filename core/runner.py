@@ -1,0 +1,97 @@
+"""Frame in, newest mask out, without ever making the caller wait for inference.
+
+The caller (OBS's render thread) hands over model-size frames and immediately reads the newest
+finished mask. One worker thread runs the mask path; a frame handed over while it is busy replaces
+the pending one (newest wins), so queues cannot grow and the mask rate drops by itself when
+inference is slower than the frame rate. The worker spends its time in ONNX Runtime's `run` and
+OpenCV calls, which release the GIL; `python_ms` measures the rest (time that may hold the GIL).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from .pipeline import MaskPipeline, MaskResult
+
+
+class AsyncMaskRunner:
+    def __init__(self, pipeline: MaskPipeline, name: str = "backdrop-mask") -> None:
+        self.pipeline = pipeline
+        self._cond = threading.Condition()
+        self._pending: tuple[np.ndarray, int] | None = None
+        self._latest: MaskResult | None = None
+        self._stop = False
+        self.error: str | None = None
+        self.submitted = self.dropped = self.done = 0
+        self.infer_ms = self.post_ms = self.python_ms = 0.0  # moving averages
+        self._done_times: deque[float] = deque(maxlen=30)
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    # -- caller side (never blocks on inference) -----------------------------------------------
+    def submit(self, small_rgb: np.ndarray, frame_id: int) -> None:
+        with self._cond:
+            if self._pending is not None:
+                self.dropped += 1
+            self._pending = (small_rgb, frame_id)
+            self.submitted += 1
+            self._cond.notify()
+
+    @property
+    def busy(self) -> bool:
+        """True while a frame is pending or being processed: submitting now would replace it."""
+        return self._pending is not None or self._working
+
+    def latest(self) -> MaskResult | None:
+        return self._latest
+
+    def mask_fps(self) -> float:
+        times = list(self._done_times)
+        if len(times) < 2 or time.monotonic() - times[-1] > 2.0:
+            return 0.0
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop the worker; True when it has exited (it finishes the run in progress first)."""
+        with self._cond:
+            self._stop = True
+            self._pending = None
+            self._cond.notify()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- worker --------------------------------------------------------------------------------
+    _working = False
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                small, frame_id = self._pending
+                self._pending = None
+                self._working = True
+            t0 = time.perf_counter()
+            try:
+                result = self.pipeline.run_small(small, frame_id)
+            except Exception as exc:  # reported through `error`; the caller decides what to show
+                self.error = f"{type(exc).__name__}: {exc}"
+                self._working = False
+                continue
+            total = (time.perf_counter() - t0) * 1e3
+            self._latest = result
+            self.error = None
+            self.done += 1
+            self._done_times.append(time.monotonic())
+            k = 0.1 if self.done > 1 else 1.0
+            self.infer_ms += k * (result.infer_ms - self.infer_ms)
+            self.post_ms += k * (result.post_ms - self.post_ms)
+            self.python_ms += k * (max(total - result.infer_ms, 0.0) - self.python_ms)
+            self._working = False

@@ -1,0 +1,60 @@
+"""Temporal smoothing of the model-resolution mask: kills flicker on still regions, not on moving edges.
+
+Motion-adaptive exponential smoothing, per pixel:
+    m_t = m_{t-1} + a * (p_t - m_{t-1}),   a = a_still + (1 - a_still) * motion
+where p_t is the model's new probability and `motion` in [0, 1] is how much the *picture* changed
+at that pixel since the last frame (|grey_t - grey_{t-1}| / MOTION_FULL). Where the picture is still,
+the model's frame-to-frame wobble is averaged away; where it moves, the new mask is taken as is, so
+moving edges do not lag. `strength` 0 turns it off; 1 is the heaviest smoothing.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MOTION_FULL = 24.0  # grey-level change (0..255) that counts as full motion
+MAX_STILL_WEIGHT = 0.85  # strength 1 keeps 85% of the old mask per frame on still pixels
+
+
+class TemporalFilter:
+    def __init__(self, strength: float = 0.5) -> None:
+        self.strength = float(np.clip(strength, 0.0, 1.0))
+        self._mask: np.ndarray | None = None
+        self._grey: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._mask = self._grey = None
+
+    def __call__(self, prob: np.ndarray, small_rgb: np.ndarray) -> np.ndarray:
+        """float32 P(person) and the uint8 RGB it came from (both at model size) -> smoothed mask."""
+        grey = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY)
+        prev_mask, prev_grey = self._mask, self._grey
+        self._grey = grey
+        if self.strength <= 0.0 or prev_mask is None or prev_mask.shape != prob.shape:
+            self._mask = prob.astype(np.float32, copy=True)
+            return self._mask
+        a_still = 1.0 - MAX_STILL_WEIGHT * self.strength
+        motion = cv2.absdiff(grey, prev_grey).astype(np.float32)
+        # a = a_still + (1 - a_still) * clip(motion / MOTION_FULL, 0, 1)
+        a = np.minimum(motion * ((1.0 - a_still) / MOTION_FULL) + a_still, 1.0, out=motion)
+        out = prev_mask + a * (prob - prev_mask)
+        self._mask = out
+        return out
+
+
+def remove_small_blobs(prob: np.ndarray, min_fraction: float) -> np.ndarray:
+    """Zero person blobs smaller than `min_fraction` of the largest one (stray detections)."""
+    if min_fraction <= 0:
+        return prob
+    binary = (prob > 0.5).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 2:
+        return prob
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    small = np.flatnonzero(areas < min_fraction * areas.max()) + 1
+    if small.size == 0:
+        return prob
+    out = prob.copy()
+    out[np.isin(labels, small)] = 0.0
+    return out
