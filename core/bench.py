@@ -71,7 +71,7 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
             s = resize_to_model(frame, mw, mh)
             pipe.temporal(seg.infer_small(s), s)
 
-        quick = max(20, runs // 10)  # full-resolution stages are slow and steady: fewer runs
+        quick = max(3, runs // 10)  # full-resolution stages are slow and steady: fewer runs
         bare_ms, path_ms = _paired_ms(lambda: seg.session.run(tensor), mask_path, runs)
         row = {
             "bare_ms": bare_ms,

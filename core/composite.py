@@ -3,7 +3,8 @@
 Maths (all in the colour space of the 8-bit input, which is what OBS renders SDR sources in):
     q      refined mask in [0, 1] (refine.apply)
     alpha  = smoothstep(t - s/2, t + s/2, q)          threshold t, edge softness s
-    wrap   = light_wrap * alpha * blur(1 - alpha)       background light spilling onto the edge
+    wrap   = light_wrap * alpha * blur_w(1 - alpha)     background light spilling onto the edge
+                                                        (blur_w: Gaussian, sigma 1% of the diagonal)
     fg'    = fg + wrap * (bg - fg)
     out    = alpha * fg' + (1 - alpha) * bg             ("transparent": RGBA with alpha * source alpha)
 The blurred background is a normalised convolution, blur(fg * (1 - alpha)) / blur(1 - alpha), at a
@@ -19,6 +20,7 @@ import numpy as np
 MODES = ("transparent", "blur", "image", "color")
 _BLUR_SCALE = 4  # the background blur runs at 1/4 resolution
 _EMPTY = 1e-2  # weight below which "no background here": fall back to the plain blur
+WRAP_SIGMA = 0.01  # light-wrap reach, as a fraction of the frame diagonal
 
 
 def smoothstep_alpha(q: np.ndarray, threshold: float = 0.5, softness: float = 0.3) -> np.ndarray:
@@ -50,8 +52,8 @@ def blend(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return cv2.add(cv2.multiply(fg, w3, scale=1.0 / 255.0), cv2.multiply(bg, cv2.bitwise_not(w3), scale=1.0 / 255.0))
 
 
-def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(background with the person left out, blurred; blur(1 - alpha) as uint8), both at full size."""
+def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
+    """The background with the person left out, blurred, at full size (uint8 alpha in)."""
     h, w = rgb.shape[:2]
     sw, sh = max(1, w // _BLUR_SCALE), max(1, h // _BLUR_SCALE)
     small = cv2.resize(rgb[:, :, :3], (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -63,9 +65,7 @@ def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> tuple[np.nd
     # Where nothing of the background is near (den ~ 0), use the plain blur instead of dividing by ~0.
     bg = (num + _EMPTY * plain) / (den + _EMPTY)[:, :, None]
     bg8 = np.clip(bg + 0.5, 0, 255).astype(np.uint8)
-    den8 = np.clip(den * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return (cv2.resize(bg8, (w, h), interpolation=cv2.INTER_LINEAR),
-            cv2.resize(den8, (w, h), interpolation=cv2.INTER_LINEAR))
+    return cv2.resize(bg8, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def composite(frame: np.ndarray, q: np.ndarray, mode: str = "transparent", *, threshold: float = 0.5,
@@ -82,9 +82,8 @@ def composite(frame: np.ndarray, q: np.ndarray, mode: str = "transparent", *, th
         if frame.shape[2] == 4:  # the source's own alpha is respected
             alpha = cv2.multiply(alpha, np.ascontiguousarray(frame[:, :, 3]), scale=1.0 / 255.0)
         return cv2.merge([*cv2.split(rgb), alpha])
-    blurred_inv = None
     if mode == "blur":
-        bg, blurred_inv = masked_blur(rgb, alpha, blur_sigma)
+        bg = masked_blur(rgb, alpha, blur_sigma)
     elif mode == "image":
         if background is None:
             raise ValueError("image mode needs a background image")
@@ -93,8 +92,10 @@ def composite(frame: np.ndarray, q: np.ndarray, mode: str = "transparent", *, th
         bg = np.empty_like(rgb)
         bg[:] = np.asarray(color, np.uint8)
     if light_wrap > 0.0:
-        if blurred_inv is None:
-            blurred_inv = masked_blur(rgb, alpha, blur_sigma)[1]
-        wrap = cv2.multiply(alpha, blurred_inv, scale=light_wrap / 255.0)
+        reach = WRAP_SIGMA * float(np.hypot(w, h))
+        sw, sh = max(1, w // _BLUR_SCALE), max(1, h // _BLUR_SCALE)
+        inv = cv2.GaussianBlur(cv2.bitwise_not(cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA)), (0, 0),
+                               max(reach / _BLUR_SCALE, 0.5))
+        wrap = cv2.multiply(alpha, cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR), scale=light_wrap / 255.0)
         rgb = blend(bg, rgb, wrap)
     return blend(rgb, bg, alpha)

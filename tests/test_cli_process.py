@@ -61,3 +61,47 @@ def test_never_overwrites_an_input(tmp_path, people_photos):
 def test_unknown_model_is_a_clear_error(tmp_path):
     res = run_cli("process", str(SAMPLE), "-o", str(tmp_path / "o.png"), "--model", "nope")
     assert res.returncode == 2 and "unknown model 'nope'" in res.stderr
+
+
+def test_colour_blur_and_image_modes_write_rgb_with_the_background_replaced(tmp_path):
+    res = run_cli("process", str(SAMPLE), "-o", str(tmp_path / "green.png"), "--background", "#00ff00")
+    assert res.returncode == 0, res.stderr
+    green = cv2.cvtColor(cv2.imread(str(tmp_path / "green.png")), cv2.COLOR_BGR2RGB)
+    assert green.shape == (512, 512, 3) and (green[:40, :40] == (0, 255, 0)).all()
+    res = run_cli("process", str(SAMPLE), "-o", str(tmp_path / "blur.png"), "--mode", "blur")
+    assert res.returncode == 0, res.stderr
+    original = cv2.imread(str(SAMPLE)).astype(int)
+    blurred = cv2.imread(str(tmp_path / "blur.png")).astype(int)
+    assert np.abs(blurred[250:350, 200:300] - original[250:350, 200:300]).mean() < 3  # the person is sharp
+    assert np.abs(blurred[:80, :80] - original[:80, :80]).mean() > 3  # the background is not
+    res = run_cli("process", str(SAMPLE), "-o", str(tmp_path / "img.png"), "--mode", "image")
+    assert res.returncode == 2 and "needs --background" in res.stderr
+
+
+def test_video_in_video_out_and_masks_per_frame(tmp_path, people_photos):
+    clip = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 15, (320, 240))
+    base = cv2.resize(cv2.cvtColor(people_photos["astronaut"], cv2.COLOR_RGB2BGR), (320, 240))
+    for i in range(8):
+        writer.write(np.roll(base, 4 * i, axis=1))
+    writer.release()
+    res = run_cli("process", str(clip), "-o", str(tmp_path / "masks"), "--mask-only")
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == [f"{i:05d}.png" for i in range(8)]
+    res = run_cli("process", str(clip), "-o", str(tmp_path / "blurred.mp4"), "--mode", "blur")
+    assert res.returncode == 0, res.stderr
+    cap = cv2.VideoCapture(str(tmp_path / "blurred.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+    res = run_cli("process", str(clip), "-o", str(tmp_path / "t.mp4"))
+    assert res.returncode == 2 and "no alpha" in res.stderr
+
+
+def test_bench_prints_per_stage_figures_for_every_model(tmp_path):
+    import json
+
+    res = run_cli("bench", "--runs", "3", "--json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert {r["model"] for r in data["results"]} >= {"selfie_general", "selfie_landscape"}
+    row = data["results"][0]["sizes"]["1080p"]
+    assert row["bare_ms"] > 0 and row["mask_path_ms"] > row["infer_ms"] * 0.5 and row["composite_blur_ms"] > 0

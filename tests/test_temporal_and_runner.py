@@ -1,0 +1,73 @@
+"""Temporal smoothing and the async runner, on real model runs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from core.pipeline import MaskOptions, MaskPipeline
+from core.preprocess import resize_to_model
+from core.runner import AsyncMaskRunner
+from core.segmenter import Segmenter
+from core.temporal import TemporalFilter
+
+
+def test_smoothing_removes_flicker_on_a_still_picture_but_follows_motion(people_photos):
+    rng = np.random.default_rng(1)
+    small = resize_to_model(people_photos["astronaut"], 256, 256)
+    truth = Segmenter("selfie_general", "cpu").infer_small(small)
+    tf = TemporalFilter(0.6)
+    raw_flicker, out_flicker, prev_raw, prev_out = [], [], None, None
+    for _ in range(30):  # the model's frame-to-frame wobble on a still picture
+        noisy = np.clip(truth + rng.normal(0, 0.08, truth.shape).astype(np.float32), 0, 1)
+        out = tf(noisy, small)
+        if prev_raw is not None:
+            raw_flicker.append(np.abs(noisy - prev_raw).mean())
+            out_flicker.append(np.abs(out - prev_out).mean())
+        prev_raw, prev_out = noisy, out
+    assert np.mean(out_flicker) < 0.5 * np.mean(raw_flicker)
+
+    moved = np.roll(small, 40, axis=1)  # the picture moved: the new mask must be taken at once
+    new_prob = np.roll(truth, 40, axis=1)
+    out = tf(new_prob, moved)
+    changed = np.abs(moved.astype(int) - small).max(axis=2) > 40
+    assert np.abs(out - new_prob)[changed].mean() < 0.02
+
+
+def test_runner_hands_back_the_newest_mask_and_never_queues(people_photos):
+    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    runner = AsyncMaskRunner(pipe)
+    small = resize_to_model(people_photos["astronaut"], 256, 256)
+    try:
+        t0 = time.perf_counter()
+        for i in range(50):  # far faster than inference
+            runner.submit(small, i)
+        assert time.perf_counter() - t0 < 0.05  # submitting never waits for inference
+        deadline = time.monotonic() + 10
+        while (runner.latest() is None or runner.latest().frame_id != 49) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runner.latest().frame_id == 49  # the newest frame wins
+        assert runner.dropped >= 40 and runner.done <= 10
+        mask = runner.latest().mask
+        assert mask.shape == (256, 256) and mask.dtype == np.uint8 and mask[100:200, 100:150].mean() > 200
+        assert runner.infer_ms > 0 and runner.python_ms >= 0
+    finally:
+        assert runner.stop()
+
+
+def test_runner_reports_errors_and_keeps_working(people_photos):
+    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    runner = AsyncMaskRunner(pipe)
+    try:
+        runner.submit(np.zeros((10, 10, 3), np.uint8), 1)  # wrong size: the model refuses it
+        deadline = time.monotonic() + 5
+        while runner.error is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runner.error is not None
+        runner.submit(resize_to_model(people_photos["astronaut"], 256, 256), 2)
+        while (runner.latest() is None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runner.latest().frame_id == 2 and runner.error is None
+    finally:
+        assert runner.stop()
