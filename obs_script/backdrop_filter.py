@@ -1,107 +1,303 @@
 """The Backdrop filter: one instance per filter in OBS. Reads top to bottom in the order OBS calls it.
 
-Settings keys are defined once here. `video_render` is the render-thread path: keep it short.
+`video_render` is the render-thread path and the heart of the product: it never waits for
+inference. It hands model-size frames to the async runner when the runner can take one, uploads
+the newest mask when one arrives, and composites on the GPU.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
+from . import filter_settings as fs
+from .engine import Engine
 from .gpu_pipeline import GpuPipeline
-from .libobs import LOG_INFO, LOG_WARNING, OBS_TEXT_INFO, lib, log
-
-# -- settings keys -----------------------------------------------------------------------------
-S_VERSION = "settings_version"
-S_DEBUG_MASK = "debug_mask"  # test-only: "none" (model), "opaque", "split" (left half transparent)
-SETTINGS_VERSION = 1
+from .libobs import (
+    LOG_INFO,
+    LOG_WARNING,
+    OBS_COMBO_FORMAT_INT,
+    OBS_COMBO_FORMAT_STRING,
+    OBS_COMBO_TYPE_LIST,
+    OBS_PATH_FILE,
+    OBS_TEXT_INFO,
+    lib,
+    log,
+    vec2,
+    vec4,
+)
 
 EFFECT_PATH = Path(__file__).resolve().parent / "data" / "backdrop_mask.effect"
-MODEL_SIZE = (256, 256)  # the general model's input; the engine supplies it once segmentation runs
+RING_SIZE = 8  # frames of video kept on the GPU for "match video to mask"
+STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
+TECHNIQUES = {"transparent": b"DrawTransparent", "color": b"DrawColor", "image": b"DrawImage", "blur": b"DrawBlur"}
+PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "custom": "Custom"}
+MODE_LABELS = {"transparent": "Transparent (for compositing)", "blur": "Blur", "image": "Image",
+               "color": "Colour"}
 
 
-def migrate_settings(settings: int) -> None:
-    """Bring saved settings up to SETTINGS_VERSION (scene collections outlive plugin versions)."""
-    key = S_VERSION.encode()
-    # A saved filter without the key predates versioning (version 0); the default does not count.
-    version = lib.obs_data_get_int(settings, key) if lib.obs_data_has_user_value(settings, key) else 0
-    if version < SETTINGS_VERSION:
-        # Version 0 -> 1: no key changed meaning yet; later migrations go here, one step each.
-        lib.obs_data_set_int(settings, key, SETTINGS_VERSION)
-
-
+# -- type-level callbacks ------------------------------------------------------------------------
 def get_defaults(settings: int) -> None:
-    lib.obs_data_set_default_int(settings, S_VERSION.encode(), SETTINGS_VERSION)
+    fs.set_defaults(settings)
 
 
-def get_properties(filt: BackdropFilter | None) -> int:
-    props = lib.obs_properties_create()
-    status = filt.status if filt is not None else "Backdrop is loaded."
-    lib.obs_properties_add_text(props, b"status", status.encode(), OBS_TEXT_INFO)
-    return props
+def preset_modified(props: int, prop: int, settings: int) -> bool:
+    """Choosing a preset in the dialog writes its values, and the dialog shows them at once."""
+    return fs.apply_preset(settings)
 
 
+def get_properties(filt: BackdropFilter | None, preset_callback) -> int:
+    p = lib.obs_properties_create()
+    status = filt.status_text() if filt is not None else "Add the filter to a source to see its status."
+    lib.obs_properties_add_text(p, b"status", status.encode(), OBS_TEXT_INFO)
+
+    preset = lib.obs_properties_add_list(p, fs.S_PRESET.encode(), b"Preset", OBS_COMBO_TYPE_LIST,
+                                         OBS_COMBO_FORMAT_STRING)
+    for key, label in PRESET_LABELS.items():
+        lib.obs_property_list_add_string(preset, label.encode(), key.encode())
+    lib.obs_property_set_long_description(preset, b"Sets model, mask rate and smoothing; the status line shows "
+                                                  b"what the current choice costs.")
+    lib.obs_property_set_modified_callback(preset, preset_callback)
+
+    mode = lib.obs_properties_add_list(p, fs.S_MODE.encode(), b"Background", OBS_COMBO_TYPE_LIST,
+                                       OBS_COMBO_FORMAT_STRING)
+    for key, label in MODE_LABELS.items():
+        lib.obs_property_list_add_string(mode, label.encode(), key.encode())
+    lib.obs_properties_add_path(p, fs.S_BG_IMAGE.encode(), b"Background image", OBS_PATH_FILE,
+                                b"Images (*.png *.jpg *.jpeg *.bmp *.webp)", None)
+    lib.obs_properties_add_color(p, fs.S_BG_COLOR.encode(), b"Background colour")
+    lib.obs_properties_add_int_slider(p, fs.S_BLUR.encode(), b"Blur strength", *fs.INTS[fs.S_BLUR][1:], 1)
+
+    model = lib.obs_properties_add_list(p, fs.S_MODEL.encode(), b"Model", OBS_COMBO_TYPE_LIST,
+                                        OBS_COMBO_FORMAT_STRING)
+    for name in _model_names():
+        lib.obs_property_list_add_string(model, name.encode(), name.encode())
+    provider = lib.obs_properties_add_list(p, fs.S_PROVIDER.encode(), b"Run on", OBS_COMBO_TYPE_LIST,
+                                           OBS_COMBO_FORMAT_STRING)
+    for key, label in _provider_choices():
+        lib.obs_property_list_add_string(provider, label.encode(), key.encode())
+
+    for key, label in ((fs.S_THRESHOLD, b"Threshold"), (fs.S_SOFTNESS, b"Edge softness"),
+                       (fs.S_TEMPORAL, b"Temporal smoothing"), (fs.S_REFINE, b"Edge refinement"),
+                       (fs.S_LIGHT_WRAP, b"Light wrap")):
+        lib.obs_properties_add_float_slider(p, key.encode(), label, *fs.FLOATS[key][1:], 0.01)
+    lib.obs_properties_add_bool(p, fs.S_MATCH_VIDEO.encode(), b"Match video to mask (delays video)")
+    rate = lib.obs_properties_add_list(p, fs.S_MASK_RATE.encode(), b"Mask rate", OBS_COMBO_TYPE_LIST,
+                                       OBS_COMBO_FORMAT_INT)
+    lib.obs_property_list_add_int(rate, b"Auto (as fast as inference allows)", 0)
+    for n in range(1, 7):
+        lib.obs_property_list_add_int(rate, f"Every {n} frame{'s' if n > 1 else ''}".encode(), n)
+    lib.obs_properties_add_bool(p, fs.S_SHOW_MASK.encode(), b"Show mask")
+    return p
+
+
+def _model_names() -> list[str]:
+    try:
+        from ..core.model_registry import list_models
+
+        return sorted(list_models()) or ["selfie_general"]
+    except Exception:
+        return ["selfie_general"]
+
+
+def _provider_choices() -> list[tuple[str, str]]:
+    choices = [("auto", "Auto (best available)"), ("cpu", "CPU")]
+    try:
+        import onnxruntime as ort
+
+        from ..core.providers import SHORT_NAMES
+
+        for short, full in SHORT_NAMES.items():
+            if full and full != "CPUExecutionProvider" and full in ort.get_available_providers():
+                choices.append((short, full.removesuffix("ExecutionProvider")))
+    except Exception:
+        pass
+    return choices
+
+
+def create(settings: int, source: int) -> BackdropFilter:
+    """The filter type's `create`: what registration.py forwards to."""
+    return BackdropFilter(settings, source)
+
+
+# -- one filter ----------------------------------------------------------------------------------
 class BackdropFilter:
     def __init__(self, settings: int, source: int) -> None:
         self.source = source
         self.name = (lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
         self.gpu = GpuPipeline(EFFECT_PATH)
-        self.debug_mask = "opaque"
+        self.engine: Engine | None = None
+        self.settings: fs.FilterSettings | None = None
+        self.render_frame = 0  # frames rendered
+        self.uploaded_id = -1  # frame id of the mask on the GPU
         self.frames_read = 0
-        self.status = "Starting."
-        self._mask = None
+        self.shown_delay = 0  # frames the video is delayed by (match video to mask)
+        self.background: tuple[str, object] | None = None  # (path, RGBA array or None) to upload
+        self.background_error = ""
+        self.last_render_ms = 0.0
+        self.next_status_log = time.perf_counter() + STATUS_LOG_S
         self._errors: dict[str, int] = {}
-        migrate_settings(settings)
+        fs.migrate(settings)
         self.update(settings)
         log(LOG_INFO, f"filter '{self.name}' created")
 
     def update(self, settings: int) -> None:
-        raw = lib.obs_data_get_string(settings, S_DEBUG_MASK.encode()) or b""
-        mode = raw.decode("utf-8", "replace")
-        self.debug_mask = mode if mode in ("opaque", "split") else "opaque"
-        self._mask = None  # rebuilt on the next frame
-        log(LOG_INFO, f"filter '{self.name}' settings: debug_mask={self.debug_mask}")
+        fs.apply_preset(settings)
+        s = fs.read(settings)
+        old, self.settings = self.settings, s
+        if self.engine is None or self.engine.key != s.engine_key():
+            if self.engine is not None:
+                self.engine.stop()
+            self.engine = Engine(s, self.name)
+        else:
+            self.engine.configure(s)
+        if old is None or old.background_image != s.background_image:
+            self._load_background(s.background_image)
+        log(LOG_INFO, f"filter '{self.name}' settings: preset={s.preset} mode={s.mode} model={s.model} "
+                      f"provider={s.provider} debug_mask={s.debug_mask or 'none'}")
+
+    def _load_background(self, path: str) -> None:
+        """Decode the background picture here (UI thread), upload it on the render thread."""
+        self.background_error = ""
+        if not path:
+            self.background = ("", None)
+            return
+        try:
+            import cv2
+            import numpy as np
+
+            data = np.fromfile(path, np.uint8)
+            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+            if bgr is None:
+                raise ValueError("not a readable image")
+            self.background = (path, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA))
+        except Exception as exc:
+            self.background = ("", None)
+            self.background_error = f"background image {path!r}: {exc}"
+            log(LOG_WARNING, f"filter '{self.name}': {self.background_error}")
 
     def destroy(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
         self.gpu.destroy()
         log(LOG_INFO, f"filter '{self.name}' destroyed")
 
     def video_render(self) -> None:
+        t0 = time.perf_counter()
+        s, engine = self.settings, self.engine
         target = lib.obs_filter_get_target(self.source)
         width = lib.obs_source_get_base_width(target) if target else 0
         height = lib.obs_source_get_base_height(target) if target else 0
-        if not width or not height or not self.gpu.ensure(*MODEL_SIZE):
+        runner = engine.runner if engine is not None and engine.ready else None
+        if runner is None or not width or not height or not self.gpu.ensure(*engine.model_size, RING_SIZE):
+            lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
+            return
+        frame = self.render_frame
+        self.render_frame += 1
+        full = self.gpu.render_target(target, width, height, frame % RING_SIZE)
+        if not full:
             lib.obs_source_skip_video_filter(self.source)
             return
-        full = self.gpu.render_target(target, width, height)
-        small = self.gpu.downscale(full, width, height) if full else None
-        if not small:
+
+        staged = self.gpu.read_staged(frame)
+        if staged is not None:
+            runner.submit(staged[1], staged[0])
+            if not self.frames_read:
+                self._log_first_readback(staged[1])
+            self.frames_read += 1
+        if self._wants_frame(frame, runner):
+            self.gpu.stage(full, width, height, frame, frame)
+
+        result = runner.latest()
+        if result is None:
             lib.obs_source_skip_video_filter(self.source)
             return
-        frame = self.gpu.stage_and_read(small)
-        if frame is not None:
-            self._on_frame(frame)
-        if self._mask is None:
-            self._mask = self._test_mask()
-            self.gpu.upload_mask(self._mask)
-        self.gpu.draw_output(full, width, height)
+        if result.frame_id != self.uploaded_id:
+            self.gpu.upload(result.mask, result.coeffs)
+            self.uploaded_id = result.frame_id
+        shown = full
+        delay = frame - self.uploaded_id
+        if s.match_video and 0 < delay < RING_SIZE:
+            shown = self.gpu.ring_texture(self.uploaded_id % RING_SIZE) or full
+        self.shown_delay = delay if shown is not full else 0
+        self._composite(shown, width, height)
+        self.last_render_ms = (time.perf_counter() - t0) * 1e3
+        if t0 >= self.next_status_log:
+            self.next_status_log = t0 + STATUS_LOG_S
+            log(LOG_INFO, f"filter '{self.name}' status: {self.status_text()}")
 
     # -- helpers -----------------------------------------------------------------------------
-    def _on_frame(self, frame) -> None:
-        self.frames_read += 1
-        if self.frames_read in (1, 100):
-            r, g, b = (float(frame[:, :, c].mean()) for c in range(3))
-            log(LOG_INFO, f"filter '{self.name}' readback #{self.frames_read} {frame.shape[1]}x"
-                          f"{frame.shape[0]} mean RGB {r:.2f} {g:.2f} {b:.2f}")
-        self.status = f"Pass-through ({self.debug_mask} mask); {self.frames_read} frames read back."
+    def _log_first_readback(self, rgb) -> None:
+        r, g, b = (float(rgb[:, :, c].mean()) for c in range(3))
+        h, w = rgb.shape[:2]
+        log(LOG_INFO, f"filter '{self.name}' readback #1 {w}x{h} mean RGB {r:.2f} {g:.2f} {b:.2f}")
 
-    def _test_mask(self):
-        import numpy as np
+    def _wants_frame(self, frame: int, runner) -> bool:
+        """Mask rate: auto = whenever the runner is free (the rate adapts to inference speed)."""
+        if self.settings.mask_rate == 0:
+            return not runner.busy and not self.gpu.pending
+        return frame % self.settings.mask_rate == 0
 
-        mw, mh = MODEL_SIZE
-        mask = np.full((mh, mw), 255, np.uint8)
-        if self.debug_mask == "split":
-            mask[:, : mw // 2] = 0
-        return mask
+    def _set_mask_params(self) -> None:
+        s, p = self.settings, self.gpu.params
+        mw, mh = self.gpu.model_size
+        lib.gs_effect_set_texture(p["mask"], self.gpu.mask_tex)
+        lib.gs_effect_set_texture(p["coeffs"], self.gpu.coeff_tex)
+        lib.gs_effect_set_float(p["use_coeffs"], 1.0 if s.refine > 0.0 else 0.0)
+        lib.gs_effect_set_float(p["threshold"], s.threshold)
+        lib.gs_effect_set_float(p["softness"], s.softness)
+        lib.gs_effect_set_float(p["light_wrap"], s.light_wrap)
+        lib.gs_effect_set_vec2(p["mask_texel"], vec2(1.0 / mw, 1.0 / mh))
+
+    def _composite(self, tex: int, width: int, height: int) -> None:
+        s, p = self.settings, self.gpu.params
+        mode = s.mode
+        if self.background is not None:  # a new picture was chosen: upload it here, on the GPU thread
+            self.gpu.set_background(self.background[1])
+            self.background = None
+        if mode == "image" and not self.gpu.bg_tex:
+            mode = "color"  # no usable picture: the colour keeps the stream presentable
+        if mode == "blur":
+            blurred = self.gpu.blur_background(tex, width, height, float(s.blur), self._set_mask_params)
+            if not blurred:
+                lib.obs_source_skip_video_filter(self.source)
+                return
+            lib.gs_effect_set_texture(p["blurred"], blurred)
+        elif mode == "image":
+            bw, bh = self.gpu.bg_size
+            scale = max(width / bw, height / bh)  # cover: fill, crop the overflow equally
+            sx, sy = width / (bw * scale), height / (bh * scale)
+            lib.gs_effect_set_texture(p["bg_image"], self.gpu.bg_tex)
+            lib.gs_effect_set_vec2(p["bg_scale"], vec2(sx, sy))
+            lib.gs_effect_set_vec2(p["bg_offset"], vec2((1.0 - sx) / 2.0, (1.0 - sy) / 2.0))
+        elif mode == "color":
+            lib.gs_effect_set_vec4(p["color"], vec4(*s.background_color))
+        self._set_mask_params()
+        technique = b"DrawMask" if s.show_mask else TECHNIQUES[mode]
+        self.gpu.draw_output(technique, tex, width, height)
+
+    def status_text(self) -> str:
+        engine, s = self.engine, self.settings
+        if engine is None or s is None:
+            return "Starting."
+        if engine.error:
+            return f"Passing video through: {engine.error}"
+        if not engine.ready:
+            return "Loading the model; video passes through until it is ready."
+        runner = engine.runner
+        parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
+                 f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
+                 f"{runner.mask_fps():.1f} mask fps"]
+        if s.mask_rate == 0 and runner.dropped:
+            parts.append("mask rate limited by inference speed")
+        if s.match_video:
+            parts.append(f"video delayed {self.shown_delay} frame(s)")
+        if runner.error:
+            parts.append(f"last error: {runner.error}")
+        if self.background_error:
+            parts.append(self.background_error)
+        return "; ".join(parts) + "."
 
     def log_error(self, where: str, exc: BaseException) -> None:
         """Log an exception from a callback, rate-limited so a per-frame failure cannot flood the log."""
@@ -109,8 +305,3 @@ class BackdropFilter:
         n = self._errors[key] = self._errors.get(key, 0) + 1
         if n == 1 or n % 600 == 0:
             log(LOG_WARNING, f"filter '{self.name}' {where} failed ({n}x): {type(exc).__name__}: {exc}")
-
-
-def create(settings: int, source: int) -> BackdropFilter:
-    """The filter type's `create`: what registration.py forwards to."""
-    return BackdropFilter(settings, source)

@@ -3,10 +3,11 @@
 Every method except `destroy` runs on OBS's graphics thread inside `video_render`, where the
 graphics context is already held. Frame flow:
 
-    target --draw--> full (WxH RGBA) --linear downscale--> small (model size)
-    small --stage--> stage[i]; stage[i-1] is mapped (one frame late: no pipeline stall)
-    numpy mask --upload--> mask texture (GS_R8, model size)
-    full + mask --backdrop_mask.effect--> output
+    target --draw--> ring[slot] (WxH RGBA; a ring of past frames for "match video to mask")
+    ring[slot] --linear downscale--> small (model size) --stage--> stage surface
+    one frame later: stage surface --map--> numpy (model size RGB) -> the async runner
+    runner's newest mask --upload--> mask (GS_R8) + coeffs (GS_RG16F) textures
+    ring[shown] + mask (+ background) --backdrop_mask.effect--> output
 """
 
 from __future__ import annotations
@@ -16,20 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .libobs import (
-    GS_BLEND_ONE,
-    GS_BLEND_ZERO,
-    GS_CLEAR_COLOR,
-    GS_DYNAMIC,
-    GS_R8,
-    GS_RGBA,
-    GS_ZS_NONE,
-    OBS_EFFECT_DEFAULT,
-    aligned_vec4,
-    lib,
-)
+from . import libobs as L
+from .libobs import lib
 
-_CLEAR_BUF, _CLEAR_ZERO = aligned_vec4(0.0, 0.0, 0.0, 0.0)
+_CLEAR_BUF, _CLEAR_ZERO = L.aligned_vec4(0.0, 0.0, 0.0, 0.0)
+PARAMS = ("image", "mask", "coeffs", "bg_image", "blurred", "use_coeffs", "threshold", "softness", "light_wrap",
+          "mask_texel", "color", "bg_scale", "bg_offset", "texel", "sigma")
+BLUR_SCALE = 4  # the background blur runs at 1/4 size, as in core/composite.py
 
 
 class GpuPipeline:
@@ -38,33 +32,37 @@ class GpuPipeline:
     def __init__(self, effect_path: Path) -> None:
         self.effect_path = effect_path
         self.effect = None
-        self.p_image = self.p_mask = None
-        self.full = self.small = None
-        self.stages: list[int | None] = [None, None]
-        self.staged = [False, False]
-        self.frame = 0  # frames staged so far; picks the ping-pong surface
-        self.mask_tex = None
+        self.params: dict[str, int] = {}
+        self.ring: list[int] = []
+        self.small = None
+        self.stages: list[int] = []
+        self.pending: list[tuple[int, int, int]] = []  # (stage index, frame id, render frame staged at)
+        self.mask_tex = self.coeff_tex = None
         self.model_size = (0, 0)
+        self.blur_targets: list[int] = []
+        self.bg_tex = None
+        self.bg_size = (0, 0)
 
     # -- resources ---------------------------------------------------------------------------
-    def ensure(self, model_w: int, model_h: int) -> bool:
+    def ensure(self, model_w: int, model_h: int, ring_size: int) -> bool:
         """Create what is missing; recreate the model-sized resources when the model size changes."""
         if self.effect is None:
             self.effect = lib.gs_effect_create_from_file(str(self.effect_path).encode(), None)
             if not self.effect:
                 raise RuntimeError(f"cannot compile {self.effect_path}")
-            self.p_image = lib.gs_effect_get_param_by_name(self.effect, b"image")
-            self.p_mask = lib.gs_effect_get_param_by_name(self.effect, b"mask")
-        if self.full is None:
-            self.full = lib.gs_texrender_create(GS_RGBA, GS_ZS_NONE)
+            self.params = {p: lib.gs_effect_get_param_by_name(self.effect, p.encode()) for p in PARAMS}
+        while len(self.ring) < ring_size:
+            self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
+        while len(self.ring) > ring_size:
+            lib.gs_texrender_destroy(self.ring.pop())
         if self.model_size != (model_w, model_h):
             self._free_model_sized()
-            self.small = lib.gs_texrender_create(GS_RGBA, GS_ZS_NONE)
-            self.stages = [lib.gs_stagesurface_create(model_w, model_h, GS_RGBA) for _ in range(2)]
-            self.staged = [False, False]
-            self.mask_tex = lib.gs_texture_create(model_w, model_h, GS_R8, 1, None, GS_DYNAMIC)
+            self.small = lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
+            self.stages = [lib.gs_stagesurface_create(model_w, model_h, L.GS_RGBA) for _ in range(2)]
+            self.mask_tex = lib.gs_texture_create(model_w, model_h, L.GS_R8, 1, None, L.GS_DYNAMIC)
+            self.coeff_tex = lib.gs_texture_create(model_w, model_h, L.GS_RG16F, 1, None, L.GS_DYNAMIC)
             self.model_size = (model_w, model_h)
-        return bool(self.full and self.small and all(self.stages) and self.mask_tex)
+        return bool(all(self.ring) and self.small and all(self.stages) and self.mask_tex and self.coeff_tex)
 
     def _free_model_sized(self) -> None:
         if self.small:
@@ -72,34 +70,40 @@ class GpuPipeline:
         for s in self.stages:
             if s:
                 lib.gs_stagesurface_destroy(s)
-        if self.mask_tex:
-            lib.gs_texture_destroy(self.mask_tex)
-        self.small, self.stages, self.mask_tex, self.model_size = None, [None, None], None, (0, 0)
+        for t in (self.mask_tex, self.coeff_tex):
+            if t:
+                lib.gs_texture_destroy(t)
+        self.small, self.stages, self.pending = None, [], []
+        self.mask_tex = self.coeff_tex = None
+        self.model_size = (0, 0)
 
     def destroy(self) -> None:
         """Free everything. Called from `destroy` (OBS's destroy thread), so it takes the graphics lock."""
         lib.obs_enter_graphics()
         try:
             self._free_model_sized()
-            if self.full:
-                lib.gs_texrender_destroy(self.full)
+            for tr in self.ring + self.blur_targets:
+                lib.gs_texrender_destroy(tr)
+            if self.bg_tex:
+                lib.gs_texture_destroy(self.bg_tex)
             if self.effect:
                 lib.gs_effect_destroy(self.effect)
-            self.full = self.effect = None
+            self.ring, self.blur_targets, self.bg_tex, self.effect = [], [], None, None
         finally:
             lib.obs_leave_graphics()
 
-    # -- per frame ---------------------------------------------------------------------------
-    def _draw_into(self, texrender, cx: int, cy: int, src_w: int, src_h: int, draw) -> bool:
-        """Render `draw()` (in source coordinates src_w x src_h) into texrender at cx x cy."""
+    # -- drawing helpers ---------------------------------------------------------------------
+    @staticmethod
+    def _draw_into(texrender, cx: int, cy: int, view: tuple[float, float, float, float], draw) -> bool:
+        """Render `draw()` into texrender (cx x cy), with `view` = (left, right, top, bottom) as ortho."""
         lib.gs_texrender_reset(texrender)
         if not lib.gs_texrender_begin(texrender, cx, cy):
             return False
         try:
-            lib.gs_clear(GS_CLEAR_COLOR, _CLEAR_ZERO, 0.0, 0)
-            lib.gs_ortho(0.0, float(src_w), 0.0, float(src_h), -100.0, 100.0)
+            lib.gs_clear(L.GS_CLEAR_COLOR, _CLEAR_ZERO, 0.0, 0)
+            lib.gs_ortho(*view, -100.0, 100.0)
             lib.gs_blend_state_push()
-            lib.gs_blend_function(GS_BLEND_ONE, GS_BLEND_ZERO)  # copy RGBA exactly, no blending
+            lib.gs_blend_function(L.GS_BLEND_ONE, L.GS_BLEND_ZERO)  # copy RGBA exactly, no blending
             try:
                 draw()
             finally:
@@ -108,62 +112,120 @@ class GpuPipeline:
             lib.gs_texrender_end(texrender)
         return True
 
-    def render_target(self, target: int, width: int, height: int) -> int | None:
-        """The filter's input at full resolution, as a texture."""
-        default = lib.obs_get_base_effect(OBS_EFFECT_DEFAULT)
+    def _technique(self, name: bytes, tex: int, width: int, height: int) -> None:
+        lib.gs_effect_set_texture(self.params["image"], tex)
+        while lib.gs_effect_loop(self.effect, name):
+            lib.gs_draw_sprite(tex, 0, width, height)
+
+    # -- per frame ---------------------------------------------------------------------------
+    def render_target(self, target: int, width: int, height: int, slot: int) -> int | None:
+        """The filter's input at full resolution into ring[slot], as a texture."""
+        default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
 
         def draw():
             # A non-custom-draw source renders with the current effect: loop the default one.
             while lib.gs_effect_loop(default, b"Draw"):
                 lib.obs_source_video_render(target)
 
-        if not self._draw_into(self.full, width, height, width, height, draw):
+        tr = self.ring[slot]
+        if not self._draw_into(tr, width, height, (0.0, float(width), 0.0, float(height)), draw):
             return None
-        return lib.gs_texrender_get_texture(self.full)
+        return lib.gs_texrender_get_texture(tr)
 
-    def downscale(self, tex: int, width: int, height: int) -> int | None:
-        """Stretch `tex` to the model size; the GPU's linear sampler does the resampling."""
-        default = lib.obs_get_base_effect(OBS_EFFECT_DEFAULT)
-        p_img = lib.gs_effect_get_param_by_name(default, b"image")
+    def ring_texture(self, slot: int) -> int | None:
+        return lib.gs_texrender_get_texture(self.ring[slot]) if slot < len(self.ring) else None
+
+    def stage(self, tex: int, width: int, height: int, frame_id: int, render_frame: int) -> bool:
+        """Downscale `tex` to the model size and queue its copy to the CPU. False when both surfaces are busy.
+
+        The view is shifted by half a texel so the GPU samples where MediaPipe's pure-scale warp
+        (core/preprocess.py) does, instead of at scaled pixel centres: same model input, same mask.
+        """
+        busy = {i for i, _, _ in self.pending}
+        free = [i for i in range(len(self.stages)) if i not in busy]
+        if not free:
+            return False
         mw, mh = self.model_size
+        dx, dy = 0.5 * (1.0 - width / mw), 0.5 * (1.0 - height / mh)
+        default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
+        p_img = lib.gs_effect_get_param_by_name(default, b"image")
 
         def draw():
             lib.gs_effect_set_texture(p_img, tex)
             while lib.gs_effect_loop(default, b"Draw"):
                 lib.gs_draw_sprite(tex, 0, width, height)
 
-        if not self._draw_into(self.small, mw, mh, width, height, draw):
-            return None
-        return lib.gs_texrender_get_texture(self.small)
+        if not self._draw_into(self.small, mw, mh, (dx, width + dx, dy, height + dy), draw):
+            return False
+        lib.gs_stage_texture(self.stages[free[0]], lib.gs_texrender_get_texture(self.small))
+        self.pending.append((free[0], frame_id, render_frame))
+        return True
 
-    def stage_and_read(self, small_tex: int) -> np.ndarray | None:
-        """Queue this frame's copy and read the previous one: RGB uint8 at model size, or None."""
-        cur = self.frame % 2
-        prev = 1 - cur
-        lib.gs_stage_texture(self.stages[cur], small_tex)
-        self.staged[cur] = True
-        self.frame += 1
-        if not self.staged[prev]:
+    def read_staged(self, render_frame: int) -> tuple[int, np.ndarray] | None:
+        """(frame id, uint8 RGB at model size) of the oldest copy staged on an earlier frame.
+
+        Mapping one frame late lets the GPU finish the copy without stalling the pipeline.
+        """
+        if not self.pending or self.pending[0][2] >= render_frame:
             return None
+        index, frame_id, _ = self.pending.pop(0)
         data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
-        if not lib.gs_stagesurface_map(self.stages[prev], ctypes.byref(data), ctypes.byref(linesize)):
+        if not lib.gs_stagesurface_map(self.stages[index], ctypes.byref(data), ctypes.byref(linesize)):
             return None
         try:
             mw, mh = self.model_size
             raw = (ctypes.c_uint8 * (linesize.value * mh)).from_address(data.value)
             rows = np.frombuffer(raw, np.uint8).reshape(mh, linesize.value)
-            return rows[:, : mw * 4].reshape(mh, mw, 4)[:, :, :3].copy()  # copy before unmap
+            return frame_id, rows[:, : mw * 4].reshape(mh, mw, 4)[:, :, :3].copy()  # copy before unmap
         finally:
-            lib.gs_stagesurface_unmap(self.stages[prev])
+            lib.gs_stagesurface_unmap(self.stages[index])
 
-    def upload_mask(self, mask: np.ndarray) -> None:
-        """uint8 mask at model size (255 = person) -> the mask texture."""
+    def upload(self, mask: np.ndarray, coeffs: np.ndarray) -> None:
+        """A MaskResult's uint8 mask and float (A, B) coefficients -> their textures."""
         mask = np.ascontiguousarray(mask, np.uint8)
         lib.gs_texture_set_image(self.mask_tex, mask.ctypes.data, mask.shape[1], False)
+        half = np.ascontiguousarray(coeffs, np.float16)
+        lib.gs_texture_set_image(self.coeff_tex, half.ctypes.data, half.shape[1] * 4, False)
 
-    def draw_output(self, tex: int, width: int, height: int) -> None:
-        """Draw the input with the mask as alpha, into whatever OBS is rendering."""
-        lib.gs_effect_set_texture(self.p_image, tex)
-        lib.gs_effect_set_texture(self.p_mask, self.mask_tex)
-        while lib.gs_effect_loop(self.effect, b"Draw"):
-            lib.gs_draw_sprite(tex, 0, width, height)
+    def set_background(self, rgba: np.ndarray | None) -> None:
+        """Image mode's picture (uint8 RGBA) -> a texture; None frees it."""
+        if self.bg_tex:
+            lib.gs_texture_destroy(self.bg_tex)
+            self.bg_tex, self.bg_size = None, (0, 0)
+        if rgba is None:
+            return
+        rgba = np.ascontiguousarray(rgba, np.uint8)
+        h, w = rgba.shape[:2]
+        planes = (ctypes.c_void_p * 1)(rgba.ctypes.data)
+        self.bg_tex = lib.gs_texture_create(w, h, L.GS_RGBA, 1, planes, 0)
+        self.bg_size = (w, h)
+
+    def blur_background(self, tex: int, width: int, height: int, sigma: float, set_mask_params) -> int | None:
+        """Blur mode's background: the person weighted out at 1/4 size, then a separable Gaussian."""
+        while len(self.blur_targets) < 3:
+            self.blur_targets.append(lib.gs_texrender_create(L.GS_RGBA16F, L.GS_ZS_NONE))
+        prep, horiz, vert = self.blur_targets
+        bw, bh = max(1, width // BLUR_SCALE), max(1, height // BLUR_SCALE)
+        view = (0.0, float(width), 0.0, float(height))
+
+        def prep_draw():
+            set_mask_params()
+            self._technique(b"BlurPrep", tex, width, height)
+
+        if not self._draw_into(prep, bw, bh, view, prep_draw):
+            return None
+        lib.gs_effect_set_float(self.params["sigma"], max(sigma / BLUR_SCALE, 0.5))
+        src = lib.gs_texrender_get_texture(prep)
+        for target, step in ((horiz, (1.0 / bw, 0.0)), (vert, (0.0, 1.0 / bh))):
+            def gauss(src=src, step=step):
+                lib.gs_effect_set_vec2(self.params["texel"], L.vec2(*step))
+                self._technique(b"Gauss", src, width, height)
+
+            if not self._draw_into(target, bw, bh, view, gauss):
+                return None
+            src = lib.gs_texrender_get_texture(target)
+        return src
+
+    def draw_output(self, technique: bytes, tex: int, width: int, height: int) -> None:
+        """Draw the composite into whatever OBS is rendering (parameters already set)."""
+        self._technique(technique, tex, width, height)

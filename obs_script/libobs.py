@@ -38,7 +38,7 @@ OBS_SOURCE_VIDEO = 1 << 0
 # util/base.h
 LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 100, 200, 300, 400
 # graphics/graphics.h
-GS_R8, GS_RGBA = 2, 3
+GS_R8, GS_RGBA, GS_RGBA16F, GS_RG16F = 2, 3, 9, 11
 GS_ZS_NONE = 0
 GS_DYNAMIC = 1 << 1
 GS_CLEAR_COLOR = 1 << 0
@@ -122,6 +122,10 @@ class obs_source_info(Structure):  # noqa: N801 - the C name, so it can be compa
     ]
 
 
+class vec2(Structure):  # noqa: N801
+    _fields_ = [("x", c_float), ("y", c_float)]
+
+
 class vec4(Structure):  # noqa: N801
     # gs_clear reads it with SSE: callers must pass a 16-byte-aligned instance (see aligned_vec4).
     _fields_ = [("x", c_float), ("y", c_float), ("z", c_float), ("w", c_float)]
@@ -185,6 +189,8 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_data_get_string": (c_char_p, [c_void_p, c_char_p]),
     "obs_data_has_user_value": (c_bool, [c_void_p, c_char_p]),
     "obs_data_set_int": (None, [c_void_p, c_char_p, c_int64]),
+    "obs_data_set_bool": (None, [c_void_p, c_char_p, c_bool]),
+    "obs_data_set_double": (None, [c_void_p, c_char_p, c_double]),
     "obs_data_set_string": (None, [c_void_p, c_char_p, c_char_p]),
     "obs_data_set_default_int": (None, [c_void_p, c_char_p, c_int64]),
     "obs_data_set_default_bool": (None, [c_void_p, c_char_p, c_bool]),
@@ -199,6 +205,12 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
                                                    c_double]),
     "obs_properties_add_list": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int, c_int]),
     "obs_properties_add_text": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int]),
+    "obs_properties_add_path": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int, c_char_p, c_char_p]),
+    "obs_properties_add_color": (c_void_p, [c_void_p, c_char_p, c_char_p]),
+    "obs_property_set_modified_callback": (None, [c_void_p, PROPERTY_MODIFIED]),
+    "obs_property_set_visible": (None, [c_void_p, c_bool]),
+    "obs_properties_get": (c_void_p, [c_void_p, c_char_p]),
+    "obs_property_float_set_suffix": (None, [c_void_p, c_char_p]),
     "obs_property_list_add_string": (c_size_t, [c_void_p, c_char_p, c_char_p]),
     "obs_property_list_add_int": (c_size_t, [c_void_p, c_char_p, c_int64]),
     "obs_property_set_long_description": (None, [c_void_p, c_char_p]),
@@ -219,6 +231,8 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "gs_effect_get_param_by_name": (c_void_p, [c_void_p, c_char_p]),
     "gs_effect_set_texture": (None, [c_void_p, c_void_p]),
     "gs_effect_set_float": (None, [c_void_p, c_float]),
+    "gs_effect_set_vec2": (None, [c_void_p, POINTER(vec2)]),
+    "gs_effect_set_vec4": (None, [c_void_p, POINTER(vec4)]),
     "gs_effect_loop": (c_bool, [c_void_p, c_char_p]),
     "gs_draw_sprite": (None, [c_void_p, c_uint32, c_uint32, c_uint32]),
     "gs_texture_create": (c_void_p, [c_uint32, c_uint32, c_int, c_uint32, c_void_p, c_uint32]),

@@ -47,7 +47,8 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
         assert defaults["settings_version"] == 1
 
         reference = inst.screenshot()
-        inst.add_filter()
+        inst.add_filter(settings={"debug_mask": "opaque"})
+        inst.wait_log("engine ready for 'Backdrop'")
         time.sleep(0.5)
         opaque = inst.screenshot()
         # Opaque mask: the source comes out unchanged, pixel for pixel.
@@ -61,7 +62,7 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
 
         # SetSourceFilterSettings reaches update(): the test pattern cuts the left half away.
         inst.set_filter(SPLIT)
-        inst.wait_log("settings: debug_mask=split")
+        inst.wait_log("debug_mask=split")
         time.sleep(0.3)
         _assert_split(inst.screenshot(), reference)
 

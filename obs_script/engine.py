@@ -1,0 +1,125 @@
+"""Segmentation for one filter: a shared session, this filter's mask pipeline and its async runner.
+
+Built on a helper thread, because creating an ONNX Runtime session takes from 0.1 s (CPU) to
+seconds (GPU providers) and must not stall OBS's UI or render thread; until it is ready the filter
+passes video through. Import or model errors become a status line that says how to fix them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from .filter_settings import FilterSettings
+from .libobs import LOG_INFO, LOG_WARNING, log
+
+REPO = Path(__file__).resolve().parent.parent
+# ONNX Runtime intra-op threads inside OBS: one thread measured fastest on 2 cores and leaves the
+# other cores to OBS's own encoder and render threads.
+OBS_THREADS = 1
+
+
+def mask_options(s: FilterSettings):
+    from ..core.pipeline import MaskOptions
+
+    return MaskOptions(temporal=s.temporal, refine=s.refine)
+
+
+class _TestPatternPipeline:
+    """Test-only mask source (setting debug_mask): "luma" = bright pixels are the person, "opaque" =
+    everything, "split" = the right half. Exercises the whole readback -> runner -> upload path
+    with masks whose right answer is known exactly."""
+
+    model_size = (256, 256)
+
+    def __init__(self, kind: str) -> None:
+        import numpy as np
+
+        self._np, self.kind = np, kind
+
+    def configure(self, options) -> None:
+        pass
+
+    def run_small(self, small_rgb, frame_id: int = 0):
+        from ..core.pipeline import MaskResult
+        from ..core.test_hooks import FAULTS
+
+        np = self._np
+        t0 = time.perf_counter()
+        if FAULTS.delay_ms:
+            time.sleep(FAULTS.delay_ms / 1000.0)
+        if self.kind == "luma":
+            mask = np.where(small_rgb.max(axis=2) > 127, 255, 0).astype(np.uint8)
+        else:
+            mask = np.full(small_rgb.shape[:2], 255, np.uint8)
+            if self.kind == "split":
+                mask[:, : mask.shape[1] // 2] = 0
+        coeffs = np.zeros(mask.shape + (2,), np.float32)
+        ms = (time.perf_counter() - t0) * 1e3
+        return MaskResult(frame_id, mask, coeffs, ms, 0.0)
+
+
+class Engine:
+    def __init__(self, settings: FilterSettings, owner: str) -> None:
+        self.key, self.owner = settings.engine_key(), owner
+        self.ready = False
+        self.error: str | None = None
+        self.runner = None
+        self.pipeline = None
+        self.model_size = (256, 256)
+        self.describe = "loading model"
+        self._lock = threading.Lock()
+        self._stopped = False
+        threading.Thread(target=self._build, args=(settings,), name="backdrop-load", daemon=True).start()
+
+    def _build(self, s: FilterSettings) -> None:
+        try:
+            from ..core.runner import AsyncMaskRunner
+
+            if s.debug_mask:
+                pipeline = _TestPatternPipeline(s.debug_mask)
+                self.describe = f"test pattern ({s.debug_mask})"
+            else:
+                from ..core.pipeline import MaskPipeline
+                from ..core.segmenter import Segmenter
+
+                seg = Segmenter(s.model, s.provider, OBS_THREADS)
+                pipeline = MaskPipeline(seg, mask_options(s))
+                self.model_size = seg.model_size
+                self.describe = seg.session.describe()
+            runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
+        except ImportError as exc:
+            missing = exc.name or str(exc)
+            self.error = (f"Python package '{missing}' is missing: run `python3 -m installer` in {REPO}, "
+                          "then restart OBS")
+        except Exception as exc:  # ModelError and anything ONNX Runtime raises: shown, never fatal
+            self.error = f"{type(exc).__name__}: {exc}"
+        if self.error:
+            log(LOG_WARNING, f"filter '{self.owner}' passes video through: {self.error}")
+            return
+        with self._lock:
+            if self._stopped:
+                runner.stop()
+                return
+            self.pipeline, self.runner, self.ready = pipeline, runner, True
+        from ..core.session import live_sessions
+
+        log(LOG_INFO, f"engine ready for '{self.owner}': {self.describe}; {live_sessions()} shared session(s) "
+                      "in this process")
+
+    def configure(self, s: FilterSettings) -> None:
+        if self.pipeline is not None:
+            self.pipeline.configure(mask_options(s))
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            runner, self.runner, self.ready = self.runner, None, False
+        if runner is not None:
+            runner.stop()
+
+    def session_description(self) -> str:
+        if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):
+            return self.pipeline.segmenter.session.describe()  # live: shows run-time fallbacks
+        return self.describe

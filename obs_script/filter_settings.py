@@ -1,0 +1,185 @@
+"""The filter's settings: keys, defaults, ranges and presets, defined once, read with clamping.
+
+Settings live in OBS's scene collection (and can be set through obs-websocket), so every value is
+checked on the way in: wrong types fall back to the default, numbers are clamped to their range,
+unknown choices fall back to the default choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .libobs import lib
+
+SETTINGS_VERSION = 1
+
+# -- keys ------------------------------------------------------------------------------------------
+S_VERSION = "settings_version"
+S_PRESET = "preset"
+S_APPLIED_PRESET = "applied_preset"  # the preset whose values were last written into the settings
+S_MODE = "mode"
+S_BG_IMAGE = "background_image"
+S_BG_COLOR = "background_color"  # OBS colour: 0xAABBGGRR
+S_BLUR = "blur_strength"
+S_MODEL = "model"
+S_PROVIDER = "provider"
+S_THRESHOLD = "threshold"
+S_SOFTNESS = "edge_softness"
+S_TEMPORAL = "temporal_smoothing"
+S_REFINE = "edge_refinement"
+S_LIGHT_WRAP = "light_wrap"
+S_MATCH_VIDEO = "match_video_to_mask"
+S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
+S_SHOW_MASK = "show_mask"
+S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "luma"
+
+MODES = ("transparent", "blur", "image", "color")
+PRESETS = ("low_cpu", "balanced", "quality", "custom")
+DEBUG_MASKS = ("", "opaque", "split", "luma")
+
+# name: (default, minimum, maximum)
+FLOATS = {
+    S_THRESHOLD: (0.5, 0.05, 0.95),
+    S_SOFTNESS: (0.3, 0.0, 1.0),
+    S_TEMPORAL: (0.6, 0.0, 1.0),
+    S_REFINE: (0.0, 0.0, 1.0),
+    S_LIGHT_WRAP: (0.0, 0.0, 1.0),
+}
+INTS = {
+    S_BLUR: (16, 1, 64),
+    S_MASK_RATE: (0, 0, 10),
+}
+STRINGS = {
+    S_PRESET: "balanced",
+    S_MODE: "transparent",
+    S_BG_IMAGE: "",
+    S_MODEL: "selfie_general",
+    S_PROVIDER: "auto",
+    S_DEBUG_MASK: "",
+}
+BOOLS = {S_MATCH_VIDEO: False, S_SHOW_MASK: False}
+DEFAULT_COLOR = 0xFF40B100  # opaque green (R=0x00, G=0xB1, B=0x40)
+
+PRESET_VALUES: dict[str, dict[str, object]] = {
+    "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
+    "balanced": {S_MODEL: "selfie_general", S_MASK_RATE: 0, S_TEMPORAL: 0.6, S_REFINE: 0.0},
+    "quality": {S_MODEL: "selfie_general", S_MASK_RATE: 1, S_TEMPORAL: 0.5, S_REFINE: 0.5},
+}
+
+
+@dataclass
+class FilterSettings:
+    preset: str
+    mode: str
+    background_image: str
+    background_color: tuple[float, float, float, float]  # RGBA 0..1
+    blur: int
+    model: str
+    provider: str
+    threshold: float
+    softness: float
+    temporal: float
+    refine: float
+    light_wrap: float
+    match_video: bool
+    mask_rate: int
+    show_mask: bool
+    debug_mask: str
+
+    def engine_key(self) -> tuple:
+        """What needs a new engine (session + runner) when it changes."""
+        return (self.model, self.provider, self.debug_mask)
+
+
+def _k(key: str) -> bytes:
+    return key.encode()
+
+
+def set_defaults(settings: int) -> None:
+    lib.obs_data_set_default_int(settings, _k(S_VERSION), SETTINGS_VERSION)
+    for key, (default, _, _) in FLOATS.items():
+        lib.obs_data_set_default_double(settings, _k(key), default)
+    for key, (default, _, _) in INTS.items():
+        lib.obs_data_set_default_int(settings, _k(key), default)
+    for key, default in STRINGS.items():
+        lib.obs_data_set_default_string(settings, _k(key), default.encode())
+    for key, default in BOOLS.items():
+        lib.obs_data_set_default_bool(settings, _k(key), default)
+    lib.obs_data_set_default_int(settings, _k(S_BG_COLOR), DEFAULT_COLOR)
+
+
+def migrate(settings: int) -> None:
+    """Bring saved settings up to SETTINGS_VERSION (scene collections outlive plugin versions)."""
+    key = _k(S_VERSION)
+    # A saved filter without the key predates versioning (version 0); the default does not count.
+    version = lib.obs_data_get_int(settings, key) if lib.obs_data_has_user_value(settings, key) else 0
+    if version < SETTINGS_VERSION:
+        # Version 0 -> 1: no key changed meaning yet; later migrations go here, one step each.
+        lib.obs_data_set_int(settings, key, SETTINGS_VERSION)
+
+
+def apply_preset(settings: int) -> bool:
+    """Write the chosen preset's values into the settings once, when the preset changes."""
+    preset = _string(settings, S_PRESET, PRESETS)
+    applied = (lib.obs_data_get_string(settings, _k(S_APPLIED_PRESET)) or b"").decode("utf-8", "replace")
+    if preset == applied:
+        return False
+    for key, value in PRESET_VALUES.get(preset, {}).items():
+        if isinstance(value, str):
+            lib.obs_data_set_string(settings, _k(key), value.encode())
+        elif isinstance(value, float):
+            lib.obs_data_set_double(settings, _k(key), value)
+        else:
+            lib.obs_data_set_int(settings, _k(key), value)
+    lib.obs_data_set_string(settings, _k(S_APPLIED_PRESET), preset.encode())
+    return True
+
+
+def _string(settings: int, key: str, choices: tuple[str, ...] | None = None) -> str:
+    raw = lib.obs_data_get_string(settings, _k(key))
+    value = raw.decode("utf-8", "replace") if raw else ""
+    if choices is not None and value not in choices:
+        return STRINGS[key]
+    return value
+
+
+def _float(settings: int, key: str) -> float:
+    default, lo, hi = FLOATS[key]
+    value = lib.obs_data_get_double(settings, _k(key))
+    if value != value:  # NaN
+        return default
+    return min(max(value, lo), hi)
+
+
+def _int(settings: int, key: str) -> int:
+    default, lo, hi = INTS[key]
+    return int(min(max(lib.obs_data_get_int(settings, _k(key)), lo), hi))
+
+
+def color_rgba(obs_color: int) -> tuple[float, float, float, float]:
+    """OBS stores colours as 0xAABBGGRR."""
+    c = obs_color & 0xFFFFFFFF
+    return ((c & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, ((c >> 16) & 0xFF) / 255.0, ((c >> 24) & 0xFF) / 255.0)
+
+
+def read(settings: int) -> FilterSettings:
+    """The settings as the filter uses them: typed, clamped, defaults for anything invalid."""
+    path = _string(settings, S_BG_IMAGE)
+    return FilterSettings(
+        preset=_string(settings, S_PRESET, PRESETS),
+        mode=_string(settings, S_MODE, MODES),
+        background_image=path[:4096],
+        background_color=color_rgba(lib.obs_data_get_int(settings, _k(S_BG_COLOR))),
+        blur=_int(settings, S_BLUR),
+        model=_string(settings, S_MODEL)[:256] or STRINGS[S_MODEL],
+        provider=_string(settings, S_PROVIDER)[:64] or "auto",
+        threshold=_float(settings, S_THRESHOLD),
+        softness=_float(settings, S_SOFTNESS),
+        temporal=_float(settings, S_TEMPORAL),
+        refine=_float(settings, S_REFINE),
+        light_wrap=_float(settings, S_LIGHT_WRAP),
+        match_video=bool(lib.obs_data_get_bool(settings, _k(S_MATCH_VIDEO))),
+        mask_rate=_int(settings, S_MASK_RATE),
+        show_mask=bool(lib.obs_data_get_bool(settings, _k(S_SHOW_MASK))),
+        debug_mask=_string(settings, S_DEBUG_MASK, DEBUG_MASKS),
+    )
