@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from pathlib import Path
 
 from . import filter_settings as fs
@@ -131,7 +132,14 @@ class BackdropFilter:
         self.settings: fs.FilterSettings | None = None
         self.render_frame = 0  # frames rendered
         self.uploaded_id = -1  # frame id of the mask on the GPU
+        self.mask_engine: Engine | None = None  # the engine whose masks `masks` holds
+        self.masks: deque = deque(maxlen=RING_SIZE)  # newest MaskResults, for match video to mask
+        self.latencies: deque[int] = deque([0], maxlen=60)  # frames from capture to mask, ~2 s
+        self.frame_seconds = 1.0 / 30.0
         self.frames_read = 0
+        self.tick = 0  # video_tick count: one per OBS frame
+        self.rendered_tick = -1  # the tick of the last full render
+        self.last_shown, self.last_size = None, (0, 0)
         self.shown_delay = 0  # frames the video is delayed by (match video to mask)
         self.background: tuple[str, object] | None = None  # (path, RGBA array or None) to upload
         self.background_error = ""
@@ -183,6 +191,11 @@ class BackdropFilter:
         self.gpu.destroy()
         log(LOG_INFO, f"filter '{self.name}' destroyed")
 
+    def video_tick(self, seconds: float) -> None:
+        self.tick += 1
+        if seconds > 0:
+            self.frame_seconds = seconds
+
     def video_render(self) -> None:
         t0 = time.perf_counter()
         s, engine = self.settings, self.engine
@@ -193,12 +206,18 @@ class BackdropFilter:
         if runner is None or not width or not height or not self.gpu.ensure(*engine.model_size, RING_SIZE):
             lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
             return
+        if self.tick == self.rendered_tick and self.last_shown and (width, height) == self.last_size:
+            # Drawn again in the same frame (preview + program, a screenshot, a projector): reuse this
+            # frame's work, only draw.
+            self._composite(self.last_shown, width, height)
+            return
         frame = self.render_frame
         self.render_frame += 1
         full = self.gpu.render_target(target, width, height, frame % RING_SIZE)
         if not full:
             lib.obs_source_skip_video_filter(self.source)
             return
+        self.rendered_tick, self.last_size, self.last_shown = self.tick, (width, height), None
 
         staged = self.gpu.read_staged(frame)
         if staged is not None:
@@ -209,18 +228,30 @@ class BackdropFilter:
         if self._wants_frame(frame, runner):
             self.gpu.stage(full, width, height, frame, frame)
 
+        if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
+            self.masks.clear()
+            self.mask_engine, self.uploaded_id = engine, -1
         result = runner.latest()
-        if result is None:
+        if result is not None and (not self.masks or result.frame_id != self.masks[-1].frame_id):
+            self.masks.append(result)
+            self.latencies.append(frame - result.frame_id)  # frames from capture to mask
+        if not self.masks:
             lib.obs_source_skip_video_filter(self.source)
             return
-        if result.frame_id != self.uploaded_id:
-            self.gpu.upload(result.mask, result.coeffs)
-            self.uploaded_id = result.frame_id
-        shown = full
-        delay = frame - self.uploaded_id
-        if s.match_video and 0 < delay < RING_SIZE:
-            shown = self.gpu.ring_texture(self.uploaded_id % RING_SIZE) or full
-        self.shown_delay = delay if shown is not full else 0
+        mask, shown, self.shown_delay = self.masks[-1], full, 0
+        if s.match_video:
+            # Delay the video by the worst recent latency (a steady delay: no stutter) and show each
+            # frame with the mask computed from it, or the newest older one.
+            delay = min(max(self.latencies), RING_SIZE - 1)
+            wanted = frame - delay
+            if delay > 0 and wanted >= 0:
+                mask = next((m for m in reversed(self.masks) if m.frame_id <= wanted), self.masks[0])
+                shown = self.gpu.ring_texture(wanted % RING_SIZE) or full
+                self.shown_delay = delay
+        if mask.frame_id != self.uploaded_id:
+            self.gpu.upload(mask.mask, mask.coeffs)
+            self.uploaded_id = mask.frame_id
+        self.last_shown = shown
         self._composite(shown, width, height)
         self.last_render_ms = (time.perf_counter() - t0) * 1e3
         if t0 >= self.next_status_log:
@@ -289,8 +320,8 @@ class BackdropFilter:
         parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
                  f"{runner.mask_fps():.1f} mask fps"]
-        if s.mask_rate == 0 and runner.dropped:
-            parts.append("mask rate limited by inference speed")
+        if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:
+            parts.append(f"mask rate limited by inference speed (video {1.0 / self.frame_seconds:.0f} fps)")
         if s.match_video:
             parts.append(f"video delayed {self.shown_delay} frame(s)")
         if runner.error:

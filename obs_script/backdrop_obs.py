@@ -11,6 +11,7 @@ may already be someone else's. So our packages are imported under a private pare
 
 import importlib
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -23,6 +24,8 @@ _state = {"problem": None}
 
 
 def _venv_dir() -> Path:
+    if os.environ.get("BACKDROP_VENV"):  # set by tests and by users who keep the environment elsewhere
+        return Path(os.environ["BACKDROP_VENV"]).expanduser()
     if ENV_FILE.exists():
         try:
             return Path(json.loads(ENV_FILE.read_text(encoding="utf-8"))["venv"]).expanduser()

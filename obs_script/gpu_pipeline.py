@@ -15,8 +15,6 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
-import numpy as np
-
 from . import libobs as L
 from .libobs import lib
 
@@ -161,13 +159,15 @@ class GpuPipeline:
         self.pending.append((free[0], frame_id, render_frame))
         return True
 
-    def read_staged(self, render_frame: int) -> tuple[int, np.ndarray] | None:
+    def read_staged(self, render_frame: int):
         """(frame id, uint8 RGB at model size) of the oldest copy staged on an earlier frame.
 
         Mapping one frame late lets the GPU finish the copy without stalling the pipeline.
         """
         if not self.pending or self.pending[0][2] >= render_frame:
             return None
+        import numpy as np  # imported here so the filter still registers, and passes video through, without it
+
         index, frame_id, _ = self.pending.pop(0)
         data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
         if not lib.gs_stagesurface_map(self.stages[index], ctypes.byref(data), ctypes.byref(linesize)):
@@ -180,15 +180,19 @@ class GpuPipeline:
         finally:
             lib.gs_stagesurface_unmap(self.stages[index])
 
-    def upload(self, mask: np.ndarray, coeffs: np.ndarray) -> None:
+    def upload(self, mask, coeffs) -> None:
         """A MaskResult's uint8 mask and float (A, B) coefficients -> their textures."""
+        import numpy as np
+
         mask = np.ascontiguousarray(mask, np.uint8)
         lib.gs_texture_set_image(self.mask_tex, mask.ctypes.data, mask.shape[1], False)
         half = np.ascontiguousarray(coeffs, np.float16)
         lib.gs_texture_set_image(self.coeff_tex, half.ctypes.data, half.shape[1] * 4, False)
 
-    def set_background(self, rgba: np.ndarray | None) -> None:
+    def set_background(self, rgba) -> None:
         """Image mode's picture (uint8 RGBA) -> a texture; None frees it."""
+        import numpy as np
+
         if self.bg_tex:
             lib.gs_texture_destroy(self.bg_tex)
             self.bg_tex, self.bg_size = None, (0, 0)

@@ -84,6 +84,11 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         if filt is not None:
             filt.update(settings)
 
+    def video_tick(data, seconds):
+        filt = instance(data)
+        if filt is not None:
+            filt.video_tick(seconds)
+
     def video_render(data, _effect):
         filt = instance(data)
         if filt is None:
@@ -102,6 +107,7 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         "get_defaults": L.GET_DEFAULTS(guarded("get_defaults", get_defaults)),
         "get_properties": L.GET_PROPERTIES(guarded("get_properties", get_properties)),
         "update": L.UPDATE(guarded("update", update)),
+        "video_tick": L.VIDEO_TICK(guarded("video_tick", video_tick)),
         "video_render": L.VIDEO_RENDER(guarded("video_render", video_render)),
         "preset_modified": L.PROPERTY_MODIFIED(guarded("preset_modified", preset_modified, False)),
     }

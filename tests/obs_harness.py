@@ -27,7 +27,20 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "obs_script" / "backdrop_obs.py"
-PHOTO = REPO / "core" / "samples" / "astronaut.jpg"
+SAMPLE_JPEG = REPO / "core" / "samples" / "astronaut.jpg"
+
+
+def _lossless_copy(jpeg: Path) -> Path:
+    """A PNG of the sample: OBS and OpenCV decode JPEG slightly differently, PNG identically."""
+    png = Path(tempfile.gettempdir()) / f"backdrop-{jpeg.stem}-{jpeg.stat().st_size}.png"
+    if not png.exists():
+        tmp = png.with_suffix(f".{os.getpid()}.png")
+        cv2.imwrite(str(tmp), cv2.imread(str(jpeg), cv2.IMREAD_COLOR))
+        os.replace(tmp, png)
+    return png
+
+
+PHOTO = _lossless_copy(SAMPLE_JPEG)  # the scene's default source: a real photo of a person
 KIND = "backdrop_filter"
 SOURCE = "Camera"
 OTHER_COLLECTION = "backdrop_other"
@@ -75,15 +88,34 @@ def filter_entry(name: str, settings: dict | None = None, kind: str = KIND) -> d
             "deinterlace_field_order": 0, "monitoring_type": 0}
 
 
+def source_settings(media: Path) -> tuple[str, dict]:
+    """(source kind, settings) showing `media`: an image source, or a looping media source for videos."""
+    if media.suffix.lower() in (".mp4", ".mkv", ".webm", ".mov"):
+        return "ffmpeg_source", {"local_file": str(media), "is_local_file": True, "looping": True,
+                                 "restart_on_activate": True, "hw_decode": False, "close_when_inactive": False}
+    return "image_source", {"file": str(media)}
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
+    """RGB frames -> an MPEG-4 file that OBS's media source plays."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
 def scene_collection(name: str, image: Path, filters: list[dict], scripts: list[Path],
-                     sources: list[str] = (SOURCE,)) -> dict:
+                     sources: list[str] = (SOURCE,), filters_on_all: bool = False) -> dict:
     items, srcs = [], []
+    kind, settings = source_settings(image)
     for i, src_name in enumerate(sources, start=1):
         src_uuid = str(uuid.uuid4())
-        srcs.append({"id": "image_source", "versioned_id": "image_source", "name": src_name,
-                     "uuid": src_uuid, "settings": {"file": str(image)}, "enabled": True,
-                     "filters": filters if i == 1 else [], "mixers": 0, "flags": 0, "volume": 1.0,
-                     "hotkeys": {}, "private_settings": {}})
+        srcs.append({"id": kind, "versioned_id": kind, "name": src_name,
+                     "uuid": src_uuid, "settings": settings, "enabled": True,
+                     "filters": [dict(f, uuid=str(uuid.uuid4())) for f in filters] if i == 1 or filters_on_all else [],
+                     "mixers": 0, "flags": 0, "volume": 1.0, "hotkeys": {}, "private_settings": {}})
         items.append({"name": src_name, "source_uuid": src_uuid, "id": i, "visible": True,
                       "locked": False, "rot": 0.0, "pos": {"x": 0.0, "y": 0.0}, "scale": {"x": 1.0, "y": 1.0},
                       "align": 5, "bounds_type": 0, "bounds_align": 0, "bounds": {"x": 0.0, "y": 0.0},
@@ -104,7 +136,7 @@ class ObsInstance:
     def __init__(self, *, width: int = 1280, height: int = 720, image: Path = PHOTO,
                  filters: list[dict] | None = None, scripts: list[Path] | None = None,
                  sources: list[str] = (SOURCE,), env: dict[str, str] | None = None,
-                 root: Path | None = None, collection: dict | None = None) -> None:
+                 root: Path | None = None, collection: dict | None = None, filters_on_all: bool = False) -> None:
         self.root = Path(root or tempfile.mkdtemp(prefix="backdrop-obs-"))
         self.config = self.root / "config"
         self.port = _free_port()
@@ -117,10 +149,12 @@ class ObsInstance:
         self.exit_code: int | None = None
         scripts = [SCRIPT] if scripts is None else scripts
         if not (self.config / "obs-studio" / "global.ini").exists():
-            self._write_config(collection or scene_collection("backdrop_test", image, filters or [], scripts, sources))
+            self._write_config(collection or scene_collection("backdrop_test", image, filters or [], scripts, sources,
+                                                              filters_on_all))
             # A second collection with the same content, for collection-switch tests (OBS lists
             # collections at start-up, so it must exist before then).
-            self.write_collection(scene_collection(OTHER_COLLECTION, image, filters or [], scripts, sources))
+            self.write_collection(scene_collection(OTHER_COLLECTION, image, filters or [], scripts, sources,
+                                                   filters_on_all))
 
     # -- configuration -----------------------------------------------------------------------
     def _write_config(self, collection: dict) -> None:
@@ -276,6 +310,14 @@ class ObsInstance:
 
     def stats(self) -> dict:
         return self.call("GetStats")
+
+    def filter_settings(self, name: str = "Backdrop", source: str = SOURCE) -> dict:
+        return self.call("GetSourceFilter", {"sourceName": source, "filterName": name})["filterSettings"]
+
+    def latest_status(self, name: str = "Backdrop") -> str:
+        """The filter's newest status line in the log (BACKDROP_STATUS_LOG_S sets how often it is logged)."""
+        lines = [x for x in self.log_text().splitlines() if f"filter '{name}' status:" in x]
+        return lines[-1] if lines else ""
 
 
 def switch_collections(inst: ObsInstance, times: int, check=None) -> None:

@@ -1,0 +1,202 @@
+"""The complete filter in real OBS 29: segmentation, each mode against core's CPU reference, presets,
+shared sessions, match-video-to-mask, adaptive mask rate, and missing dependencies."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from core.composite import alpha_lut, composite, cover
+from core.media_io import read_rgb
+from core.pipeline import MaskOptions, MaskPipeline
+from core.segmenter import Segmenter
+from tests.obs_harness import PHOTO, ObsInstance, filter_entry, write_video
+
+pytestmark = pytest.mark.obs
+
+
+
+def _cpu_q(rgb: np.ndarray) -> np.ndarray:
+    """core's refined mask q for a still frame (temporal filter settled), uint8 at frame size."""
+    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    for _ in range(5):
+        result = pipe.run(rgb)
+    return pipe.full_mask(result, rgb)
+
+
+def _iou(a, b) -> float:
+    return float(np.logical_and(a, b).sum() / np.logical_or(a, b).sum())
+
+
+def _regions(alpha: np.ndarray, margin: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """(surely person, surely background) by the CPU reference, away from the edge."""
+    k = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+    inside = cv2.erode((alpha == 255).astype(np.uint8), k) > 0
+    outside = cv2.erode((alpha == 0).astype(np.uint8), k) > 0
+    return inside, outside
+
+
+def _ready(inst: ObsInstance, name: str = "Backdrop", count: int = 1) -> None:
+    inst.wait_log(f"engine ready for '{name}'", timeout=60, count=count)
+    time.sleep(1.5)  # a few masks, so the temporal filter settles on the still picture
+
+
+@pytest.fixture(scope="module")
+def photo_obs():
+    """One OBS with the photo and a Backdrop filter at its defaults."""
+    inst = ObsInstance(filters=[filter_entry("Backdrop")]).start()
+    _ready(inst)
+    yield inst
+    assert inst.stop() == 0
+
+
+def test_defaults_give_a_transparent_cutout_matching_the_cpu_reference(photo_obs):
+    rgb = read_rgb(PHOTO)
+    shot = photo_obs.screenshot()
+    alpha_cpu = cv2.LUT(_cpu_q(rgb), alpha_lut())
+    assert _iou(shot[:, :, 3] > 127, alpha_cpu > 127) >= 0.97
+    inside, outside = _regions(alpha_cpu)
+    assert np.abs(shot[inside][:, :3].astype(int) - rgb[inside]).max() <= 2  # the person's pixels untouched
+
+
+def test_colour_image_and_blur_modes_match_the_cpu_reference(photo_obs, tmp_path):
+    rgb = read_rgb(PHOTO)
+    q = _cpu_q(rgb)
+    inside, outside = _regions(cv2.LUT(q, alpha_lut()))
+    photo_obs.set_filter({"mode": "color", "background_color": 0xFF0000FF})  # 0xAABBGGRR: red
+    time.sleep(0.5)
+    shot = photo_obs.screenshot()[:, :, :3].astype(int)
+    assert np.abs(shot[outside] - [255, 0, 0]).max() <= 2
+    assert np.abs(shot[inside] - rgb[inside]).max() <= 2
+
+    yy, xx = np.mgrid[0:300, 0:800]  # a wide picture: "cover" must crop its sides, not squash it
+    picture = np.dstack([xx * 255 // 799, yy * 255 // 299, 255 - xx * 255 // 799]).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "wide.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    photo_obs.set_filter({"mode": "image", "background_image": str(tmp_path / "wide.png")})
+    time.sleep(0.5)
+    shot = photo_obs.screenshot()[:, :, :3].astype(int)
+    expected = cover(picture, rgb.shape[1], rgb.shape[0]).astype(int)
+    assert np.abs(shot[outside] - expected[outside]).mean() < 4
+    assert np.abs(shot[inside] - rgb[inside]).max() <= 2
+
+    photo_obs.set_filter({"mode": "blur", "blur_strength": 24})
+    time.sleep(0.5)
+    shot = photo_obs.screenshot()[:, :, :3].astype(int)
+    cpu = composite(rgb, q, "blur", blur_sigma=24).astype(int)
+    assert np.abs(shot[outside] - cpu[outside]).mean() < 8  # same blur, GPU vs CPU kernels
+    assert np.abs(shot[outside] - rgb[outside]).mean() > 4  # and it is blurred
+    assert np.abs(shot[inside] - rgb[inside]).max() <= 2
+    photo_obs.set_filter({"mode": "transparent"})
+
+
+def test_threshold_and_show_mask_take_effect(photo_obs):
+    photo_obs.set_filter({"threshold": 0.9, "edge_softness": 0.0})
+    time.sleep(0.5)
+    tight = (photo_obs.screenshot()[:, :, 3] > 127).mean()
+    photo_obs.set_filter({"threshold": 0.1})
+    time.sleep(0.5)
+    loose = (photo_obs.screenshot()[:, :, 3] > 127).mean()
+    assert loose > tight + 0.005
+    photo_obs.set_filter({"show_mask": True, "threshold": 0.5, "edge_softness": 0.3})
+    time.sleep(0.5)
+    view = photo_obs.screenshot()
+    assert view[:, :, 3].min() == 255 and view[:60, :60, :3].max() < 20 and view[300:400, 200:300, :3].min() > 230
+    photo_obs.set_filter({"show_mask": False})
+
+
+def test_presets_set_the_other_properties(photo_obs):
+    photo_obs.set_filter({"preset": "low_cpu"})
+    photo_obs.wait_log("engine ready for 'Backdrop': selfie_landscape", timeout=30)
+    s = photo_obs.filter_settings()
+    assert s["model"] == "selfie_landscape" and s["mask_every_n_frames"] == 3
+    photo_obs.set_filter({"preset": "quality"})
+    photo_obs.wait_log("preset=quality", timeout=30)
+    s = photo_obs.filter_settings()
+    assert s["model"] == "selfie_general" and s["mask_every_n_frames"] == 1 and s["edge_refinement"] == 0.5
+    photo_obs.set_filter({"preset": "balanced"})
+
+
+def test_a_still_video_source_is_cut_out_like_the_cpu_reference(tmp_path):
+    still = read_rgb(PHOTO)
+    clip = write_video(tmp_path / "still.mp4", [still] * 30)
+    ok, bgr = cv2.VideoCapture(str(clip)).read()
+    decoded = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    with ObsInstance(image=clip, filters=[filter_entry("Backdrop")]) as inst:
+        _ready(inst)
+        shot = inst.screenshot()
+    alpha_cpu = cv2.LUT(_cpu_q(decoded), alpha_lut())
+    assert _iou(shot[:, :, 3] > 127, alpha_cpu > 127) >= 0.97
+
+
+def test_two_cameras_share_one_session(tmp_path):
+    with ObsInstance(filters=[filter_entry("Backdrop")], sources=["Camera", "Camera 2"], filters_on_all=True) as inst:
+        log = inst.wait_log("engine ready for 'Backdrop'", timeout=60, count=2)
+        ready = [x for x in log.splitlines() if "engine ready for 'Backdrop'" in x]
+        assert all("1 shared session(s)" in x for x in ready), ready
+        time.sleep(1.0)
+        assert inst.screenshot("Camera 2")[:40, :40, 3].max() == 0  # both cut out
+
+
+def _bar_video(tmp_path):
+    """A white bar crossing a black frame, 16 px per frame: where the mask must follow exactly."""
+    frames = []
+    for i in range(60):
+        f = np.zeros((360, 640, 3), np.uint8)
+        x = (16 * i) % 560
+        f[:, x:x + 80] = 255
+        frames.append(f)
+    return write_video(tmp_path / "bar.mp4", frames)
+
+
+def _alignment(shot: np.ndarray) -> float:
+    """Share of pixels where alpha agrees with the picture (bright = person, by the test pattern)."""
+    return float(((shot[:, :, :3].max(axis=2) > 127) == (shot[:, :, 3] > 127)).mean())
+
+
+def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
+    # 20 ms of inference: a mask for every frame, arriving two frames after its frame was captured.
+    env = {"BACKDROP_TEST_FAULTS": "delay_ms=20", "BACKDROP_STATUS_LOG_S": "0.5"}
+    settings = {"debug_mask": "luma", "temporal_smoothing": 0.0, "edge_softness": 0.0, "mask_every_n_frames": 1}
+    with ObsInstance(image=_bar_video(tmp_path), filters=[filter_entry("Backdrop", settings)], env=env) as inst:
+        _ready(inst)
+        unmatched = np.mean([_alignment(inst.screenshot()) for _ in range(5)])
+        inst.set_filter({"match_video_to_mask": True})
+        time.sleep(1.5)
+        matched = np.mean([_alignment(inst.screenshot()) for _ in range(5)])
+        status = inst.latest_status()
+    delay = int(re.search(r"video delayed (\d+) frame", status).group(1))
+    assert 1 <= delay <= 4, status
+    assert matched >= 0.97 and unmatched <= 0.93, (matched, unmatched)
+
+
+def test_slow_inference_lowers_the_mask_rate_not_the_frame_rate(tmp_path):
+    env = {"BACKDROP_TEST_FAULTS": "delay_ms=200", "BACKDROP_STATUS_LOG_S": "1"}
+    with ObsInstance(filters=[filter_entry("Backdrop")], env=env) as inst:
+        _ready(inst)
+        before = inst.stats()
+        time.sleep(4)
+        after = inst.stats()
+        status = inst.latest_status()
+    fps = float(re.search(r"([\d.]+) mask fps", status).group(1))
+    assert 2.0 <= fps <= 5.5, status
+    assert "mask rate limited by inference speed" in status
+    rendered = after["renderTotalFrames"] - before["renderTotalFrames"]
+    skipped = after["renderSkippedFrames"] - before["renderSkippedFrames"]
+    assert rendered >= 100 and skipped <= 0.1 * rendered, (rendered, skipped)
+
+
+def test_missing_packages_pass_video_through_and_say_how_to_fix_it(tmp_path):
+    env = {"BACKDROP_VENV": str(tmp_path / "no-such-venv")}
+    with ObsInstance(env=env) as inst:
+        reference = inst.screenshot()
+        inst.add_filter()
+        log = inst.wait_log("passes video through", timeout=30)
+        time.sleep(0.5)
+        shot = inst.screenshot()
+    assert "Python package 'numpy' is missing: run `python3 -m installer`" in log
+    assert f"no environment at {tmp_path / 'no-such-venv'}" in log
+    assert np.array_equal(shot, reference)
