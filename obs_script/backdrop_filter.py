@@ -319,7 +319,7 @@ class BackdropFilter:
         runner = engine.runner
         parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
-                 f"{runner.mask_fps():.1f} mask fps"]
+                 f"{runner.mask_fps():.1f} mask fps", f"latency {self.latencies[-1]} frame(s)"]
         if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:
             parts.append(f"mask rate limited by inference speed (video {1.0 / self.frame_seconds:.0f} fps)")
         if s.match_video:

@@ -1,0 +1,134 @@
+"""Editing OBS's own files without disturbing anything else in them.
+
+INI edits change one line (or add one) and keep every other byte: comments, key order, the
+encoding's BOM and the line endings. Writes are atomic (temp file in the same folder, fsync,
+rename), and every file is backed up before its first change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+BOM = b"\xef\xbb\xbf"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def backup(path: Path) -> Path:
+    """Copy `path` next to itself as <name>.backdrop-backup-<time> (kept; the user can restore it)."""
+    target = path.with_name(f"{path.name}.backdrop-backup-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.backdrop-backup-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        n += 1
+    shutil.copy2(path, target)
+    return target
+
+
+def _split(data: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """(BOM, lines without their endings, the newline style)."""
+    bom = BOM if data.startswith(BOM) else b""
+    body = data[len(bom):]
+    newline = b"\r\n" if b"\r\n" in body else b"\n"
+    return bom, body.split(newline), newline
+
+
+def ini_get(data: bytes, section: str, key: str) -> str | None:
+    _, lines, _ = _split(data)
+    current = None
+    for line in lines:
+        text = line.decode("utf-8", "replace").strip()
+        if text.startswith("[") and text.endswith("]"):
+            current = text[1:-1]
+        elif current == section and "=" in text and text.split("=", 1)[0].strip() == key:
+            return text.split("=", 1)[1].strip()
+    return None
+
+
+def ini_set(data: bytes, section: str, key: str, value: str | None) -> bytes:
+    """Set (or, with value None, remove) one key; everything else stays byte for byte."""
+    bom, lines, nl = _split(data)
+    enc = key.encode("utf-8")
+    out: list[bytes] = []
+    current, in_section, done, section_end = None, False, False, None
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(b"[") and stripped.endswith(b"]"):
+            if in_section and not done:
+                section_end = len(out)
+            current = stripped[1:-1].decode("utf-8", "replace")
+            in_section = current == section
+        elif in_section and not done and b"=" in stripped and stripped.split(b"=", 1)[0].strip() == enc:
+            done = True
+            if value is not None:
+                out.append(enc + b"=" + value.encode("utf-8"))
+            continue
+        out.append(line)
+    if done or value is None:
+        return bom + nl.join(out)
+    entry = enc + b"=" + value.encode("utf-8")
+    if in_section:  # the section is the last one: append before trailing blank lines
+        at = len(out)
+        while at > 0 and out[at - 1].strip() == b"":
+            at -= 1
+        out.insert(at, entry)
+    elif section_end is not None:
+        at = section_end
+        while at > 0 and out[at - 1].strip() == b"":
+            at -= 1
+        out.insert(at, entry)
+    else:
+        if out and out[-1].strip() != b"":
+            out.append(b"")
+        out += [f"[{section}]".encode(), entry, b""]
+    return bom + nl.join(out)
+
+
+def collection_scripts(data: bytes) -> list[str]:
+    """Paths of the scripts a scene collection loads (modules.scripts-tool)."""
+    doc = json.loads(data.decode("utf-8-sig"))
+    return [s.get("path", "") for s in doc.get("modules", {}).get("scripts-tool", [])]
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.normpath(a)) == os.path.normcase(os.path.normpath(b))
+
+
+def collection_with_script(data: bytes, script: str, present: bool) -> bytes:
+    """The collection with `script` added to (or removed from) its scripts-tool list.
+
+    OBS rewrites collections itself on every save, so a JSON round trip is what OBS would do; the
+    indentation style of the file is kept.
+    """
+    text = data.decode("utf-8-sig")
+    doc = json.loads(text)
+    scripts = doc.setdefault("modules", {}).setdefault("scripts-tool", [])
+    has = [s for s in scripts if _same_path(s.get("path", ""), script)]
+    if present and not has:
+        scripts.append({"path": script, "settings": {}})
+    elif not present and has:
+        doc["modules"]["scripts-tool"] = [s for s in scripts if s not in has]
+    else:
+        return data
+    m = re.search(r"\n( +)\"", text)
+    indent = len(m.group(1)) if m else 4
+    out = json.dumps(doc, indent=indent, ensure_ascii=False).encode("utf-8")
+    return (BOM if data.startswith(BOM) else b"") + out
