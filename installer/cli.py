@@ -157,20 +157,20 @@ def wire_obs(install: ObsInstall | None, vpy: Path | None, args) -> None:
         say(f"OBS at {install.config_dir} already loads Backdrop")
     if args.dry_run:
         return
-    state = wiring.load_state(STATE)
+    state = wiring.load_state(args.state)
     state.update(script=str(OBS_SCRIPT), python_home=str(home) if home else state.get("python_home"))
-    wiring.atomic_write_json(STATE, state)
-    wiring.apply(changes, STATE)
+    wiring.atomic_write_json(args.state, state)
+    wiring.apply(changes, args.state)
     say("done: start OBS, right-click your camera > Filters > + > Backdrop")
 
 
 def uninstall(args) -> int:
-    if not STATE.exists():
+    if not args.state.exists():
         say("nothing to uninstall (no record of an install)")
         return 0
     if obs_running():
         raise InstallError("OBS is running: close it first")
-    state = wiring.load_state(STATE)
+    state = wiring.load_state(args.state)
     changes = wiring.plan_uninstall(state)
     for ch in changes:
         say(f"{'would ' if args.dry_run else ''}{ch.what}")
@@ -179,7 +179,7 @@ def uninstall(args) -> int:
 
         for ch in changes:
             atomic_write(ch.path, ch.after)
-        STATE.unlink()
+        args.state.unlink()
         say("Backdrop removed from OBS's configuration (the environment in .venv is left; delete it if unwanted)")
     return 0
 
@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-collections", action="store_true", help="add the script to every scene collection")
     ap.add_argument("--dry-run", action="store_true", help="print the planned changes, touch nothing")
     ap.add_argument("--uninstall", action="store_true", help="remove exactly what install added")
+    ap.add_argument("--state", type=Path, default=STATE, help=argparse.SUPPRESS)  # tests keep theirs apart
     args = ap.parse_args(argv)
     try:
         if args.command == "doctor":

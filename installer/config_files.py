@@ -108,7 +108,7 @@ def collection_scripts(data: bytes) -> list[str]:
     return [s.get("path", "") for s in doc.get("modules", {}).get("scripts-tool", [])]
 
 
-def _same_path(a: str, b: str) -> bool:
+def same_path(a: str, b: str) -> bool:
     return os.path.normcase(os.path.normpath(a)) == os.path.normcase(os.path.normpath(b))
 
 
@@ -121,7 +121,7 @@ def collection_with_script(data: bytes, script: str, present: bool) -> bytes:
     text = data.decode("utf-8-sig")
     doc = json.loads(text)
     scripts = doc.setdefault("modules", {}).setdefault("scripts-tool", [])
-    has = [s for s in scripts if _same_path(s.get("path", ""), script)]
+    has = [s for s in scripts if same_path(s.get("path", ""), script)]
     if present and not has:
         scripts.append({"path": script, "settings": {}})
     elif not present and has:

@@ -13,7 +13,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config_files import atomic_write, backup, collection_scripts, collection_with_script, ini_get, ini_set
+from .config_files import (
+    atomic_write,
+    backup,
+    collection_scripts,
+    collection_with_script,
+    ini_get,
+    ini_set,
+    same_path,
+)
 from .obs_locate import ObsInstall
 
 
@@ -116,4 +124,4 @@ def plan_uninstall(state: dict) -> list[Change]:
 def script_registered(install: ObsInstall, script: Path) -> list[str]:
     """Names of the collections that load `script` (for `doctor`)."""
     return [p.stem for p in collection_files(install, all_collections=True)
-            if any(Path(s) == script for s in collection_scripts(p.read_bytes()))]
+            if any(same_path(s, str(script)) for s in collection_scripts(p.read_bytes()))]

@@ -188,6 +188,8 @@ class ObsInstance:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> ObsInstance:
+        if self.obs is not None and self.obs.poll() is None:
+            raise RuntimeError("this OBS is already running; stop() it first")
         display = _free_display()
         self.xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -251,11 +253,6 @@ class ObsInstance:
             except subprocess.TimeoutExpired:
                 self.xvfb.kill()
         return self.exit_code
-
-    def restart(self) -> ObsInstance:
-        self.stop()
-        self.exit_code = None
-        return self.start()
 
     def __enter__(self) -> ObsInstance:
         return self.start()

@@ -1,0 +1,172 @@
+"""The installer's OBS wiring on fake config trees: Windows, macOS, Linux and Flatpak; OBS 29 to 32."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from installer import cli, config_files, wiring
+from installer.config_files import ini_get, ini_set
+from installer.obs_locate import find_obs
+
+SCRIPT = Path("/opt/backdrop/obs_script/backdrop_obs.py")
+COMMENTED_INI = (
+    "\ufeff[General]\r\n; user's own note, must survive\r\nLastVersion={v}\r\nFirstRun=true\r\n\r\n"
+    "[Basic]\r\nProfile=Streaming\r\nSceneCollection=Main Show\r\nSceneCollectionFile=Main_Show\r\n\r\n"
+    "[Video]\r\nRenderer=Direct3D 11\r\n"
+).encode("utf-8")
+COLLECTION = {"name": "Main Show", "current_scene": "Scene", "sources": [{"name": "Webcam", "id": "dshow_input",
+              "settings": {"label": "Cam\u00e9ra \u2764"}, "filters": []}],
+              "modules": {"scripts-tool": [{"path": "/other/script.lua", "settings": {"x": 1}}]}}
+
+
+def _version(major: int) -> int:
+    return (major << 24) | (0 << 16) | 2
+
+
+def _tree(root: Path, flavour: str, major: int) -> tuple[dict, Path]:
+    """A fake OBS config tree as OBS `major` on `flavour` leaves it; returns (env, config dir)."""
+    home = root / "home"
+    env = {"APPDATA": str(home / "AppData" / "Roaming")} if flavour == "windows" else {}
+    config = {
+        "windows": home / "AppData" / "Roaming" / "obs-studio",
+        "macos": home / "Library" / "Application Support" / "obs-studio",
+        "linux": home / ".config" / "obs-studio",
+        "flatpak": home / ".var" / "app" / "com.obsproject.Studio" / "config" / "obs-studio",
+    }[flavour]
+    (config / "basic" / "scenes").mkdir(parents=True)
+    text = COMMENTED_INI.replace(b"{v}", str(_version(major)).encode())
+    if major >= 31:  # OBS 31 keeps user settings ([Basic], [Python]) in user.ini
+        (config / "global.ini").write_bytes(b"[General]\r\nLastVersion=" + str(_version(major)).encode() + b"\r\n")
+        (config / "user.ini").write_bytes(text)
+    else:
+        (config / "global.ini").write_bytes(text)
+    (config / "basic" / "scenes" / "Main_Show.json").write_text(json.dumps(COLLECTION, indent=4), encoding="utf-8")
+    (config / "basic" / "scenes" / "Other.json").write_text(json.dumps(dict(COLLECTION, name="Other"), indent=4))
+    return env | {"HOME": str(home)}, config
+
+
+PLATFORM = {"windows": "win32", "macos": "darwin", "linux": "linux", "flatpak": "linux"}
+
+
+@pytest.mark.parametrize("major", [29, 30, 31, 32])
+@pytest.mark.parametrize("flavour", ["windows", "macos", "linux", "flatpak"])
+def test_planned_edits_for_each_os_and_obs_version(tmp_path, flavour, major):
+    env, config = _tree(tmp_path, flavour, major)
+    found = find_obs(Path(env["HOME"]), PLATFORM[flavour], env)
+    assert [f.config_dir for f in found] == [config] and found[0].flavour == flavour
+    assert found[0].version == (major, 0, 2)
+    changes = wiring.plan_install(found[0], SCRIPT, Path("C:/Python312"))
+    by_file = {c.path.name: c for c in changes}
+    ini_name = "user.ini" if major >= 31 else "global.ini"
+    if flavour in ("windows", "macos"):  # only these OBS builds load Python from a folder the user sets
+        assert ini_get(by_file[ini_name].after, "Python", "Path64bit") == "C:/Python312"
+    else:
+        assert not any(n.endswith(".ini") for n in by_file)
+    doc = json.loads(by_file["Main_Show.json"].after)
+    assert [s["path"] for s in doc["modules"]["scripts-tool"]] == ["/other/script.lua", str(SCRIPT)]
+    assert doc["sources"] == COLLECTION["sources"] and "Other.json" not in by_file
+    all_changes = wiring.plan_install(found[0], SCRIPT, None, all_collections=True)
+    assert {c.path.name for c in all_changes} == {"Main_Show.json", "Other.json"}
+
+
+def test_ini_edit_keeps_every_other_byte():
+    original = COMMENTED_INI.replace(b"{v}", b"486539266")
+    edited = ini_set(original, "Python", "Path64bit", "C:\\Python 3.12")
+    assert edited.startswith(b"\xef\xbb\xbf[General]\r\n; user's own note") and b"\n[Python]" in edited
+    assert edited.replace(b"\r\n[Python]\r\nPath64bit=C:\\Python 3.12\r\n", b"") == original
+    assert ini_set(edited, "Python", "Path64bit", None).replace(b"[Python]\r\n", b"").rstrip() == original.rstrip()
+    in_place = ini_set(original, "Video", "Renderer", "OpenGL")
+    assert in_place == original.replace(b"Renderer=Direct3D 11", b"Renderer=OpenGL")
+    mid = ini_set(original, "Basic", "Extra", "1")
+    line = b"SceneCollectionFile=Main_Show\r\n"
+    assert mid == original.replace(line, line + b"Extra=1\r\n")
+
+
+def _args(tmp_path, config, **kw):
+    base = dict(dry_run=False, all_collections=False, state=tmp_path / "state.json", obs_config=config,
+                portable=None)
+    return type("Args", (), base | kw)()
+
+
+def _install(tmp_path, config, monkeypatch, **kw):
+    monkeypatch.setattr(cli, "obs_running", lambda: False)
+    monkeypatch.setattr(cli, "python_home", lambda vpy: Path("/py/home"))
+    args = _args(tmp_path, config, **kw)
+    cli.wire_obs(cli.choose_install(args), Path("/venv/bin/python"), args)
+    return args
+
+
+def _snapshot(config: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(config)): p.read_bytes() for p in config.rglob("*") if p.is_file()}
+
+
+def test_install_backs_up_and_uninstall_restores_byte_for_byte(tmp_path, monkeypatch):
+    env, config = _tree(tmp_path, "linux", 29)
+    before = _snapshot(config)
+    args = _install(tmp_path, config, monkeypatch)
+    collection = config / "basic" / "scenes" / "Main_Show.json"
+    assert str(cli.OBS_SCRIPT) in collection.read_text()
+    backups = list(collection.parent.glob("Main_Show.json.backdrop-backup-*"))
+    assert len(backups) == 1 and backups[0].read_bytes() == before["basic/scenes/Main_Show.json"]
+    args.uninstall = True
+    cli.uninstall(args)
+    after = {k: v for k, v in _snapshot(config).items() if ".backdrop-backup-" not in k}
+    assert after == before and not args.state.exists()
+
+
+def test_uninstall_after_obs_rewrote_the_file_removes_only_our_entry(tmp_path, monkeypatch):
+    env, config = _tree(tmp_path, "windows", 30)
+    monkeypatch.setattr(cli.sys, "platform", "win32")
+    args = _install(tmp_path, config, monkeypatch)
+    collection = config / "basic" / "scenes" / "Main_Show.json"
+    doc = json.loads(collection.read_text())
+    doc["sources"][0]["settings"]["label"] = "changed in OBS"  # OBS ran and saved since
+    collection.write_text(json.dumps(doc, indent=4))
+    ini = config / "global.ini"
+    ini.write_bytes(ini.read_bytes() + b"[Extra]\r\nKey=1\r\n")
+    cli.uninstall(type("A", (), {"state": args.state, "dry_run": False})())
+    doc = json.loads(collection.read_text())
+    assert [s["path"] for s in doc["modules"]["scripts-tool"]] == ["/other/script.lua"]
+    assert doc["sources"][0]["settings"]["label"] == "changed in OBS"
+    assert ini_get(ini.read_bytes(), "Python", "Path64bit") is None and b"[Extra]\r\nKey=1" in ini.read_bytes()
+
+
+def test_dry_run_touches_nothing(tmp_path, monkeypatch, capsys):
+    env, config = _tree(tmp_path, "linux", 32)
+    before = _snapshot(config)
+    args = _install(tmp_path, config, monkeypatch, dry_run=True)
+    assert _snapshot(config) == before and not args.state.exists()
+    assert "would add backdrop_obs.py to scene collection Main_Show" in capsys.readouterr().out
+
+
+def test_refuses_while_obs_runs(tmp_path, monkeypatch):
+    env, config = _tree(tmp_path, "linux", 29)
+    before = _snapshot(config)
+    monkeypatch.setattr(cli, "obs_running", lambda: True)
+    args = _args(tmp_path, config)
+    with pytest.raises(cli.InstallError, match="OBS is running"):
+        cli.wire_obs(cli.choose_install(args), None, args)
+    assert _snapshot(config) == before
+
+
+def test_a_crash_in_the_middle_of_a_write_leaves_the_original(tmp_path, monkeypatch):
+    env, config = _tree(tmp_path, "linux", 29)
+    before = _snapshot(config)
+
+    def crash(src, dst):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(config_files.os, "replace", crash)
+    with pytest.raises(OSError, match="power cut"):
+        _install(tmp_path, config, monkeypatch)
+    after = {k: v for k, v in _snapshot(config).items() if ".backdrop-backup-" not in k}
+    assert after == before  # no half-written file, no temp file left behind
+
+
+def test_never_started_obs_gets_a_clear_instruction(tmp_path, capsys):
+    args = _args(tmp_path, tmp_path / "nothing" / "obs-studio")
+    cli.wire_obs(cli.choose_install(args), None, args)
+    assert "Start OBS once and close it" in capsys.readouterr().out
