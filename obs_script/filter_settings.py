@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.providers import SHORT_NAMES
 from .libobs import lib
 
 SETTINGS_VERSION = 1
@@ -36,6 +37,7 @@ S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "lu
 MODES = ("transparent", "blur", "image", "color")
 PRESETS = ("low_cpu", "balanced", "quality", "custom")
 DEBUG_MASKS = ("", "opaque", "split", "luma")
+PROVIDERS = tuple(SHORT_NAMES)
 
 # name: (default, minimum, maximum)
 FLOATS = {
@@ -172,7 +174,7 @@ def read(settings: int) -> FilterSettings:
         background_color=color_rgba(lib.obs_data_get_int(settings, _k(S_BG_COLOR))),
         blur=_int(settings, S_BLUR),
         model=_string(settings, S_MODEL)[:256] or STRINGS[S_MODEL],
-        provider=_string(settings, S_PROVIDER)[:64] or "auto",
+        provider=_string(settings, S_PROVIDER, PROVIDERS),
         threshold=_float(settings, S_THRESHOLD),
         softness=_float(settings, S_SOFTNESS),
         temporal=_float(settings, S_TEMPORAL),

@@ -190,6 +190,7 @@ class ObsInstance:
     def start(self, timeout: float = 60.0) -> ObsInstance:
         if self.obs is not None and self.obs.poll() is None:
             raise RuntimeError("this OBS is already running; stop() it first")
+        self.exit_code = None
         display = _free_display()
         self.xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

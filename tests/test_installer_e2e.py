@@ -36,7 +36,6 @@ def test_installer_adds_backdrop_to_obs_and_uninstall_takes_it_out(tmp_path):
     assert f"add backdrop_obs.py to scene collection {collection.stem}" in res.stdout
     assert collection_scripts(collection.read_bytes()) == [str(SCRIPT)]
 
-    inst.exit_code = None
     with inst:  # OBS starts again, now with Backdrop
         inst.wait_log("[backdrop] registered filter 'backdrop_filter'")
         assert inst.call("GetSourceFilterDefaultSettings", {"filterKind": KIND})["defaultFilterSettings"]

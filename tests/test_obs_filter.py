@@ -85,7 +85,6 @@ def test_saved_collection_restores_the_filter_after_restart(obs_baseline_leaks):
     assert camera["filters"][0]["id"] == KIND
     assert camera["filters"][0]["settings"]["settings_version"] == 1
     assert camera["filters"][0]["settings"]["debug_mask"] == "split"
-    inst.exit_code = None
     inst.start()
     try:
         inst.wait_log("filter 'Backdrop' created", count=2)
