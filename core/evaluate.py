@@ -56,7 +56,7 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
         if gt is None:
             raise InputError(f"{mask_path}: not a readable mask")
         if seq.stills:
-            pipeline.temporal.reset()
+            pipeline.reset()
         t0 = time.perf_counter()
         soft = pipeline.full_mask(pipeline.run(rgb), rgb).astype("float32") / 255.0
         spent += time.perf_counter() - t0

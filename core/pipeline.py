@@ -1,22 +1,25 @@
-"""The mask path: model-size RGB frame -> inference -> temporal filter -> refinement coefficients.
+"""The mask path: frame -> (crop) -> inference -> temporal filter -> refinement coefficients.
 
 Hand-off contract to compositing (the CPU reference here, the OBS shader in the filter): a
-`MaskResult` at model resolution with the id of the frame it came from, an 8-bit probability mask
-(255 = person) and the refinement coefficients (A, B); the full-resolution mask is A * luma + B,
-after which threshold and edge softness are applied (composite.smoothstep_alpha).
+`MaskResult` with the id of the frame it came from, the rectangle of the frame it covers
+(normalised; the whole frame unless person tracking cropped it), an 8-bit probability mask at
+model size (255 = person) and the refinement coefficients (A, B); the full-resolution mask is
+A * luma + B inside the rectangle (0 outside), after which threshold and edge softness are
+applied (composite.smoothstep_alpha).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from . import refine
+from .model_registry import find_model
 from .postprocess import to_u8
-from .preprocess import resize_to_model
+from .roi import FULL, Rect, RoiTracker, crop_to_model, model_to_frame, model_to_model
 from .segmenter import Segmenter
 from .temporal import TemporalFilter, remove_small_blobs
 
@@ -28,6 +31,10 @@ class MaskOptions:
     refine: float = 0.0  # guided-upsampling strength, 0 = plain bilinear (measured: no gain on shared/eval yet)
     refine_radius: int = 2  # in model pixels
     refine_eps: float = 1e-3
+    roi: bool = False  # person tracking: run the model on a crop around the people
+    roi_every: int = 15  # with tracking: a full-frame pass every N frames
+    roi_margin: float = 0.25  # crop margin, as a fraction of the people's box
+    roi_models: tuple[str, ...] = field(default_factory=tuple)  # models to choose from per crop (empty: main)
 
 
 @dataclass
@@ -37,40 +44,100 @@ class MaskResult:
     coeffs: np.ndarray  # float32 HxWx2 (A, B)
     infer_ms: float
     post_ms: float
+    rect: Rect = FULL  # the part of the frame the mask covers
 
 
 class MaskPipeline:
-    """One stream's state (temporal filter) over a possibly shared Segmenter."""
+    """One stream's state (temporal filter, person tracker) over possibly shared Segmenters."""
 
     def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None) -> None:
         self.segmenter = segmenter
+        self._segmenters = {segmenter.card.name: segmenter}
         self.options = options or MaskOptions()
         self.temporal = TemporalFilter(self.options.temporal)
+        self.roi = self._make_tracker()
+        self._prev: tuple[Rect, tuple[int, int], tuple[int, int]] | None = None  # rect, model size, frame size
+
+    def _make_tracker(self) -> RoiTracker:
+        o = self.options
+        names = o.roi_models or (self.segmenter.card.name,)
+        aspects = {n: find_model(n).width / find_model(n).height for n in names}
+        return RoiTracker(aspects, o.roi_every, o.roi_margin)
 
     def configure(self, options: MaskOptions) -> None:
         if options.temporal != self.options.temporal:
             self.temporal = TemporalFilter(options.temporal)
-        self.options = options
+        old, self.options = self.options, options
+        if (old.roi_models, old.roi_every, old.roi_margin) != (options.roi_models, options.roi_every,
+                                                                options.roi_margin):
+            self.roi = self._make_tracker()
 
-    def run_small(self, small_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
-        """uint8 RGB at model size -> MaskResult."""
+    def reset(self) -> None:
+        """Forget the history (a cut to an unrelated picture)."""
+        self.temporal.reset()
+        self.roi.reset()
+        self._prev = None
+
+    def segmenter_for(self, name: str) -> Segmenter:
+        """Another model on the same provider (person tracking chooses a model per crop)."""
+        if name not in self._segmenters:
+            main = self.segmenter
+            self._segmenters[name] = Segmenter(name, main.session.requested, main.session.threads)
+        return self._segmenters[name]
+
+    def plan(self, width: int, height: int) -> tuple[Rect, Segmenter]:
+        """Which part of the next frame to look at, with which model."""
+        if not self.options.roi:
+            return FULL, self.segmenter
+        rect, model = self.roi.plan(width, height)
+        return rect, self.segmenter_for(model)
+
+    def run_small(self, small_rgb: np.ndarray, frame_id: int = 0, rect: Rect = FULL,
+                  frame_size: tuple[int, int] = (0, 0), segmenter: Segmenter | None = None) -> MaskResult:
+        """uint8 RGB of `rect` at the model's size -> MaskResult. frame_size is needed with tracking."""
+        seg = segmenter or self.segmenter
         t0 = time.perf_counter()
-        prob = self.segmenter.infer_small(small_rgb)
+        prob = seg.infer_small(small_rgb)
         t1 = time.perf_counter()
         o = self.options
-        prob = self.temporal(prob, small_rgb)
+        size = (prob.shape[1], prob.shape[0])
+        warp = None
+        if self._prev is not None and (self._prev[0], self._prev[1]) != (rect, size) and frame_size[0]:
+            prev_rect, prev_size, prev_frame = self._prev
+            if prev_frame == frame_size:
+                warp = model_to_model(*frame_size, prev_rect, prev_size, rect, size)
+            else:
+                self.temporal.reset()
+        prob = self.temporal(prob, small_rgb, warp)
         prob = remove_small_blobs(prob, o.min_blob)
+        if o.roi and frame_size[0]:
+            self.roi.update(prob, rect, *frame_size)
+        self._prev = (rect, size, frame_size)
         coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine)
         t2 = time.perf_counter()
-        return MaskResult(frame_id, to_u8(prob), coeffs, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+        return MaskResult(frame_id, to_u8(prob), coeffs, (t1 - t0) * 1e3, (t2 - t1) * 1e3, rect)
 
     def run(self, frame_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
         """uint8 RGB frame of any size -> MaskResult."""
-        return self.run_small(resize_to_model(frame_rgb, *self.segmenter.model_size), frame_id)
+        h, w = frame_rgb.shape[:2]
+        rect, seg = self.plan(w, h)
+        mw, mh = seg.model_size
+        m = crop_to_model(w, h, rect, mw, mh)
+        small = cv2.warpAffine(frame_rgb, m, (mw, mh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return self.run_small(small, frame_id, rect, (w, h), seg)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
         """uint8 refined mask q at the frame's size (what the shader computes per pixel)."""
         h, w = frame_rgb.shape[:2]
-        if self.options.refine <= 0.0:  # A = 0, B = p: plain bilinear upsampling, done in 8 bits
-            return cv2.resize(result.mask, (w, h), interpolation=cv2.INTER_LINEAR)
-        return to_u8(refine.apply(result.coeffs, frame_rgb))
+        if result.rect.is_full:
+            if self.options.refine <= 0.0:  # A = 0, B = p: plain bilinear upsampling, done in 8 bits
+                return cv2.resize(result.mask, (w, h), interpolation=cv2.INTER_LINEAR)
+            return to_u8(refine.apply(result.coeffs, frame_rgb))
+        mh, mw = result.mask.shape
+        m = model_to_frame(w, h, result.rect, mw, mh)
+        if self.options.refine <= 0.0:
+            return cv2.warpAffine(result.mask, m, (w, h), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        ab = cv2.warpAffine(result.coeffs, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        q = ab[:, :, 0] * refine.luma(frame_rgb[:, :, :3]) + ab[:, :, 1]
+        return to_u8(np.clip(q, 0.0, 1.0))

@@ -26,16 +26,32 @@ class TemporalFilter:
     def reset(self) -> None:
         self._mask = self._grey = None
 
-    def __call__(self, prob: np.ndarray, small_rgb: np.ndarray) -> np.ndarray:
-        """float32 P(person) and the uint8 RGB it came from (both at model size) -> smoothed mask."""
+    def __call__(self, prob: np.ndarray, small_rgb: np.ndarray, warp: np.ndarray | None = None) -> np.ndarray:
+        """float32 P(person) and the uint8 RGB it came from (both at model size) -> smoothed mask.
+
+        `warp` (2x3 affine, previous mask pixel -> this mask pixel) realigns the history when the
+        crop moved (person tracking); pixels the previous mask did not cover take the new value.
+        """
         grey = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY)
         prev_mask, prev_grey = self._mask, self._grey
         self._grey = grey
-        if self.strength <= 0.0 or prev_mask is None or prev_mask.shape != prob.shape:
+        if self.strength <= 0.0 or prev_mask is None:
+            self._mask = prob.astype(np.float32, copy=True)
+            return self._mask
+        h, w = prob.shape
+        fresh = None
+        if warp is not None:
+            prev_mask = cv2.warpAffine(prev_mask, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            prev_grey = cv2.warpAffine(prev_grey, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            cover = cv2.warpAffine(np.ones(self._mask.shape, np.uint8), warp, (w, h), flags=cv2.INTER_NEAREST)
+            fresh = cover == 0
+        elif prev_mask.shape != prob.shape:
             self._mask = prob.astype(np.float32, copy=True)
             return self._mask
         a_still = 1.0 - MAX_STILL_WEIGHT * self.strength
         motion = cv2.absdiff(grey, prev_grey).astype(np.float32)
+        if fresh is not None:
+            motion[fresh] = MOTION_FULL
         # a = a_still + (1 - a_still) * clip(motion / MOTION_FULL, 0, 1)
         a = np.minimum(motion * ((1.0 - a_still) / MOTION_FULL) + a_still, 1.0, out=motion)
         out = prev_mask + a * (prob - prev_mask)
