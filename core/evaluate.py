@@ -13,6 +13,8 @@ from .metrics import SequenceScore
 from .pipeline import MaskOptions, MaskPipeline
 from .segmenter import Segmenter
 
+STILL_WARMUP = 2  # frames a still is shown before it is scored, when person tracking is on
+
 
 @dataclass
 class Sequence:
@@ -57,6 +59,9 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
             raise InputError(f"{mask_path}: not a readable mask")
         if seq.stills:
             pipeline.reset()
+            if options.roi:  # a still in a stream: let tracking engage before scoring the frame
+                for _ in range(STILL_WARMUP):
+                    pipeline.run(rgb)
         t0 = time.perf_counter()
         soft = pipeline.full_mask(pipeline.run(rgb), rgb).astype("float32") / 255.0
         spent += time.perf_counter() - t0

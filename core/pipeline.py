@@ -31,9 +31,9 @@ class MaskOptions:
     refine: float = 0.0  # guided-upsampling strength, 0 = plain bilinear (measured: no gain on shared/eval yet)
     refine_radius: int = 2  # in model pixels
     refine_eps: float = 1e-3
-    roi: bool = False  # person tracking: run the model on a crop around the people
-    roi_every: int = 15  # with tracking: a full-frame pass every N frames
-    roi_margin: float = 0.25  # crop margin, as a fraction of the people's box
+    roi: bool = True  # person tracking: run the model on a crop around the people
+    roi_every: int = 30  # with tracking: a full-frame pass every N frames
+    roi_margin: float = 0.15  # crop margin, as a fraction of the people's box
     roi_models: tuple[str, ...] = field(default_factory=tuple)  # models to choose from per crop (empty: main)
 
 

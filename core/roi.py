@@ -61,7 +61,7 @@ def model_to_model(width: int, height: int, src: Rect, src_size: tuple[int, int]
 
 
 class RoiTracker:
-    def __init__(self, aspects: dict[str, float], full_every: int = 15, margin: float = 0.25,
+    def __init__(self, aspects: dict[str, float], full_every: int = 30, margin: float = 0.15,
                  max_cover: float = 0.8) -> None:
         """aspects: model name -> its input's width / height."""
         self.aspects, self.full_every, self.margin, self.max_cover = aspects, full_every, margin, max_cover
