@@ -34,7 +34,7 @@ class AsyncMaskRunner:
     def __init__(self, pipeline: MaskPipeline, name: str = "backdrop-mask") -> None:
         self.pipeline = pipeline
         self._cond = threading.Condition()
-        self._pending: tuple[np.ndarray, int] | None = None
+        self._pending: tuple[np.ndarray, int, dict] | None = None
         self._latest: MaskResult | None = None
         self._stop = False
         self.error: str | None = None
@@ -45,11 +45,12 @@ class AsyncMaskRunner:
         self._thread.start()
 
     # -- caller side (never blocks on inference) -----------------------------------------------
-    def submit(self, small_rgb: np.ndarray, frame_id: int) -> None:
+    def submit(self, small_rgb: np.ndarray, frame_id: int, **where) -> None:
+        """Hand over a frame; `where` (rect, frame_size, segmenter) goes to the pipeline's run_small."""
         with self._cond:
             if self._pending is not None:
                 self.dropped += 1
-            self._pending = (small_rgb, frame_id)
+            self._pending = (small_rgb, frame_id, where)
             self.submitted += 1
             self._cond.notify()
 
@@ -88,12 +89,12 @@ class AsyncMaskRunner:
                     self._cond.wait()
                 if self._stop:
                     return
-                small, frame_id = self._pending
+                small, frame_id, where = self._pending
                 self._pending = None
                 self._working = True
             t0 = time.perf_counter()
             try:
-                result = self.pipeline.run_small(small, frame_id)
+                result = self.pipeline.run_small(small, frame_id, **where)
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False

@@ -83,6 +83,7 @@ def get_properties(filt: BackdropFilter | None, preset_callback) -> int:
                        (fs.S_TEMPORAL, b"Temporal smoothing"), (fs.S_REFINE, b"Edge refinement"),
                        (fs.S_LIGHT_WRAP, b"Light wrap")):
         lib.obs_properties_add_float_slider(p, key.encode(), label, *fs.FLOATS[key][1:], 0.01)
+    lib.obs_properties_add_bool(p, fs.S_TRACKING.encode(), b"Person tracking (sharper for people further away)")
     lib.obs_properties_add_bool(p, fs.S_MATCH_VIDEO.encode(), b"Match video to mask (delays video)")
     rate = lib.obs_properties_add_list(p, fs.S_MASK_RATE.encode(), b"Mask rate", OBS_COMBO_TYPE_LIST,
                                        OBS_COMBO_FORMAT_INT)
@@ -135,6 +136,7 @@ class BackdropFilter:
         self.mask_engine: Engine | None = None  # the engine whose masks `masks` holds
         self.masks: deque = deque(maxlen=RING_SIZE)  # newest MaskResults, for match video to mask
         self.latencies: deque[int] = deque([0], maxlen=60)  # frames from capture to mask, ~2 s
+        self.mask_rect = None  # the part of the frame the uploaded mask covers (person tracking)
         self.frame_seconds = 1.0 / 30.0
         self.frames_read = 0
         self.tick = 0  # video_tick count: one per OBS frame
@@ -221,12 +223,15 @@ class BackdropFilter:
 
         staged = self.gpu.read_staged(frame)
         if staged is not None:
-            runner.submit(staged[1], staged[0])
+            frame_id, small, where = staged
+            runner.submit(small, frame_id, **where)
             if not self.frames_read:
                 self._log_first_readback(staged[1])
             self.frames_read += 1
         if self._wants_frame(frame, runner):
-            self.gpu.stage(full, width, height, frame, frame)
+            rect, segmenter = engine.pipeline.plan(width, height)  # person tracking picks the crop
+            where = {"rect": rect, "frame_size": (width, height), "segmenter": segmenter}
+            self.gpu.stage(full, width, height, frame, frame, rect, where)
 
         if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
             self.masks.clear()
@@ -250,7 +255,7 @@ class BackdropFilter:
                 self.shown_delay = delay
         if mask.frame_id != self.uploaded_id:
             self.gpu.upload(mask.mask, mask.coeffs)
-            self.uploaded_id = mask.frame_id
+            self.uploaded_id, self.mask_rect = mask.frame_id, mask.rect
         self.last_shown = shown
         self._composite(shown, width, height)
         self.last_render_ms = (time.perf_counter() - t0) * 1e3
@@ -279,7 +284,9 @@ class BackdropFilter:
         lib.gs_effect_set_float(p["threshold"], s.threshold)
         lib.gs_effect_set_float(p["softness"], s.softness)
         lib.gs_effect_set_float(p["light_wrap"], s.light_wrap)
-        lib.gs_effect_set_vec2(p["mask_texel"], vec2(1.0 / mw, 1.0 / mh))
+        r = self.mask_rect
+        lib.gs_effect_set_vec4(p["mask_rect"], vec4(r.x0, r.y0, r.x1, r.y1))
+        lib.gs_effect_set_vec2(p["mask_texel"], vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))
 
     def _composite(self, tex: int, width: int, height: int) -> None:
         s, p = self.settings, self.gpu.params

@@ -23,7 +23,7 @@ OBS_THREADS = 1
 def mask_options(s: FilterSettings):
     from ..core.pipeline import MaskOptions
 
-    return MaskOptions(temporal=s.temporal, refine=s.refine)
+    return MaskOptions(temporal=s.temporal, refine=s.refine, roi=s.tracking)
 
 
 class _TestPatternPipeline:
@@ -41,7 +41,12 @@ class _TestPatternPipeline:
     def configure(self, options) -> None:
         pass
 
-    def run_small(self, small_rgb, frame_id: int = 0):
+    def plan(self, width: int, height: int):
+        from ..core.roi import FULL
+
+        return FULL, None
+
+    def run_small(self, small_rgb, frame_id: int = 0, **where):
         from ..core.pipeline import MaskResult
         from ..core.test_hooks import FAULTS
 

@@ -29,6 +29,7 @@ S_SOFTNESS = "edge_softness"
 S_TEMPORAL = "temporal_smoothing"
 S_REFINE = "edge_refinement"
 S_LIGHT_WRAP = "light_wrap"
+S_TRACKING = "person_tracking"
 S_MATCH_VIDEO = "match_video_to_mask"
 S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
 S_SHOW_MASK = "show_mask"
@@ -59,7 +60,7 @@ STRINGS = {
     S_PROVIDER: "auto",
     S_DEBUG_MASK: "",
 }
-BOOLS = {S_MATCH_VIDEO: False, S_SHOW_MASK: False}
+BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: False, S_SHOW_MASK: False}
 DEFAULT_COLOR = 0xFF40B100  # opaque green (R=0x00, G=0xB1, B=0x40)
 
 PRESET_VALUES: dict[str, dict[str, object]] = {
@@ -83,6 +84,7 @@ class FilterSettings:
     temporal: float
     refine: float
     light_wrap: float
+    tracking: bool
     match_video: bool
     mask_rate: int
     show_mask: bool
@@ -180,6 +182,7 @@ def read(settings: int) -> FilterSettings:
         temporal=_float(settings, S_TEMPORAL),
         refine=_float(settings, S_REFINE),
         light_wrap=_float(settings, S_LIGHT_WRAP),
+        tracking=bool(lib.obs_data_get_bool(settings, _k(S_TRACKING))),
         match_video=bool(lib.obs_data_get_bool(settings, _k(S_MATCH_VIDEO))),
         mask_rate=_int(settings, S_MASK_RATE),
         show_mask=bool(lib.obs_data_get_bool(settings, _k(S_SHOW_MASK))),

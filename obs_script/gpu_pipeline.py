@@ -20,7 +20,7 @@ from .libobs import lib
 
 _CLEAR_BUF, _CLEAR_ZERO = L.aligned_vec4(0.0, 0.0, 0.0, 0.0)
 PARAMS = ("image", "mask", "coeffs", "bg_image", "blurred", "use_coeffs", "threshold", "softness", "light_wrap",
-          "mask_texel", "color", "bg_scale", "bg_offset", "texel", "sigma")
+          "mask_texel", "mask_rect", "color", "bg_scale", "bg_offset", "texel", "sigma")
 BLUR_SCALE = 4  # the background blur runs at 1/4 size, as in core/composite.py
 
 
@@ -34,7 +34,7 @@ class GpuPipeline:
         self.ring: list[int] = []
         self.small = None
         self.stages: list[int] = []
-        self.pending: list[tuple[int, int, int]] = []  # (stage index, frame id, render frame staged at)
+        self.pending: list[tuple[int, int, int, dict]] = []  # (stage index, frame id, frame staged at, where)
         self.mask_tex = self.coeff_tex = None
         self.model_size = (0, 0)
         self.blur_targets: list[int] = []
@@ -133,18 +133,20 @@ class GpuPipeline:
     def ring_texture(self, slot: int) -> int | None:
         return lib.gs_texrender_get_texture(self.ring[slot]) if slot < len(self.ring) else None
 
-    def stage(self, tex: int, width: int, height: int, frame_id: int, render_frame: int) -> bool:
-        """Downscale `tex` to the model size and queue its copy to the CPU. False when both surfaces are busy.
+    def stage(self, tex: int, width: int, height: int, frame_id: int, render_frame: int, rect, where: dict) -> bool:
+        """Downscale `rect` of `tex` to the model size and queue its copy to the CPU. False when both
+        surfaces are busy. `where` travels with the frame to the runner.
 
         The view is shifted by half a texel so the GPU samples where MediaPipe's pure-scale warp
-        (core/preprocess.py) does, instead of at scaled pixel centres: same model input, same mask.
+        (core/preprocess.py, core/roi.py) does, instead of at scaled pixel centres: same input, same mask.
         """
-        busy = {i for i, _, _ in self.pending}
+        busy = {i for i, _, _, _ in self.pending}
         free = [i for i in range(len(self.stages)) if i not in busy]
         if not free:
             return False
         mw, mh = self.model_size
-        dx, dy = 0.5 * (1.0 - width / mw), 0.5 * (1.0 - height / mh)
+        x0, y0, x1, y1 = rect.to_pixels(width, height)
+        dx, dy = 0.5 * (1.0 - (x1 - x0) / mw), 0.5 * (1.0 - (y1 - y0) / mh)
         default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
         p_img = lib.gs_effect_get_param_by_name(default, b"image")
 
@@ -153,14 +155,14 @@ class GpuPipeline:
             while lib.gs_effect_loop(default, b"Draw"):
                 lib.gs_draw_sprite(tex, 0, width, height)
 
-        if not self._draw_into(self.small, mw, mh, (dx, width + dx, dy, height + dy), draw):
+        if not self._draw_into(self.small, mw, mh, (x0 + dx, x1 + dx, y0 + dy, y1 + dy), draw):
             return False
         lib.gs_stage_texture(self.stages[free[0]], lib.gs_texrender_get_texture(self.small))
-        self.pending.append((free[0], frame_id, render_frame))
+        self.pending.append((free[0], frame_id, render_frame, where))
         return True
 
     def read_staged(self, render_frame: int):
-        """(frame id, uint8 RGB at model size) of the oldest copy staged on an earlier frame.
+        """(frame id, uint8 RGB at model size, where) of the oldest copy staged on an earlier frame.
 
         Mapping one frame late lets the GPU finish the copy without stalling the pipeline.
         """
@@ -168,7 +170,7 @@ class GpuPipeline:
             return None
         import numpy as np  # imported here so the filter still registers, and passes video through, without it
 
-        index, frame_id, _ = self.pending.pop(0)
+        index, frame_id, _, where = self.pending.pop(0)
         data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
         if not lib.gs_stagesurface_map(self.stages[index], ctypes.byref(data), ctypes.byref(linesize)):
             return None
@@ -176,7 +178,7 @@ class GpuPipeline:
             mw, mh = self.model_size
             raw = (ctypes.c_uint8 * (linesize.value * mh)).from_address(data.value)
             rows = np.frombuffer(raw, np.uint8).reshape(mh, linesize.value)
-            return frame_id, rows[:, : mw * 4].reshape(mh, mw, 4)[:, :, :3].copy()  # copy before unmap
+            return frame_id, rows[:, : mw * 4].reshape(mh, mw, 4)[:, :, :3].copy(), where  # copy before unmap
         finally:
             lib.gs_stagesurface_unmap(self.stages[index])
 
