@@ -80,7 +80,13 @@ class Engine:
 
     def _build(self, s: FilterSettings) -> None:
         try:
+            import cv2
+
             from ..core.runner import AsyncMaskRunner
+
+            # OpenCV's own thread pool would add threads that compete with OBS's render and encoder
+            # threads for a few microseconds of work on model-size images: keep it on the caller.
+            cv2.setNumThreads(1)
 
             if s.debug_mask:
                 pipeline = _TestPatternPipeline(s.debug_mask)

@@ -174,7 +174,7 @@ def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
         status = inst.latest_status()
     delay = int(re.search(r"video delayed (\d+) frame", status).group(1))
     assert 1 <= delay <= 4, status
-    assert matched >= 0.97 and unmatched <= 0.93, (matched, unmatched)
+    assert matched >= 0.95 and unmatched <= matched - 0.08, (matched, unmatched)
 
 
 def test_slow_inference_lowers_the_mask_rate_not_the_frame_rate(tmp_path):
