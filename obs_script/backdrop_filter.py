@@ -200,7 +200,7 @@ class BackdropFilter:
 
     def video_render(self) -> None:
         t0 = time.perf_counter()
-        s, engine = self.settings, self.engine
+        engine = self.engine
         target = lib.obs_filter_get_target(self.source)
         width = lib.obs_source_get_base_width(target) if target else 0
         height = lib.obs_source_get_base_height(target) if target else 0
@@ -221,38 +221,13 @@ class BackdropFilter:
             return
         self.rendered_tick, self.last_size, self.last_shown = self.tick, (width, height), None
 
-        staged = self.gpu.read_staged(frame)
-        if staged is not None:
-            frame_id, small, where = staged
-            runner.submit(small, frame_id, **where)
-            if not self.frames_read:
-                self._log_first_readback(staged[1])
-            self.frames_read += 1
-        if self._wants_frame(frame, runner):
-            rect, segmenter = engine.pipeline.plan(width, height)  # person tracking picks the crop
-            where = {"rect": rect, "frame_size": (width, height), "segmenter": segmenter}
-            self.gpu.stage(full, width, height, frame, frame, rect, where)
-
-        if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
-            self.masks.clear()
-            self.mask_engine, self.uploaded_id = engine, -1
-        result = runner.latest()
-        if result is not None and (not self.masks or result.frame_id != self.masks[-1].frame_id):
-            self.masks.append(result)
-            self.latencies.append(frame - result.frame_id)  # frames from capture to mask
-        if not self.masks:
+        # `engine` and `runner` are this frame's: update() may replace them meanwhile on another thread.
+        self._feed_runner(engine, runner, frame, full, width, height)
+        picked = self._pick_mask_and_frame(engine, runner, frame, full)
+        if picked is None:  # no mask yet
             lib.obs_source_skip_video_filter(self.source)
             return
-        mask, shown, self.shown_delay = self.masks[-1], full, 0
-        if s.match_video:
-            # Delay the video by the worst recent latency (a steady delay: no stutter) and show each
-            # frame with the mask computed from it, or the newest older one.
-            delay = min(max(self.latencies), RING_SIZE - 1)
-            wanted = frame - delay
-            if delay > 0 and wanted >= 0:
-                mask = next((m for m in reversed(self.masks) if m.frame_id <= wanted), self.masks[0])
-                shown = self.gpu.ring_texture(wanted % RING_SIZE) or full
-                self.shown_delay = delay
+        mask, shown = picked
         if mask.frame_id != self.uploaded_id:
             self.gpu.upload(mask.mask, mask.coeffs)
             self.uploaded_id, self.mask_rect = mask.frame_id, mask.rect
@@ -262,6 +237,44 @@ class BackdropFilter:
         if t0 >= self.next_status_log:
             self.next_status_log = t0 + STATUS_LOG_S
             log(LOG_INFO, f"filter '{self.name}' status: {self.status_text()}")
+
+    def _feed_runner(self, engine: Engine, runner, frame: int, full: int, width: int, height: int) -> None:
+        """Hand last frame's copy to the runner; queue this frame's when the runner will want one."""
+        staged = self.gpu.read_staged(frame)
+        if staged is not None:
+            frame_id, small, where = staged
+            runner.submit(small, frame_id, **where)
+            if not self.frames_read:
+                self._log_first_readback(small)
+            self.frames_read += 1
+        if self._wants_frame(frame, runner):
+            rect, segmenter = engine.pipeline.plan(width, height)  # person tracking picks the crop
+            where = {"rect": rect, "frame_size": (width, height), "segmenter": segmenter}
+            self.gpu.stage(full, width, height, frame, frame, rect, where)
+
+    def _pick_mask_and_frame(self, engine: Engine, runner, frame: int, full: int):
+        """(mask result, texture to show) for this frame, or None before the first mask."""
+        if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
+            self.masks.clear()
+            self.mask_engine, self.uploaded_id = engine, -1
+        result = runner.latest()
+        if result is not None and (not self.masks or result.frame_id != self.masks[-1].frame_id):
+            self.masks.append(result)
+            self.latencies.append(frame - result.frame_id)  # frames from capture to mask
+        if not self.masks:
+            return None
+        self.shown_delay = 0
+        if self.settings.match_video:
+            # Delay the video by the worst recent latency (a steady delay: no stutter) and show each
+            # frame with the mask computed from it, or the newest older one.
+            delay = min(max(self.latencies), RING_SIZE - 1)
+            wanted = frame - delay
+            if delay > 0 and wanted >= 0:
+                shown = self.gpu.ring_texture(wanted % RING_SIZE)
+                if shown:
+                    self.shown_delay = delay
+                    return next((m for m in reversed(self.masks) if m.frame_id <= wanted), self.masks[0]), shown
+        return self.masks[-1], full
 
     # -- helpers -----------------------------------------------------------------------------
     def _log_first_readback(self, rgb) -> None:
@@ -326,7 +339,8 @@ class BackdropFilter:
         runner = engine.runner
         parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
-                 f"{runner.mask_fps():.1f} mask fps", f"latency {self.latencies[-1]} frame(s)"]
+                 f"{runner.mask_fps():.1f} mask fps", f"latency {self.latencies[-1]} frame(s)",
+                 f"render {self.last_render_ms:.1f} ms"]
         if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:
             parts.append(f"mask rate limited by inference speed (video {1.0 / self.frame_seconds:.0f} fps)")
         if s.match_video:

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 # ONNX Runtime intra-op threads inside OBS: one thread measured fastest on 2 cores and leaves the
 # other cores to OBS's own encoder and render threads.
 OBS_THREADS = 1
+PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that provides it
 
 
 def mask_options(s: FilterSettings):
@@ -101,7 +102,7 @@ class Engine:
                 self.describe = seg.session.describe()
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
         except ImportError as exc:
-            missing = exc.name or str(exc)
+            missing = PIP_NAMES.get(exc.name, exc.name or str(exc))
             self.error = (f"Python package '{missing}' is missing: run `python3 -m installer` in {REPO}, "
                           "then restart OBS")
         except Exception as exc:  # ModelError and anything ONNX Runtime raises: shown, never fatal

@@ -25,7 +25,7 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.media_io import read_rgb  # noqa: E402
-from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, write_video  # noqa: E402
+from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, write_video  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 REPO = Path(__file__).resolve().parent.parent
@@ -52,17 +52,6 @@ def _cpu_ticks(pid: int, tid: int | None = None) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _backdrop_threads(pid: int) -> list[int]:
-    tids = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            if task.joinpath("comm").read_text().strip().startswith("backdrop"):
-                tids.append(int(task.name))
-        except OSError:
-            pass
-    return tids
-
-
 def _video(size: tuple[int, int], frames_dir: Path, out: Path) -> Path:
     if frames_dir.is_dir():
         frames = [read_rgb(p) for p in sorted(frames_dir.glob("*.jpg"))]
@@ -81,7 +70,7 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
             inst.wait_log("engine ready", timeout=60, count=len(sources))
         time.sleep(3.0)  # warm-up
         pid = inst.obs.pid
-        tids = _backdrop_threads(pid)
+        tids = named_threads(pid)
         s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids}
         time.sleep(seconds)
         s1, p1 = inst.stats(), _cpu_ticks(pid)

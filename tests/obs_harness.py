@@ -54,6 +54,18 @@ def leak_count(log: str) -> int:
     return int(found[-1]) if found else -1
 
 
+def named_threads(pid: int, name: str = "backdrop-mask") -> list[int]:
+    """Thread ids of `pid` whose OS name is `name` (Backdrop names its mask workers)."""
+    tids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if task.joinpath("comm").read_text().strip() == name:
+                tids.append(int(task.name))
+        except OSError:
+            pass  # the thread ended while we looked
+    return tids
+
+
 def obs_available() -> bool:
     return shutil.which("obs") is not None and shutil.which("Xvfb") is not None
 

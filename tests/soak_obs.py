@@ -21,7 +21,7 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.media_io import read_rgb  # noqa: E402
-from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, write_video  # noqa: E402
+from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, write_video  # noqa: E402
 
 
 def moving_video(path: Path, size=(1280, 720), frames: int = 90) -> Path:
@@ -45,16 +45,6 @@ def _proc(pid: int) -> tuple[float, int]:
     return rss_kb / 1024.0, threads
 
 
-def _workers(pid: int) -> int:
-    n = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            n += task.joinpath("comm").read_text().strip() == "backdrop-mask"
-        except OSError:
-            pass
-    return n
-
-
 def soak(seconds: float, every: float, report=print, settings: dict | None = None, backdrop: bool = True
          ) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="backdrop-soak-"))
@@ -71,9 +61,10 @@ def soak(seconds: float, every: float, report=print, settings: dict | None = Non
             rss, threads = _proc(inst.obs.pid)
             stats = inst.stats()
             fps = re.search(r"([\d.]+) mask fps", inst.latest_status())
-            sample = {"t": time.monotonic() - t0, "rss_mb": rss, "threads": threads, "workers": _workers(inst.obs.pid),
-                      "render_ms": stats["averageFrameRenderTime"], "skipped": stats["renderSkippedFrames"],
-                      "total": stats["renderTotalFrames"], "mask_fps": float(fps.group(1)) if fps else 0.0}
+            sample = {"t": time.monotonic() - t0, "rss_mb": rss, "threads": threads,
+                      "workers": len(named_threads(inst.obs.pid)), "render_ms": stats["averageFrameRenderTime"],
+                      "skipped": stats["renderSkippedFrames"], "total": stats["renderTotalFrames"],
+                      "mask_fps": float(fps.group(1)) if fps else 0.0}
             samples.append(sample)
             report(f"{sample['t']:7.0f} s  RSS {rss:7.1f} MB  threads {threads:3d}  workers {sample['workers']}  "
                    f"render {sample['render_ms']:6.2f} ms  skipped {sample['skipped']}/{sample['total']}  "

@@ -14,19 +14,13 @@ import numpy as np
 import pytest
 
 from core.model_registry import BUNDLED_MODELS_DIR
-from tests.obs_harness import PHOTO, SOURCE, ObsInstance, filter_entry
+from tests.obs_harness import PHOTO, SOURCE, ObsInstance, filter_entry, named_threads
 
 pytestmark = pytest.mark.obs
 
 
 def _backdrop_threads(inst: ObsInstance) -> int:
-    n = 0
-    for task in Path(f"/proc/{inst.obs.pid}/task").iterdir():
-        try:
-            n += task.joinpath("comm").read_text().strip() == "backdrop-mask"
-        except OSError:
-            pass
-    return n
+    return len(named_threads(inst.obs.pid))
 
 
 def _cut_out(inst: ObsInstance, source: str = SOURCE) -> bool:

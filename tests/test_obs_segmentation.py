@@ -201,7 +201,7 @@ def test_missing_packages_pass_video_through_and_say_how_to_fix_it(tmp_path):
         log = inst.wait_log("passes video through", timeout=30)
         time.sleep(0.5)
         shot = inst.screenshot()
-    assert "Python package 'numpy' is missing: run `python3 -m installer`" in log
+    assert "Python package 'opencv-python-headless' is missing: run `python3 -m installer`" in log
     assert f"no environment at {tmp_path / 'no-such-venv'}" in log
     assert np.array_equal(shot, reference)
 
