@@ -7,6 +7,7 @@ the newest mask when one arrives, and composites on the GPU.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from collections import deque
@@ -16,6 +17,8 @@ from . import filter_settings as fs
 from .engine import Engine
 from .gpu_pipeline import GpuPipeline
 from .libobs import (
+    GS_CS_SRGB,
+    GS_CS_SRGB_16F,
     LOG_INFO,
     LOG_WARNING,
     OBS_COMBO_FORMAT_INT,
@@ -31,6 +34,8 @@ from .libobs import (
 
 EFFECT_PATH = Path(__file__).resolve().parent / "data" / "backdrop_mask.effect"
 RING_SIZE = 8  # frames of video kept on the GPU for "match video to mask"
+# What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
+PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
 TECHNIQUES = {"transparent": b"DrawTransparent", "color": b"DrawColor", "image": b"DrawImage", "blur": b"DrawBlur"}
 PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "custom": "Custom"}
@@ -143,6 +148,7 @@ class BackdropFilter:
         self.rendered_tick = -1  # the tick of the last full render
         self.last_shown, self.last_size = None, (0, 0)
         self.shown_delay = 0  # frames the video is delayed by (match video to mask)
+        self.hdr = False
         self.background: tuple[str, object] | None = None  # (path, RGBA array or None) to upload
         self.background_error = ""
         self.last_render_ms = 0.0
@@ -207,6 +213,11 @@ class BackdropFilter:
         runner = engine.runner if engine is not None and engine.ready else None
         if runner is None or not width or not height or not self.gpu.ensure(*engine.model_size, RING_SIZE):
             lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
+            return
+        space = lib.obs_source_get_color_space(target, len(PREFERRED_SPACES), PREFERRED_SPACES)
+        self.hdr = space not in (GS_CS_SRGB, GS_CS_SRGB_16F)
+        if self.hdr:  # the model and the compositing maths are SDR: never show a wrong picture
+            lib.obs_source_skip_video_filter(self.source)
             return
         if self.tick == self.rendered_tick and self.last_shown and (width, height) == self.last_size:
             # Drawn again in the same frame (preview + program, a screenshot, a projector): reuse this
@@ -336,6 +347,8 @@ class BackdropFilter:
             return f"Passing video through: {engine.error}"
         if not engine.ready:
             return "Loading the model; video passes through until it is ready."
+        if self.hdr:
+            return "HDR source: Backdrop works on SDR video only, so the video passes through unchanged."
         runner = engine.runner
         parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",

@@ -45,6 +45,7 @@ GS_CLEAR_COLOR = 1 << 0
 GS_BLEND_ZERO, GS_BLEND_ONE = 0, 1
 # obs.h
 OBS_EFFECT_DEFAULT = 0
+GS_CS_SRGB, GS_CS_SRGB_16F = 0, 1  # enum gs_color_space: the SDR ones; 709 extended / scRGB are HDR
 # obs-properties.h
 OBS_COMBO_TYPE_LIST = 2
 OBS_COMBO_FORMAT_INT, OBS_COMBO_FORMAT_STRING = 1, 3
@@ -178,6 +179,7 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_filter_get_parent": (c_void_p, [c_void_p]),
     "obs_source_get_base_width": (c_uint32, [c_void_p]),
     "obs_source_get_base_height": (c_uint32, [c_void_p]),
+    "obs_source_get_color_space": (c_int, [c_void_p, c_size_t, c_void_p]),
     "obs_source_skip_video_filter": (None, [c_void_p]),
     "obs_source_video_render": (None, [c_void_p]),
     "obs_source_get_name": (c_char_p, [c_void_p]),

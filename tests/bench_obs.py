@@ -36,6 +36,7 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("no filter", [], False),
     ("OBS colour correction (C)", [filter_entry("Colour", {"gamma": 0.2, "saturation": 0.3}, kind="color_filter_v2")],
      False),
+    ("Backdrop skeleton (test mask, no model)", [filter_entry("Backdrop", {"debug_mask": "opaque"})], False),
     ("Backdrop transparent", [filter_entry("Backdrop", {})], False),
     ("Backdrop blur", [filter_entry("Backdrop", {"mode": "blur"})], False),
     ("Backdrop image", [filter_entry("Backdrop", {"mode": "image", "background_image": str(SAMPLE_JPEG)})], False),

@@ -79,15 +79,18 @@ def test_broken_models_pass_video_through_with_a_clear_status_and_recover(tmp_pa
     assert inst.exit_code == 0
 
 
-def test_a_gpu_provider_that_fails_mid_stream_falls_back_to_cpu_and_says_so():
-    env = {"BACKDROP_TEST_FAULTS": "fake=CUDAExecutionProvider,fail_run=CUDAExecutionProvider@5",
-           "BACKDROP_STATUS_LOG_S": "0.5"}
+@pytest.mark.parametrize("fault, first, why", [
+    ("fail_run=CUDAExecutionProvider@5", "on CUDA", "CUDAExecutionProvider: failed while running"),
+    ("fail_create=CUDAExecutionProvider", "on CPU", "CUDAExecutionProvider: injected failure creating"),
+])
+def test_a_gpu_provider_that_fails_falls_back_to_cpu_and_says_so(fault, first, why):
+    env = {"BACKDROP_TEST_FAULTS": f"fake=CUDAExecutionProvider,{fault}", "BACKDROP_STATUS_LOG_S": "0.5"}
     with ObsInstance(filters=[filter_entry("Backdrop", {"provider": "cuda"})], env=env) as inst:
-        inst.wait_log("engine ready for 'Backdrop': selfie_general on CUDA", timeout=60)
+        inst.wait_log(f"engine ready for 'Backdrop': selfie_general {first}", timeout=60)
         _wait_cut_out(inst)
         time.sleep(1.5)
         status = inst.latest_status()
-        assert "on CPU" in status and "CUDAExecutionProvider: failed while running" in status, status
+        assert "on CPU" in status and why in status, status
         assert _cut_out(inst)
     assert inst.exit_code == 0
 
