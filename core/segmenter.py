@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .model_registry import DEFAULT_MODEL, ModelCard, find_model
-from .postprocess import to_u8, upsample
 from .preprocess import resize_to_model, to_tensor
 from .session import DEFAULT_THREADS, SharedSession, shared_session
 
@@ -31,8 +30,3 @@ class Segmenter:
     def infer(self, frame_rgb: np.ndarray) -> np.ndarray:
         """uint8 RGB frame of any size -> float32 P(person) at model size."""
         return self.infer_small(resize_to_model(frame_rgb, *self.model_size))
-
-    def mask_u8(self, frame_rgb: np.ndarray) -> np.ndarray:
-        """uint8 RGB frame -> uint8 mask at the frame's size (255 = person)."""
-        h, w = frame_rgb.shape[:2]
-        return to_u8(upsample(self.infer(frame_rgb), w, h))

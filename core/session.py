@@ -168,6 +168,6 @@ def live_sessions() -> int:
 
 
 def release_sessions() -> None:
-    """Drop every shared session (script unload / tests)."""
+    """Drop every shared session (tests)."""
     with _pool_lock:
         _pool.clear()
