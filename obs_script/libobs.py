@@ -199,6 +199,7 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_data_set_default_double": (None, [c_void_p, c_char_p, c_double]),
     "obs_data_set_default_string": (None, [c_void_p, c_char_p, c_char_p]),
     "obs_data_release": (None, [c_void_p]),
+    "obs_data_create": (c_void_p, []),
     # properties
     "obs_properties_create": (c_void_p, []),
     "obs_properties_add_bool": (c_void_p, [c_void_p, c_char_p, c_char_p]),
