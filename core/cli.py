@@ -66,8 +66,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     from .segmenter import Segmenter
 
     color, background = _parse_background(args.background)
-    mode = "color" if args.mode is None and color is not None else \
-        "image" if args.mode is None and background is not None else args.mode or "transparent"
+    mode = args.mode or ("color" if color else "image" if background is not None else "transparent")
     if mode == "image" and background is None:
         raise InputError("--mode image needs --background IMAGE_FILE")
     source = open_input(args.input)

@@ -120,6 +120,8 @@ class MaskPipeline:
     def run(self, frame_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
         """uint8 RGB frame of any size -> MaskResult."""
         h, w = frame_rgb.shape[:2]
+        if self._prev is not None and self._prev[2] != (w, h):
+            self.reset()  # another picture altogether: where people were says nothing here
         rect, seg = self.plan(w, h)
         mw, mh = seg.model_size
         m = crop_to_model(w, h, rect, mw, mh)
