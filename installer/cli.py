@@ -13,6 +13,7 @@ sys.executable may be the OBS binary).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -69,15 +70,34 @@ def run(cmd: list[str], what: str, capture: bool = False) -> subprocess.Complete
     return res
 
 
+DEPS_MARKER = "backdrop-deps.sha256"  # inside the environment: what it was built from
+
+
+def deps_fingerprint(python: Path) -> str:
+    """What the environment depends on: the interpreter, the runtime requirements and the pins."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    runtime = text.split("[project.optional-dependencies]")[0]  # dev tools do not force a rebuild
+    parts = [str(python), runtime, CONSTRAINTS.read_text(encoding="utf-8"), gpu_package() or "onnxruntime"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def make_venv(python: Path, venv: Path) -> Path:
+    """The environment for `python`; one built from other dependencies (an older release) is replaced."""
     vpy = venv_python(venv)
+    marker = venv / DEPS_MARKER
+    wanted = deps_fingerprint(python)
+    if vpy.exists() and marker.exists() and marker.read_text().strip() != wanted:
+        say(f"dependencies changed since {venv} was made: replacing it")
+        shutil.rmtree(venv)
     if vpy.exists():
+        marker.write_text(wanted + "\n")
         return vpy
     probe = subprocess.run([str(python), "-c", "import venv, ensurepip"], capture_output=True)
     if probe.returncode != 0:
         raise InstallError(f"{python} cannot create virtual environments (no venv/ensurepip). "
                            "On Debian/Ubuntu run: sudo apt-get install -y python3-venv")
     run([str(python), "-m", "venv", str(venv)], "create environment")
+    marker.write_text(wanted + "\n")
     return vpy
 
 

@@ -170,3 +170,21 @@ def test_never_started_obs_gets_a_clear_instruction(tmp_path, capsys):
     args = _args(tmp_path, tmp_path / "nothing" / "obs-studio")
     cli.wire_obs(cli.choose_install(args), None, args)
     assert "Start OBS once and close it" in capsys.readouterr().out
+
+
+def test_an_environment_built_from_other_dependencies_is_replaced(tmp_path, monkeypatch):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    (venv / cli.DEPS_MARKER).write_text("from an older release\n")
+    (venv / "bin" / "old-package").write_text("")
+    made = []
+    monkeypatch.setattr(cli, "run", lambda cmd, what, capture=False: made.append(cmd) or
+                        (venv / "bin").mkdir(parents=True, exist_ok=True) or (venv / "bin" / "python").write_text(""))
+    cli.make_venv(Path("/usr/bin/python3"), venv)
+    assert made and made[0][1:3] == ["-m", "venv"]  # rebuilt from scratch
+    assert not (venv / "bin" / "old-package").exists()
+    assert (venv / cli.DEPS_MARKER).read_text().strip() == cli.deps_fingerprint(Path("/usr/bin/python3"))
+    made.clear()
+    cli.make_venv(Path("/usr/bin/python3"), venv)  # same dependencies: kept as it is
+    assert made == []
