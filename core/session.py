@@ -19,7 +19,7 @@ from .model_registry import ModelCard, ModelError
 from .providers import CPU, provider_chain, provider_options, session_options_for
 from .test_hooks import FAULTS, InjectedFault
 
-DEFAULT_THREADS = 2  # measured on 2 and 16 cores: see `backdrop bench --threads`
+DEFAULT_THREADS = 2  # offline default; inside OBS one thread measured best (`backdrop bench --compare-threads`)
 
 
 def _session_options(threads: int):

@@ -4,7 +4,7 @@ Every method except `destroy` runs on OBS's graphics thread inside `video_render
 graphics context is already held. Frame flow:
 
     target --draw--> ring[slot] (WxH RGBA; a ring of past frames for "match video to mask")
-    ring[slot] --linear downscale--> small (model size) --stage--> stage surface
+    ring[slot] (or the tracked crop of it) --linear downscale--> small (model size) --stage--> stage surface
     one frame later: stage surface --map--> numpy (model size RGB) -> the async runner
     runner's newest mask --upload--> mask (GS_R8) + coeffs (GS_RG16F) textures
     ring[shown] + mask (+ background) --backdrop_mask.effect--> output
