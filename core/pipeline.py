@@ -19,7 +19,8 @@ import numpy as np
 from . import refine
 from .model_registry import find_model
 from .postprocess import to_u8
-from .roi import FULL, Rect, RoiTracker, crop_to_model, model_to_frame, model_to_model
+from .preprocess import resize_to_model
+from .roi import FULL, Rect, RoiTracker, model_to_frame, model_to_model
 from .segmenter import Segmenter
 from .temporal import TemporalFilter, remove_small_blobs
 
@@ -123,9 +124,7 @@ class MaskPipeline:
         if self._prev is not None and self._prev[2] != (w, h):
             self.reset()  # another picture altogether: where people were says nothing here
         rect, seg = self.plan(w, h)
-        mw, mh = seg.model_size
-        m = crop_to_model(w, h, rect, mw, mh)
-        small = cv2.warpAffine(frame_rgb, m, (mw, mh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        small = resize_to_model(frame_rgb, *seg.model_size, rect)
         return self.run_small(small, frame_id, rect, (w, h), seg)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:

@@ -10,17 +10,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
-def scale_matrix(src_w: int, src_h: int, dst_w: int, dst_h: int) -> np.ndarray:
-    return np.array([[dst_w / src_w, 0.0, 0.0], [0.0, dst_h / src_h, 0.0]], dtype=np.float64)
+from .roi import FULL, Rect, crop_to_model
 
 
-def resize_to_model(frame_rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """uint8 HxWx3 RGB -> uint8 height x width x 3, stretched with a pure-scale affine warp."""
+def resize_to_model(frame_rgb: np.ndarray, width: int, height: int, rect: Rect = FULL) -> np.ndarray:
+    """uint8 HxWx3 RGB -> uint8 height x width x 3: `rect` of the frame stretched with a pure-scale affine warp."""
     h, w = frame_rgb.shape[:2]
-    if (w, h) == (width, height):
+    if (w, h) == (width, height) and rect.is_full:
         return frame_rgb
-    return cv2.warpAffine(frame_rgb, scale_matrix(w, h, width, height), (width, height),
+    return cv2.warpAffine(frame_rgb, crop_to_model(w, h, rect, width, height), (width, height),
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
