@@ -178,6 +178,7 @@ def wire_obs(install: ObsInstall | None, vpy: Path | None, args) -> None:
     if args.dry_run:
         return
     state = wiring.load_state(args.state)
+    wiring.record_previous_python_home(state, install)
     state.update(script=str(OBS_SCRIPT), python_home=str(home) if home else state.get("python_home"))
     wiring.atomic_write_json(args.state, state)
     wiring.apply(changes, args.state)

@@ -51,7 +51,27 @@ def _split(data: bytes) -> tuple[bytes, list[bytes], bytes]:
     return bom, body.split(newline), newline
 
 
+def obs_escape(value: str) -> str:
+    """A value as OBS's own writer stores it (libobs/util/config-file.c, config_save, tags 29.0.0-32.2.2)."""
+    return value.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
+
+
+def obs_unescape(value: str) -> str:
+    """A stored value as OBS reads it (config-file.c, `unescape`): \\ \\n \\r are escapes, other backslashes stay."""
+    out, i = [], 0
+    while i < len(value):
+        ch, nxt = value[i], value[i + 1:i + 2]
+        if ch == "\\" and nxt in ("\\", "n", "r"):
+            out.append({"\\": "\\", "n": "\n", "r": "\r"}[nxt])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 def ini_get(data: bytes, section: str, key: str) -> str | None:
+    """The value as OBS would read it (unescaped)."""
     _, lines, _ = _split(data)
     current = None
     for line in lines:
@@ -59,14 +79,15 @@ def ini_get(data: bytes, section: str, key: str) -> str | None:
         if text.startswith("[") and text.endswith("]"):
             current = text[1:-1]
         elif current == section and "=" in text and text.split("=", 1)[0].strip() == key:
-            return text.split("=", 1)[1].strip()
+            return obs_unescape(text.split("=", 1)[1].strip())
     return None
 
 
 def ini_set(data: bytes, section: str, key: str, value: str | None) -> bytes:
-    """Set (or, with value None, remove) one key; everything else stays byte for byte."""
+    """Set (or, with value None, remove) one key, escaped as OBS writes it; every other byte stays."""
     bom, lines, nl = _split(data)
     enc = key.encode("utf-8")
+    value = None if value is None else obs_escape(value)
     out: list[bytes] = []
     current, in_section, done, section_end = None, False, False, None
     for line in lines:

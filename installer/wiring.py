@@ -60,9 +60,11 @@ def plan_install(install: ObsInstall, script: Path, python_home: Path | None, al
     if install.has_python_setting and python_home is not None:
         ini = install.python_ini
         before = ini.read_bytes() if ini.exists() else b""
+        previous = ini_get(before, "Python", "Path64bit")
         after = ini_set(before, "Python", "Path64bit", str(python_home))
         if after != before:
-            changes.append(Change(ini, before, after, f"set [Python] Path64bit={python_home} in {ini.name}"))
+            was = f" (was {previous}; uninstall puts it back)" if previous else ""
+            changes.append(Change(ini, before, after, f"set [Python] Path64bit={python_home} in {ini.name}{was}"))
     for path in collection_files(install, all_collections):
         before = path.read_bytes()
         after = collection_with_script(before, str(script), present=True)
@@ -91,6 +93,13 @@ def load_state(state_path: Path) -> dict:
     return {"version": 1, "files": {}, "script": None, "python_home": None}
 
 
+def record_previous_python_home(state: dict, install: ObsInstall) -> None:
+    """Keep the user's own [Python] Path64bit from before the first install, for uninstall to put back."""
+    if "previous_python_home" not in state and install.has_python_setting:
+        ini = install.python_ini
+        state["previous_python_home"] = ini_get(ini.read_bytes(), "Python", "Path64bit") if ini.exists() else None
+
+
 def atomic_write_json(path: Path, doc: dict) -> None:
     atomic_write(path, (json.dumps(doc, indent=2) + "\n").encode())
 
@@ -113,7 +122,7 @@ def plan_uninstall(state: dict) -> list[Change]:
         if path.suffix == ".json" and script:
             after = collection_with_script(current, script, present=False)
         elif path.suffix == ".ini" and home and ini_get(current, "Python", "Path64bit") == home:
-            after = ini_set(current, "Python", "Path64bit", None)
+            after = ini_set(current, "Python", "Path64bit", state.get("previous_python_home"))
         else:
             after = current
         if after != current:

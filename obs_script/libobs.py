@@ -141,26 +141,38 @@ def aligned_vec4(x: float, y: float, z: float, w: float) -> tuple[ctypes.Array, 
     return buf, addr
 
 
-def _find_libobs() -> str:
-    """libobs of the running OBS: already loaded into this process, so any name that resolves works."""
+def libobs_candidates(platform: str = sys.platform) -> list[str | None]:
+    """Names to try for the libobs of the running OBS, best first (None: the process's own symbols).
+
+    Inside OBS the library is already loaded, so the process's global symbols come first. The file
+    names are the fallbacks: Windows `obs.dll`; macOS the framework through OBS's rpath; Linux
+    `libobs.so.0` up to 29.0 and `libobs.so.<major>` from 29.1 (SOVERSION in libobs/CMakeLists.txt,
+    tags 29.0.2 and 29.1.0). Never a path relative to the working directory.
+    """
     override = os.environ.get("BACKDROP_LIBOBS")
     if override:
-        return override
-    if sys.platform == "win32":
-        return "obs.dll"
-    if sys.platform == "darwin":
-        return "@rpath/libobs.framework/Versions/A/libobs"
-    return ctypes.util.find_library("obs") or "libobs.so.0"
+        return [override]
+    if platform == "win32":
+        return ["obs.dll"]  # LoadLibrary returns the module OBS already loaded
+    if platform == "darwin":
+        return [None, "@rpath/libobs.framework/Versions/A/libobs",
+                "@executable_path/../Frameworks/libobs.framework/libobs"]
+    found = ctypes.util.find_library("obs")
+    return [None, *([found] if found else []), *(f"libobs.so.{major}" for major in range(40, 28, -1)), "libobs.so.0"]
 
 
 def _load() -> ctypes.CDLL:
-    name = _find_libobs()
-    try:
-        return ctypes.CDLL(name)
-    except OSError:
-        if sys.platform == "darwin":  # frameworks resolve through the main binary's rpath
-            return ctypes.CDLL("libobs.framework/libobs")
-        raise
+    tried = []
+    for name in libobs_candidates():
+        try:
+            cdll = ctypes.CDLL(name)
+        except OSError as exc:
+            tried.append(f"{name}: {exc}")
+            continue
+        if hasattr(cdll, "obs_register_source_s"):
+            return cdll
+        tried.append(f"{name or 'this process'}: no libobs symbols")
+    raise OSError("libobs not found (" + "; ".join(tried) + ")")
 
 
 lib = _load()
@@ -169,7 +181,9 @@ lib = _load()
 _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_register_source_s": (None, [POINTER(obs_source_info), c_size_t]),
     "obs_get_version_string": (c_char_p, []),
-    "blog": (None, None),  # variadic: called as blog(level, b"%s", message)
+    # variadic: declared with its fixed arguments only and never given a variadic one (arm64 macOS
+    # passes variadic arguments on the stack; CPython's ctypes docs, "Calling variadic functions")
+    "blog": (None, [c_int, c_char_p]),
     # graphics context
     "obs_enter_graphics": (None, []),
     "obs_leave_graphics": (None, []),
@@ -245,10 +259,9 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
 for _name, (_res, _args) in _SIGNATURES.items():
     _fn = getattr(lib, _name)
     _fn.restype = _res
-    if _args is not None:
-        _fn.argtypes = _args
+    _fn.argtypes = _args
 
 
 def log(level: int, message: str) -> None:
     """Write `[backdrop] message` into OBS's log (through libobs, so it never takes the GIL twice)."""
-    lib.blog(c_int(level), b"%s", ("[backdrop] " + message).encode("utf-8", "replace"))
+    lib.blog(level, ("[backdrop] " + message).replace("%", "%%").encode("utf-8", "replace"))

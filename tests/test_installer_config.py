@@ -76,7 +76,7 @@ def test_ini_edit_keeps_every_other_byte():
     original = COMMENTED_INI.replace(b"{v}", b"486539266")
     edited = ini_set(original, "Python", "Path64bit", "C:\\Python 3.12")
     assert edited.startswith(b"\xef\xbb\xbf[General]\r\n; user's own note") and b"\n[Python]" in edited
-    assert edited.replace(b"\r\n[Python]\r\nPath64bit=C:\\Python 3.12\r\n", b"") == original
+    assert edited.replace(b"\r\n[Python]\r\nPath64bit=C:\\\\Python 3.12\r\n", b"") == original  # OBS-escaped
     assert ini_set(edited, "Python", "Path64bit", None).replace(b"[Python]\r\n", b"").rstrip() == original.rstrip()
     in_place = ini_set(original, "Video", "Renderer", "OpenGL")
     assert in_place == original.replace(b"Renderer=Direct3D 11", b"Renderer=OpenGL")
@@ -188,3 +188,79 @@ def test_an_environment_built_from_other_dependencies_is_replaced(tmp_path, monk
     made.clear()
     cli.make_venv(Path("/usr/bin/python3"), venv)  # same dependencies: kept as it is
     assert made == []
+
+
+def _c_unescape(raw: bytes) -> bytes:
+    """libobs/util/config-file.c `unescape` (OBS 29.0.0-32.2.2), ported pointer for pointer."""
+    buf, read, write = bytearray(raw) + b"\0", 0, 0
+    while buf[read]:
+        cur = buf[read]
+        if cur == ord("\\"):
+            nxt = buf[read + 1]
+            if nxt == ord("\\"):
+                read += 1
+            elif nxt == ord("r"):
+                cur, read = ord("\r"), read + 1
+            elif nxt == ord("n"):
+                cur, read = ord("\n"), read + 1
+        buf[write] = cur
+        read, write = read + 1, write + 1
+    return bytes(buf[:write])
+
+
+def _libobs_config_get(path: Path, section: str, key: str) -> str | None:
+    """The value as the real libobs (Debian's OBS 29.0.2) reads it: config_open + config_get_string."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("obs")
+    if not name:
+        pytest.skip("libobs not installed")
+    lib = ctypes.CDLL(name)
+    lib.config_open.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_int]
+    lib.config_get_string.restype = ctypes.c_char_p
+    lib.config_get_string.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+    lib.config_close.argtypes = [ctypes.c_void_p]
+    cfg = ctypes.c_void_p()
+    assert lib.config_open(ctypes.byref(cfg), str(path).encode(), 0) == 0  # CONFIG_OPEN_EXISTING, CONFIG_SUCCESS
+    try:
+        value = lib.config_get_string(cfg, section.encode(), key.encode())
+        return None if value is None else value.decode("utf-8")
+    finally:
+        lib.config_close(cfg)
+
+
+WINDOWS_HOMES = [
+    "C:\\Users\\nick\\AppData\\Local\\Programs\\Python\\Python312",
+    "C:\\Users\\rosa\\new\\Python311",
+    "C:\\Users\\Ren\u00e9e M\u00fcller\\\u30d1\u30a4\u30bd\u30f3\\Python312",
+    "\\\\server\\share\\Python312",
+    "/Users/nina/Library/Frameworks",
+]
+
+
+@pytest.mark.parametrize("home", WINDOWS_HOMES)
+def test_python_folder_round_trips_through_obs_ini_rules(tmp_path, home):
+    env, config = _tree(tmp_path, "windows", 31)
+    install = find_obs(Path(env["HOME"]), "win32", env)[0]
+    ch = next(c for c in wiring.plan_install(install, SCRIPT, Path(home)) if c.path.name == "user.ini")
+    line = next(raw for raw in ch.after.split(b"\r\n") if raw.startswith(b"Path64bit="))
+    assert _c_unescape(line.removeprefix(b"Path64bit=")).decode("utf-8") == str(Path(home))
+    ch.path.write_bytes(ch.after)
+    assert _libobs_config_get(ch.path, "Python", "Path64bit") == str(Path(home))
+    assert ini_get(ch.after, "Python", "Path64bit") == str(Path(home))
+
+
+def test_uninstall_puts_back_the_users_own_python_folder(tmp_path, monkeypatch):
+    env, config = _tree(tmp_path, "windows", 30)
+    ini = config / "global.ini"
+    ini.write_bytes(ini.read_bytes() + b"[Python]\r\nPath64bit=C:\\\\Users\\\\nick\\\\Python310\r\n")
+    assert ini_get(ini.read_bytes(), "Python", "Path64bit") == "C:\\Users\\nick\\Python310"
+    monkeypatch.setattr(cli.sys, "platform", "win32")
+    args = _install(tmp_path, config, monkeypatch)
+    assert ini_get(ini.read_bytes(), "Python", "Path64bit") == "/py/home"
+    ini.write_bytes(ini.read_bytes() + b"[Extra]\r\nKey=1\r\n")  # OBS saved the file since
+    _install(tmp_path, config, monkeypatch)  # a second install must not forget the user's value
+    cli.uninstall(type("A", (), {"state": args.state, "dry_run": False})())
+    assert ini_get(ini.read_bytes(), "Python", "Path64bit") == "C:\\Users\\nick\\Python310"
+    assert _libobs_config_get(ini, "Python", "Path64bit") == "C:\\Users\\nick\\Python310"

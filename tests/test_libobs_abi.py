@@ -34,3 +34,39 @@ def test_obs_source_info_offsets_and_size_match_the_header(tmp_path):
     for name in fields:
         assert getattr(obs_source_info, name).offset == c[name], name
     assert __import__("ctypes").sizeof(obs_source_info) == c["sizeof"] == 400
+
+
+def _libobs_module():
+    sys.path.insert(0, str(REPO))
+    from obs_script import libobs
+
+    return libobs
+
+
+@pytest.mark.skipif(not HEADER.exists(), reason="needs libobs")
+def test_every_libobs_function_has_its_argument_types_declared():
+    """A call without argtypes passes every argument as a fixed one: wrong for variadics on arm64 macOS."""
+    libobs = _libobs_module()
+    undeclared = [name for name, (_, args) in libobs._SIGNATURES.items() if args is None]
+    assert undeclared == []
+    assert libobs._SIGNATURES["blog"][1] == [libobs.c_int, libobs.c_char_p]
+
+
+@pytest.mark.skipif(not HEADER.exists(), reason="needs libobs")
+def test_log_messages_reach_libobs_verbatim_with_percent_signs():
+    """libobs's default log handler (util/base.c, def_log_handler) prints `info: <formatted>` to stdout."""
+    code = ("from obs_script.libobs import log, LOG_INFO; "
+            "log(LOG_INFO, 'CPU 100% busy, %s %d %n stay literal, caf\\u00e9')")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "info: [backdrop] CPU 100% busy, %s %d %n stay literal, caf\u00e9" in res.stdout
+
+
+def test_libobs_is_looked_up_by_names_that_exist_for_each_obs_version():
+    libobs_names = _libobs_module().libobs_candidates
+    linux = libobs_names("linux")
+    assert linux[0] is None  # inside OBS: the symbols already loaded
+    assert {"libobs.so.0", "libobs.so.29", "libobs.so.30", "libobs.so.31", "libobs.so.32"} <= set(linux)
+    mac = libobs_names("darwin")
+    assert mac[0] is None and all(n.startswith("@") for n in mac[1:])  # never relative to the working directory
+    assert libobs_names("win32") == ["obs.dll"]
