@@ -5,6 +5,8 @@
     python3 -m installer --uninstall      # remove exactly what install added
     python3 -m installer doctor           # explain what is wrong with an existing set-up
     python3 -m installer release          # dist/backdrop-<version>.zip for people without git
+    python3 -m installer wheels           # resolve every supported row of the matrix on PyPI
+    python3 -m installer support          # the support matrix (README's "Supported" table)
 
 Standard library only: it runs before any dependency exists. Never run inside OBS (there,
 sys.executable may be the OBS binary).
@@ -19,17 +21,17 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from . import wiring
-from .obs_locate import ObsInstall, find_obs, obs_running
+from . import INSTALL_COMMAND, support, wiring
+from .obs_locate import ObsInstall, app_version, binary_arches, find_obs, obs_binary, obs_loaded_python, obs_running
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 OBS_SCRIPT = REPO / "obs_script" / "backdrop_obs.py"
 ENV_FILE = REPO / "obs_script" / "backdrop_env.json"
 STATE = REPO / ".backdrop-install.json"
-CONSTRAINTS = Path(__file__).resolve().parent / "constraints.txt"
 
 
 class InstallError(RuntimeError):
@@ -41,19 +43,82 @@ def say(msg: str) -> None:
 
 
 # -- the environment -----------------------------------------------------------------------------
+PROBE = ("import json, platform, sys; print(json.dumps({'version': '%d.%d' % sys.version_info[:2], "
+         "'machine': platform.machine(), 'base_prefix': sys.base_prefix, 'mac': platform.mac_ver()[0]}))")
+
+
+def os_name(platform: str = sys.platform) -> str:
+    return {"win32": "windows", "darwin": "macos"}.get(platform, "linux")
+
+
 def obs_python(install: ObsInstall | None) -> Path:
-    """The interpreter whose minor version OBS loads (compiled wheels only load in that version)."""
-    if sys.platform.startswith("linux"):
-        if install is not None and install.flavour == "flatpak":
-            raise InstallError("Flatpak OBS uses its runtime's own Python; install Backdrop's packages inside the "
-                               "Flatpak, or use your distribution's OBS package")
-        if Path("/usr/bin/python3").exists():  # distro OBS links the distro's libpython
-            return Path("/usr/bin/python3")
-    mine = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if install is not None and install.has_python_setting and mine not in install.python_versions():
-        raise InstallError(f"OBS {'.'.join(map(str, install.version or ()))} loads Python "
-                           f"{', '.join(install.python_versions())}; run this installer with one of those")
+    """The interpreter for the environment: Linux OBS links the distribution's libpython; elsewhere, this one."""
+    if sys.platform.startswith("linux") and Path("/usr/bin/python3").exists() and \
+            not (install is not None and install.flavour == "flatpak"):
+        return Path("/usr/bin/python3")
     return Path(sys.executable)
+
+
+def probe_python(python: Path) -> dict:
+    """Version, architecture and base folder of the interpreter the environment will use."""
+    res = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise InstallError(f"{python} does not run: {res.stderr.strip()[-500:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def gpu_runtime(system: str) -> str | None:
+    """The GPU build of ONNX Runtime for this machine (support.GPU_RUNTIMES), or None for the plain one."""
+    if system == "windows":
+        return "directml"
+    if system == "linux" and shutil.which("nvidia-smi"):
+        return "cuda"
+    return None
+
+
+def obs_version(install: ObsInstall | None, binary: Path | None) -> tuple[int, int, int] | None:
+    if install is not None and install.version:
+        return install.version
+    return app_version(binary) if binary is not None and sys.platform == "darwin" else None
+
+
+def resolve_target(install: ObsInstall | None, python: Path, info: dict, platform: str = sys.platform,
+                   binary: Path | None = None) -> support.Target:
+    """This machine's row of the support matrix, checked: OBS's build, its version, the Python it loads."""
+    system = os_name(platform)
+    version = obs_version(install, binary)
+    obs_arches = binary_arches(binary) if binary is not None else set()
+    python_arch = support.normalise_arch(system, info["machine"])
+    if obs_arches and python_arch not in {support.normalise_arch(system, a) for a in obs_arches}:
+        rosetta = " (for an Intel OBS on Apple Silicon: arch -x86_64 python3 -m installer)" if system == "macos" else ""
+        raise InstallError(f"OBS at {binary} is built for {', '.join(sorted(obs_arches))} but {python} runs as "
+                           f"{python_arch}: its packages would not load in OBS. Run the installer with a Python of "
+                           f"OBS's architecture{rosetta}")
+    mac = tuple(int(x) for x in (info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None
+    flatpak = install is not None and install.flavour == "flatpak"
+    try:
+        row = support.row_for(system, python_arch, version, mac, flatpak)  # type: ignore[arg-type]
+    except LookupError as exc:
+        raise InstallError(str(exc)) from exc
+    where = f"{row.label()}, OBS {row.obs}"
+    if not row.supported:
+        raise InstallError(f"{where} is not supported: {row.why_not}")
+    if info["version"] not in row.pythons:
+        raise InstallError(f"{where} loads Python {' or '.join(row.pythons)}, but {python} is {info['version']}: "
+                           f"run the installer with one of those (`python3.12 -m installer`, or --python PATH)")
+    if install is not None and install.has_python_setting and version is not None:
+        home = python_home_of(info, system)
+        loaded = obs_loaded_python(home, system, version)
+        if loaded != info["version"]:
+            found = f"Python {loaded}" if loaded else "no Python it can load"
+            raise InstallError(
+                f"OBS {'.'.join(map(str, version))} would find {found} in {home}, not {info['version']} "
+                f"({python}). Use the python.org installer's Python {info['version']}"
+                + (" (OBS loads framework builds only; pyenv and conda builds are not)" if system == "macos" else "")
+                + (", and make it Versions/Current" if system == "macos" and version < support.MACOS_PICKS_HIGHEST_FROM
+                   else ""))
+    return support.Target(system, row.arch if system != "macos" else python_arch, info["version"], mac,
+                          gpu_runtime(system))
 
 
 def venv_python(venv: Path) -> Path:
@@ -73,66 +138,120 @@ def run(cmd: list[str], what: str, capture: bool = False) -> subprocess.Complete
 DEPS_MARKER = "backdrop-deps.sha256"  # inside the environment: what it was built from
 
 
-def deps_fingerprint(python: Path) -> str:
-    """What the environment depends on: the interpreter, the runtime requirements and the pins."""
-    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    runtime = text.split("[project.optional-dependencies]")[0]  # dev tools do not force a rebuild
-    parts = [str(python), runtime, CONSTRAINTS.read_text(encoding="utf-8"), gpu_package() or "onnxruntime"]
+def deps_fingerprint(python: Path, target: support.Target) -> str:
+    """What the environment depends on: the interpreter and the exact requirements for this target."""
+    parts = [str(python), *support.requirements(target)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def make_venv(python: Path, venv: Path) -> Path:
+def ensure_venv_module(python: Path) -> None:
+    """Debian/Ubuntu split venv/ensurepip into python3-venv: install it (as root, or through sudo)."""
+    if subprocess.run([str(python), "-c", "import venv, ensurepip"], capture_output=True).returncode == 0:
+        return
+    apt = shutil.which("apt-get")
+    if not apt:
+        raise InstallError(f"{python} cannot create virtual environments (no venv/ensurepip module)")
+    minor = probe_python(python)["version"]
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if sudo and not shutil.which("sudo"):
+        raise InstallError(f"{python} needs the python{minor}-venv package: as root, run "
+                           f"apt-get install -y python{minor}-venv")
+    run([*sudo, "env", "DEBIAN_FRONTEND=noninteractive", apt, "install", "-y", "-qq", f"python{minor}-venv"],
+        "install Debian's venv module")
+
+
+def make_venv(python: Path, venv: Path, target: support.Target) -> Path:
     """The environment for `python`; one built from other dependencies (an older release) is replaced."""
     vpy = venv_python(venv)
     marker = venv / DEPS_MARKER
-    wanted = deps_fingerprint(python)
+    wanted = deps_fingerprint(python, target)
     if vpy.exists() and marker.exists() and marker.read_text().strip() != wanted:
         say(f"dependencies changed since {venv} was made: replacing it")
         shutil.rmtree(venv)
     if vpy.exists():
         marker.write_text(wanted + "\n")
         return vpy
-    probe = subprocess.run([str(python), "-c", "import venv, ensurepip"], capture_output=True)
-    if probe.returncode != 0:
-        raise InstallError(f"{python} cannot create virtual environments (no venv/ensurepip). "
-                           "On Debian/Ubuntu run: sudo apt-get install -y python3-venv")
+    ensure_venv_module(python)
     run([str(python), "-m", "venv", str(venv)], "create environment")
     marker.write_text(wanted + "\n")
     return vpy
 
 
-def gpu_package() -> str | None:
-    """The GPU build of ONNX Runtime for this machine, or None for the plain (CPU/CoreML) one."""
-    if sys.platform == "win32":
-        return "onnxruntime-directml"
-    if sys.platform.startswith("linux") and shutil.which("nvidia-smi"):
-        return "onnxruntime-gpu[cuda,cudnn]"
-    return None
-
-
 def pip(vpy: Path, args: list[str], what: str) -> None:
-    run([str(vpy), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *args], what)
+    constraints = vpy.parent.parent / CONSTRAINTS_NAME
+    extra = ["-c", str(constraints)] if constraints.exists() else []
+    run([str(vpy), "-m", "pip", "install", "--quiet", *extra, *args], what)
 
 
-def install_packages(vpy: Path, dev: bool) -> None:
+CONSTRAINTS_NAME = "backdrop-constraints.txt"  # inside the environment: the pins, so no tool moves them
+
+
+def installed_runtimes(vpy: Path) -> set[str]:
+    """Which ONNX Runtime builds pip has recorded in the environment (they share one package folder)."""
+    res = subprocess.run([str(vpy), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+                         capture_output=True, text=True)
+    names = {d["name"].lower() for d in json.loads(res.stdout or "[]")} if res.returncode == 0 else set()
+    return names & set(support.RUNTIME_DISTRIBUTIONS)
+
+
+def install_runtime(vpy: Path, requirement: str) -> None:
+    """Exactly one ONNX Runtime build, working, whatever the environment held before.
+
+    onnxruntime, onnxruntime-directml and onnxruntime-gpu install the same `onnxruntime/` folder:
+    one installed over another, then either uninstalled, leaves no folder while pip still reports
+    the other as satisfied. So every other build goes first, and a build whose folder is gone is
+    reinstalled.
+    """
+    dist = requirement.split("[")[0].split("==")[0].lower()
+    present = installed_runtimes(vpy)
+    if present - {dist}:
+        run([str(vpy), "-m", "pip", "uninstall", "--yes", "--quiet", *sorted(present)],
+            "remove other ONNX Runtime builds (they share one folder)")
+        present = set()
+    if dist in present and subprocess.run([str(vpy), "-c", "import onnxruntime.capi"],
+                                          capture_output=True).returncode != 0:
+        pip(vpy, ["--force-reinstall", "--no-deps", requirement], f"repair {dist}")
+    pip(vpy, [requirement], f"install {dist}")
+
+
+def dev_requirements() -> list[str]:
+    """The `dev` extra of pyproject.toml, with the extras it names expanded (the tests' tools)."""
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    out: list[str] = []
+    for req in extras["dev"]:
+        if req.startswith("backdrop["):
+            for name in req[len("backdrop["):-1].split(","):
+                out += extras[name.strip()]
+        else:
+            out.append(req)
+    return out
+
+
+def install_packages(vpy: Path, target: support.Target, dev: bool) -> None:
+    """The pinned packages for `target`, the runtime build it needs, and Backdrop itself (without its
+    generic dependencies, which would pull the CPU runtime over a GPU one)."""
     run([str(vpy), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], "update pip")
-    pip(vpy, ["-e", f"{REPO}{'[dev]' if dev else ''}"], "install Backdrop")
-    gpu = gpu_package()
-    if gpu:
-        run([str(vpy), "-m", "pip", "uninstall", "--yes", "--quiet", "onnxruntime"], "remove the CPU-only runtime")
-        pip(vpy, [gpu], f"install {gpu}")
+    reqs = support.requirements(target)
+    (vpy.parent.parent / CONSTRAINTS_NAME).write_text(
+        "".join(r.replace("[cuda,cudnn]", "") + "\n" for r in reqs), encoding="utf-8")
+    pip(vpy, reqs[:-1], "install numpy and OpenCV")
+    install_runtime(vpy, reqs[-1])
+    pip(vpy, ["--no-deps", "-e", str(REPO)], "install Backdrop")
+    if dev:
+        pip(vpy, dev_requirements(), "install the test and model-build tools")
 
 
-def verify_provider(vpy: Path) -> dict:
+def verify_provider(vpy: Path, target: support.Target) -> dict:
     """Run the self-test in the new environment; if the GPU package does not give a GPU, go back to CPU."""
     res = run([str(vpy), "-m", "installer.selftest", "--json"], "self-test", capture=True)
     report = json.loads(res.stdout.strip().splitlines()[-1])
-    gpu = gpu_package()
-    if gpu and report["provider"] == "CPUExecutionProvider":
-        say(f"{gpu} did not give a GPU provider ({'; '.join(report['not_used']) or 'no reason given'}); "
-            "installing the CPU runtime instead")
-        run([str(vpy), "-m", "pip", "uninstall", "--yes", "--quiet", gpu.split("[")[0]], "remove GPU runtime")
-        pip(vpy, ["onnxruntime"], "install onnxruntime")
+    if target.gpu and report["provider"] == "CPUExecutionProvider":
+        cpu = support.requirements(replace(target, gpu=None))[-1]
+        say(f"{support.runtime_distribution(target)} did not give a GPU provider "
+            f"({'; '.join(report['not_used']) or 'no reason given'}); installing {cpu} instead")
+        install_runtime(vpy, cpu)
         report = json.loads(run([str(vpy), "-m", "installer.selftest", "--json"], "self-test",
                                 capture=True).stdout.strip().splitlines()[-1])
     why = f" (not used: {'; '.join(report['not_used'])})" if report["not_used"] else ""
@@ -141,13 +260,16 @@ def verify_provider(vpy: Path) -> dict:
     return report
 
 
-def python_home(vpy: Path) -> Path:
+def python_home_of(info: dict, system: str) -> Path:
     """The folder OBS's [Python] Path64bit wants: the base install (macOS: the folder holding Python.framework)."""
-    out = subprocess.run([str(vpy), "-c", "import sys; print(sys.base_prefix)"], capture_output=True, text=True)
-    base = Path(out.stdout.strip())
-    if sys.platform == "darwin" and "Python.framework" in base.parts:
+    base = Path(info["base_prefix"])
+    if system == "macos" and "Python.framework" in base.parts:
         return Path(*base.parts[: base.parts.index("Python.framework")])
     return base
+
+
+def python_home(vpy: Path) -> Path:
+    return python_home_of(probe_python(vpy), os_name())
 
 
 # -- OBS -----------------------------------------------------------------------------------------
@@ -163,8 +285,13 @@ def choose_install(args) -> ObsInstall | None:
 
 def wire_obs(install: ObsInstall | None, vpy: Path | None, args) -> None:
     if install is None or not (install.config_dir / "global.ini").exists():
+        if install is None and obs_binary() is None:
+            say("OBS Studio is not installed here. The self-test above ran Backdrop's pipeline on the bundled "
+                "sample. To finish: install OBS (29.1 or newer on Windows and macOS; your distribution's "
+                f"obs-studio package on Linux), start it once, close it, then run `{INSTALL_COMMAND}` again")
+            return
         say("OBS has no configuration yet (it has never run here). Start OBS once and close it, then run "
-            "`python3 -m installer` again to add Backdrop to it. Or add it by hand: Tools > Scripts > + > "
+            f"`{INSTALL_COMMAND}` again to add Backdrop to it. Or add it by hand: Tools > Scripts > + > "
             f"{OBS_SCRIPT}")
         return
     if obs_running():
@@ -207,25 +334,31 @@ def uninstall(args) -> int:
 
 def cmd_install(args) -> int:
     install = choose_install(args)
+    if not args.dry_run and obs_running():  # OBS may hold the environment's libraries open (Windows locks them)
+        raise InstallError("OBS is running: close it first (Backdrop's environment and OBS's configuration "
+                           "are changed only while it is closed)")
     python = args.python or obs_python(install)
+    target = resolve_target(install, python, probe_python(python), binary=obs_binary())
     if args.dry_run:
-        say(f"would create {args.venv} with {python} and install Backdrop (+ {gpu_package() or 'onnxruntime'})")
+        reqs = ", ".join(support.requirements(target))
+        say(f"would create {args.venv} with {python} and install Backdrop with {reqs}")
         wire_obs(install, None, args)
         return 0
-    vpy = make_venv(python, args.venv)
-    install_packages(vpy, args.dev)
+    vpy = make_venv(python, args.venv, target)
+    install_packages(vpy, target, args.dev)
     if args.venv.resolve() != VENV.resolve():
         ENV_FILE.write_text(json.dumps({"venv": str(args.venv.resolve())}) + "\n", encoding="utf-8")
     if not args.no_self_test:
-        verify_provider(vpy)
+        verify_provider(vpy, target)
     if not args.no_obs:
         wire_obs(install, vpy, args)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m installer", description=__doc__.splitlines()[0])
-    ap.add_argument("command", nargs="?", default="install", choices=["install", "doctor", "release"])
+    ap = argparse.ArgumentParser(prog=INSTALL_COMMAND, description=__doc__.splitlines()[0])
+    ap.add_argument("command", nargs="?", default="install",
+                    choices=["install", "doctor", "release", "wheels", "support"])
     ap.add_argument("--python", type=Path, default=None, help="interpreter for .venv (default: the one OBS loads)")
     ap.add_argument("--venv", type=Path, default=VENV, help="where to make the environment")
     ap.add_argument("--dev", action="store_true", help="also install the test and model-build tools")
@@ -243,6 +376,13 @@ def main(argv: list[str] | None = None) -> int:
             from .doctor import doctor
 
             return doctor(choose_install(args), args.venv)
+        if args.command == "wheels":
+            from .wheels import main as wheels
+
+            return wheels()
+        if args.command == "support":
+            print(support.matrix_markdown(), end="")
+            return 0
         if args.command == "release":
             from .release import build_release
 

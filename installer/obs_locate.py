@@ -7,11 +7,15 @@ arguments with the real values as defaults, so tests can lay out fake trees for 
 from __future__ import annotations
 
 import os
+import plistlib
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from .support import MACOS_PICKS_HIGHEST_FROM, Version, obs_python_max
 
 FLATPAK_ID = "com.obsproject.Studio"
 
@@ -34,13 +38,6 @@ class ObsInstall:
         """Windows and macOS builds load Python from a folder the user sets; Linux ones link it."""
         return self.flavour in ("windows", "macos", "portable")
 
-    def python_versions(self) -> tuple[str, ...]:
-        """Python minor versions this OBS can load (for the environment's interpreter)."""
-        if not self.has_python_setting:
-            return ()
-        if self.version and self.version >= (30, 1, 0):
-            return ("3.12", "3.11", "3.10", "3.9", "3.8", "3.7", "3.6")
-        return ("3.11", "3.10", "3.9", "3.8", "3.7", "3.6")
 
 
 def candidate_config_dirs(home: Path | None = None, platform: str = sys.platform,
@@ -95,3 +92,76 @@ def obs_running(platform: str = sys.platform) -> bool:
             except OSError:
                 continue
     return False
+
+
+def obs_loaded_python(home: Path, os_name: str, obs: Version) -> str | None:
+    """The Python a Windows/macOS OBS loads from [Python] Path64bit = `home`, or None.
+
+    OBS's own rule (import_python in obs-scripting-python-import.c, 29.0.0-32.2.2): from the highest
+    minor it supports downwards, the first file that exists. Windows: `python3XY.dll`; macOS up to
+    31.0: `Python.framework/Versions/Current/lib/libpython3.X.dylib`; from 31.1: `Versions/3.X/...`.
+    """
+    for minor in range(obs_python_max(obs), 5, -1):
+        v = f"3.{minor}"
+        if os_name == "windows":
+            lib = home / f"python3{minor}.dll"
+        else:
+            folder = v if obs >= MACOS_PICKS_HIGHEST_FROM else "Current"
+            lib = home / "Python.framework" / "Versions" / folder / "lib" / f"libpython{v}.dylib"
+        if lib.exists():
+            return v
+    return None
+
+
+_PE_MACHINES = {0x8664: "x64", 0xAA64: "ARM64", 0x14C: "x86"}
+_MACHO_CPUS = {0x01000007: "x86_64", 0x0100000C: "arm64"}
+
+
+def binary_arches(path: Path) -> set[str]:
+    """The architectures an executable is built for (PE on Windows, Mach-O thin or universal on macOS)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return set()
+    if head[:2] == b"MZ":
+        pe = int.from_bytes(head[0x3C:0x40], "little")
+        if head[pe:pe + 4] == b"PE\0\0":
+            machine = int.from_bytes(head[pe + 4:pe + 6], "little")
+            return {_PE_MACHINES.get(machine, hex(machine))}
+    if head[:4] == b"\xcf\xfa\xed\xfe":  # 64-bit Mach-O, little-endian
+        cpu = int.from_bytes(head[4:8], "little")
+        return {_MACHO_CPUS.get(cpu, hex(cpu))}
+    if head[:4] == b"\xca\xfe\xba\xbe":  # universal: big-endian fat header, 20-byte entries
+        count = int.from_bytes(head[4:8], "big")
+        cpus = (int.from_bytes(head[8 + 20 * i:12 + 20 * i], "big") for i in range(min(count, 8)))
+        return {_MACHO_CPUS.get(cpu, hex(cpu)) for cpu in cpus}
+    return set()
+
+
+def obs_binary(platform: str = sys.platform, home: Path | None = None, env: dict[str, str] | None = None
+               ) -> Path | None:
+    """OBS's executable where its installer puts it, or None (not installed, or somewhere unusual)."""
+    home = home or Path.home()
+    env = dict(os.environ) if env is None else env
+    if platform == "win32":
+        places = [Path(env.get(var, default)) / "obs-studio" / "bin" / "64bit" / "obs64.exe"
+                  for var, default in (("ProgramFiles", "C:/Program Files"), ("ProgramW6432", "C:/Program Files"))]
+    elif platform == "darwin":
+        places = [root / "OBS.app" / "Contents" / "MacOS" / "OBS" for root in (Path("/Applications"),
+                                                                               home / "Applications")]
+    else:
+        found = shutil.which("obs")
+        places = [Path(found)] if found else []
+    return next((p for p in places if p.exists()), None)
+
+
+def app_version(binary: Path) -> Version | None:
+    """macOS: OBS.app's version from its Info.plist (works before OBS has ever run)."""
+    plist = binary.parent.parent / "Info.plist"
+    try:
+        text = plistlib.loads(plist.read_bytes()).get("CFBundleShortVersionString", "")
+    except (OSError, plistlib.InvalidFileException):
+        return None
+    parts = re.findall(r"\d+", text)[:3]
+    return tuple(int(p) for p in parts + ["0"] * (3 - len(parts))) if parts else None  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from installer import cli, config_files, wiring
+from installer import cli, config_files, support, wiring
 from installer.config_files import ini_get, ini_set
 from installer.obs_locate import find_obs
 
@@ -181,12 +181,13 @@ def test_an_environment_built_from_other_dependencies_is_replaced(tmp_path, monk
     made = []
     monkeypatch.setattr(cli, "run", lambda cmd, what, capture=False: made.append(cmd) or
                         (venv / "bin").mkdir(parents=True, exist_ok=True) or (venv / "bin" / "python").write_text(""))
-    cli.make_venv(Path("/usr/bin/python3"), venv)
+    target = support.Target("linux", "x86_64", "3.11")
+    cli.make_venv(Path("/usr/bin/python3"), venv, target)
     assert made and made[0][1:3] == ["-m", "venv"]  # rebuilt from scratch
     assert not (venv / "bin" / "old-package").exists()
-    assert (venv / cli.DEPS_MARKER).read_text().strip() == cli.deps_fingerprint(Path("/usr/bin/python3"))
+    assert (venv / cli.DEPS_MARKER).read_text().strip() == cli.deps_fingerprint(Path("/usr/bin/python3"), target)
     made.clear()
-    cli.make_venv(Path("/usr/bin/python3"), venv)  # same dependencies: kept as it is
+    cli.make_venv(Path("/usr/bin/python3"), venv, target)  # same dependencies: kept as it is
     assert made == []
 
 
