@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from . import INSTALL_COMMAND
 from .model_registry import ModelCard, ModelError
 from .providers import CPU, provider_chain, provider_options, session_options_for
 from .test_hooks import FAULTS, InjectedFault
@@ -95,7 +96,7 @@ class SharedSession:
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise ModelError(f"onnxruntime cannot be imported ({exc}); run `python3 -m installer`") from exc
+            raise ModelError(f"onnxruntime cannot be imported ({exc}); run `{INSTALL_COMMAND}`") from exc
         self.card, self.requested, self.threads = card, requested, threads
         self.available = sorted(set(ort.get_available_providers()) | FAULTS.fake)
         self.chain = provider_chain(requested, self.available)

@@ -1,5 +1,5 @@
 """Backdrop's installer: runs on the system Python with the standard library only."""
 
-import sys
+from core import INSTALL_COMMAND  # core/__init__.py imports nothing outside the standard library
 
-INSTALL_COMMAND = f"{'python' if sys.platform == 'win32' else 'python3'} -m installer"  # what users type here
+__all__ = ["INSTALL_COMMAND"]

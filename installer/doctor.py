@@ -1,23 +1,57 @@
-"""`python3 -m installer doctor`: what is wrong with this set-up, and the fix for each problem."""
+"""`python3 -m installer doctor`: what is wrong with this set-up, and the fix for each problem.
+
+Its output is meant to be pasted into a bug report whole: what machine, which OBS, which row of the
+support matrix, what the environment holds against what it should hold.
+"""
 
 from __future__ import annotations
 
+import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
+from . import INSTALL_COMMAND, support
 from .config_files import ini_get
-from .obs_locate import ObsInstall, obs_running
+from .obs_locate import ObsInstall, binary_arches, obs_binary, obs_loaded_python, obs_running
 from .wiring import script_registered
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "obs_script" / "backdrop_obs.py"
-PROBE = ("import json, sys; import numpy, cv2, onnxruntime as ort; "
-         "print(json.dumps({'python': '%d.%d' % sys.version_info[:2], 'providers': ort.get_available_providers()}))")
+PROBE = """
+import importlib.metadata as m, json, sys
+import numpy, cv2, onnxruntime as ort
+def version(name):
+    try:
+        return m.version(name)
+    except m.PackageNotFoundError:
+        return None
+names = ("numpy", "opencv-python-headless", *RUNTIMES)
+print(json.dumps({"python": "%d.%d" % sys.version_info[:2], "providers": ort.get_available_providers(),
+                  "packages": {n: v for n in names if (v := version(n))}}))
+"""
+
+
+def _probe_code() -> str:
+    return f"RUNTIMES = {support.RUNTIME_DISTRIBUTIONS!r}" + PROBE
+
+
+def _git_commit() -> str:
+    res = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return res.stdout.strip() if res.returncode == 0 else "not a git checkout"
+
+
+def _system() -> str:
+    if sys.platform == "darwin":
+        return f"macOS {platform.mac_ver()[0]} {platform.machine()}"
+    return f"{platform.platform()} {platform.machine()}"
 
 
 def doctor(install: ObsInstall | None, venv: Path) -> int:
-    """Print one line per check: ok, or the problem and its fix. Exit 1 when something needs fixing."""
+    """Print the set-up, then one line per check: ok, or the problem and its fix. Exit 1 when something needs fixing."""
+    from .cli import os_name, probe_python
+
     problems = 0
 
     def report(ok: bool, text: str, fix: str = "") -> None:
@@ -25,38 +59,71 @@ def doctor(install: ObsInstall | None, venv: Path) -> int:
         problems += not ok
         print(f"[backdrop] {'ok     ' if ok else 'PROBLEM'} {text}{'' if ok else f' -> {fix}'}")
 
+    system = os_name()
+    binary = obs_binary()
+    version = install.version if install else None
+    print("[backdrop] doctor: paste everything below into a bug report")
+    print(f"[backdrop] backdrop {__import__('core').__version__} ({_git_commit()}); system {_system()}; "
+          f"installer Python {platform.python_version()} ({sys.executable})")
+    arches = ", ".join(sorted(binary_arches(binary))) if binary else ""
+    print(f"[backdrop] OBS {'.'.join(map(str, version)) if version else 'version unknown (never run?)'}; "
+          f"config {install.config_dir if install else 'not found'} ({install.flavour if install else '-'}); "
+          f"binary {binary or 'not found'}{f' ({arches})' if arches else ''}")
+
     vpy = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    report(vpy.exists(), f"environment {venv}", "run `python3 -m installer`")
+    report(vpy.exists(), f"environment {venv}", f"run `{INSTALL_COMMAND}`")
     info = None
     if vpy.exists():
-        res = subprocess.run([str(vpy), "-c", PROBE], capture_output=True, text=True)
+        res = subprocess.run([str(vpy), "-c", _probe_code()], capture_output=True, text=True)
         if res.returncode == 0:
-            import json
-
             info = json.loads(res.stdout.strip().splitlines()[-1])
-        missing = res.stderr.strip().splitlines()[-1] if res.returncode else ""
-        report(res.returncode == 0, "numpy, opencv and onnxruntime import", f"{missing}; run `python3 -m installer`")
+        missing = res.stderr.strip().splitlines()[-1] if res.returncode and res.stderr.strip() else ""
+        report(res.returncode == 0, "numpy, opencv and onnxruntime import", f"{missing}; run `{INSTALL_COMMAND}`")
     if info:
+        _check_packages(report, info, probe_python(vpy), system, install)
         gpu = [p for p in info["providers"] if p not in ("CPUExecutionProvider", "AzureExecutionProvider")]
         report(True, f"execution providers: {', '.join(info['providers'])}")
-        if sys.platform == "win32":
+        if system == "windows":
             report("DmlExecutionProvider" in gpu, "DirectML available",
                    "install the Microsoft Visual C++ Redistributable (x64) and update the GPU driver, then run "
-                   "`python -m installer`")
-        if install is not None and install.has_python_setting:
-            wants = install.python_versions()
-            report(info["python"] in wants, f"environment Python {info['python']} loadable by OBS",
-                   f"OBS loads {', '.join(wants)}: rerun the installer with one of those")
+                   f"`{INSTALL_COMMAND}`")
     if install is None:
-        report(False, "OBS configuration found", "start OBS once and close it, then run `python3 -m installer`")
+        report(False, "OBS configuration found", f"start OBS once and close it, then run `{INSTALL_COMMAND}`")
         return 1 if problems else 0
-    report(True, f"OBS configuration at {install.config_dir} (OBS {'.'.join(map(str, install.version or ('?',)))})")
     if install.has_python_setting:
         ini = install.python_ini
         home = ini_get(ini.read_bytes(), "Python", "Path64bit") if ini.exists() else None
-        report(bool(home), f"OBS Python folder: {home or 'not set'}", "run `python3 -m installer` (it sets it)")
+        report(bool(home), f"OBS Python folder: {home or 'not set'}", f"run `{INSTALL_COMMAND}` (it sets it)")
+        if home and version and info:
+            loaded = obs_loaded_python(Path(home), system, version)
+            report(loaded == info["python"], f"OBS loads Python {loaded or 'nothing'} from there; the environment "
+                   f"is {info['python']}", f"run `{INSTALL_COMMAND}` with Python {loaded or info['python']}")
     collections = script_registered(install, SCRIPT)
     report(bool(collections), f"Backdrop script loaded by: {', '.join(collections) or 'no scene collection'}",
-           "close OBS and run `python3 -m installer` (or Tools > Scripts > + in OBS)")
+           f"close OBS and run `{INSTALL_COMMAND}` (or Tools > Scripts > + in OBS)")
     report(not obs_running(), "OBS not running (needed only to change its configuration)", "close OBS")
     return 1 if problems else 0
+
+
+def _check_packages(report, info: dict, venv_info: dict, system: str, install: ObsInstall | None) -> None:
+    """The environment against its row of the support matrix: the pins, and exactly one ONNX Runtime build."""
+    mac = tuple(int(x) for x in (venv_info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None
+    arch = support.normalise_arch(system, venv_info["machine"])
+    try:
+        row = support.row_for(system, arch, install.version if install else None, mac,
+                              bool(install and install.flavour == "flatpak"))
+    except LookupError as exc:
+        report(False, str(exc), "see README, Supported")
+        return
+    report(row.supported, f"support matrix: {row.label()}, OBS {row.obs}: "
+           f"{'supported' if row.supported else 'not supported: ' + row.why_not}", "see README, Supported")
+    runtimes = [n for n in support.RUNTIME_DISTRIBUTIONS if n in info["packages"]]
+    report(len(runtimes) == 1, f"ONNX Runtime builds installed: {', '.join(runtimes) or 'none'}",
+           f"run `{INSTALL_COMMAND}` (it keeps exactly one)")
+    if not row.supported or not runtimes:
+        return
+    target = support.Target(system, arch if system == "macos" else row.arch, info["python"], mac,
+                            {"onnxruntime-directml": "directml", "onnxruntime-gpu": "cuda"}.get(runtimes[0]))
+    wanted = [r.replace("[cuda,cudnn]", "") for r in support.requirements(target)]
+    have = [f"{n}=={info['packages'].get(n.split('==')[0], 'missing')}" for n in (r.split("==")[0] for r in wanted)]
+    report(have == wanted, f"packages: {', '.join(have)}", f"expected {', '.join(wanted)}: run `{INSTALL_COMMAND}`")

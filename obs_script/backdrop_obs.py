@@ -21,6 +21,7 @@ PKG = "_backdrop_app"
 ENV_FILE = Path(__file__).resolve().parent / "backdrop_env.json"  # optional {"venv": "/path/to/venv"}
 
 _state = {"problem": None}
+INSTALL_COMMAND = f"{'python' if sys.platform == 'win32' else 'python3'} -m installer"
 
 
 def _venv_dir() -> Path:
@@ -48,8 +49,8 @@ def _add_environment() -> str | None:
     found = sorted(p.parent.name for p in (venv / "lib").glob("python3.*/site-packages"))
     if found:
         return (f"the environment {venv} was made for {', '.join(found)} but OBS runs {want}; "
-                f"run `python3 -m installer` with the Python OBS uses")
-    return f"no environment at {venv}; run `python3 -m installer` in {REPO}"
+                f"run `{INSTALL_COMMAND}` with the Python OBS uses")
+    return f"no environment at {venv}; run `{INSTALL_COMMAND}` in {REPO}"
 
 
 def _import_private(name: str):

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..core import INSTALL_COMMAND
 from .filter_settings import FilterSettings
 from .libobs import LOG_INFO, LOG_WARNING, log
 
@@ -103,7 +104,7 @@ class Engine:
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
         except ImportError as exc:
             missing = PIP_NAMES.get(exc.name, exc.name or str(exc))
-            self.error = (f"Python package '{missing}' is missing: run `python3 -m installer` in {REPO}, "
+            self.error = (f"Python package '{missing}' is missing: run `{INSTALL_COMMAND}` in {REPO}, "
                           "then restart OBS")
         except Exception as exc:  # ModelError and anything ONNX Runtime raises: shown, never fatal
             self.error = f"{type(exc).__name__}: {exc}"

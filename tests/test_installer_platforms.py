@@ -292,3 +292,20 @@ def test_wheels_command_targets_every_supported_row():
     assert {"win_amd64", "macosx_11_0_arm64", "macosx_14_0_arm64", "macosx_11_0_x86_64", "macosx_12_0_x86_64",
             "manylinux_2_35_x86_64"} <= tags
     assert json.dumps([support.requirements(t) for t in targets])  # every target has requirements
+
+
+def test_doctor_reports_the_row_and_the_pins_for_a_bug_report(tmp_path, monkeypatch, capsys):
+    from installer.doctor import doctor
+
+    venv = REPO / ".venv"
+    if not cli.venv_python(venv).exists():
+        pytest.skip("needs the installed environment")
+    install = ObsInstall(tmp_path / "obs-studio", "linux", (29, 0, 2))
+    doctor(install, venv)
+    out = capsys.readouterr().out
+    assert "paste everything below into a bug report" in out and "OBS 29.0.2" in out
+    assert "ok      support matrix: Linux, OBS x86_64" in out
+    assert "ok      ONNX Runtime builds installed: onnxruntime\n" in out
+    monkeypatch.setitem(support.PIN_SETS, "current", dict(support.PIN_SETS["current"], numpy="9.8.7"))
+    doctor(install, venv)
+    assert "PROBLEM packages: numpy==2.4.6" in capsys.readouterr().out
