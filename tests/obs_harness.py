@@ -321,6 +321,17 @@ class ObsInstance:
     def stats(self) -> dict:
         return self.call("GetStats")
 
+    def measured_stats(self, timeout: float = 15.0) -> dict:
+        """GetStats once OBS has measured a frame rate: its per-second figures read 0 in its first second.
+
+        A frozen render thread also reads 0, and keeps reading it: callers assert on the figures."""
+        deadline = time.monotonic() + timeout
+        stats = self.stats()
+        while stats["activeFps"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            stats = self.stats()
+        return stats
+
     def filter_settings(self, name: str = "Backdrop", source: str = SOURCE) -> dict:
         return self.call("GetSourceFilter", {"sourceName": source, "filterName": name})["filterSettings"]
 

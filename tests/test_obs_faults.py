@@ -131,7 +131,7 @@ def test_source_changes_removal_toggling_and_filters_on_scenes(tmp_path):
         inst.call("RemoveInput", {"inputName": SOURCE})  # the source goes, with its live filter
         time.sleep(1.0)
         assert _backdrop_threads(inst) == 0  # every worker stopped with its filter
-        assert inst.stats()["activeFps"] > 20
+        assert inst.measured_stats()["activeFps"] > 20
     assert inst.exit_code == 0
     log = inst.log_text()
     assert log.count("filter 'Backdrop' created") == log.count("filter 'Backdrop' destroyed")
@@ -159,7 +159,7 @@ def test_five_hundred_random_settings_never_break_the_filter():
             settings = {k: v for k, v in settings.items() if not (isinstance(v, float) and not np.isfinite(v))}
             inst.set_filter(settings)
         elapsed = time.monotonic() - t0
-        stats = inst.stats()
+        stats = inst.measured_stats()
         assert stats["activeFps"] > 20, stats
         inst.set_filter({"preset": "balanced", "mode": "transparent", "model": "selfie_general", "provider": "auto",
                          "threshold": 0.5, "edge_softness": 0.3, "show_mask": False, "debug_mask": "",

@@ -66,7 +66,7 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
         time.sleep(0.3)
         _assert_split(inst.screenshot(), reference)
 
-        stats = inst.stats()
+        stats = inst.measured_stats()
         assert stats["activeFps"] > 20, stats
     finally:
         inst.stop()
