@@ -5,6 +5,7 @@ BACKDROP_TEST_FAULTS is a comma-separated list of:
     fail_create=NAME      creating a session on NAME raises
     fail_run=NAME@N       NAME's session raises on every run after N good ones
     delay_ms=N            every inference takes N ms longer (a slow GPU or a loaded machine)
+    effect=PATH           the OBS filter compiles this effect file instead of its own (a broken one)
 Names are ONNX Runtime provider names, e.g. CUDAExecutionProvider.
 """
 
@@ -26,17 +27,18 @@ class Faults:
     fail_create: frozenset[str] = frozenset()
     fail_run: dict[str, int] = field(default_factory=dict)
     delay_ms: float = 0.0
+    effect: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.fake or self.fail_create or self.fail_run or self.delay_ms)
+        return bool(self.fake or self.fail_create or self.fail_run or self.delay_ms or self.effect)
 
 
 def parse(spec: str) -> Faults:
     fake: set[str] = set()
     fail_create: set[str] = set()
     fail_run: dict[str, int] = {}
-    delay = 0.0
+    delay, effect = 0.0, ""
     for item in filter(None, (s.strip() for s in spec.split(","))):
         key, _, value = item.partition("=")
         if key == "fake":
@@ -48,9 +50,11 @@ def parse(spec: str) -> Faults:
             fail_run[name] = int(n or 0)
         elif key == "delay_ms":
             delay = float(value)
+        elif key == "effect":
+            effect = value
         else:
             raise ValueError(f"{ENV}: unknown item {item!r}")
-    return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay)
+    return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay, effect)
 
 
 FAULTS = parse(os.environ.get(ENV, ""))

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from ..core.test_hooks import FAULTS
 from . import filter_settings as fs
 from .engine import Engine
 from .gpu_pipeline import GpuPipeline
@@ -133,7 +134,7 @@ class BackdropFilter:
     def __init__(self, settings: int, source: int) -> None:
         self.source = source
         self.name = (lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
-        self.gpu = GpuPipeline(EFFECT_PATH)
+        self.gpu = GpuPipeline(Path(FAULTS.effect) if FAULTS.effect else EFFECT_PATH)
         self.engine: Engine | None = None
         self.settings: fs.FilterSettings | None = None
         self.render_frame = 0  # frames rendered
@@ -206,6 +207,8 @@ class BackdropFilter:
 
     def video_render(self) -> None:
         t0 = time.perf_counter()
+        if t0 >= self.next_status_log:  # also while passing video through: the status says why
+            self._log_status(t0)
         engine = self.engine
         target = lib.obs_filter_get_target(self.source)
         width = lib.obs_source_get_base_width(target) if target else 0
@@ -245,9 +248,6 @@ class BackdropFilter:
         self.last_shown = shown
         self._composite(shown, width, height)
         self.last_render_ms = (time.perf_counter() - t0) * 1e3
-        if t0 >= self.next_status_log:
-            self.next_status_log = t0 + STATUS_LOG_S
-            log(LOG_INFO, f"filter '{self.name}' status: {self.status_text()}")
 
     def _feed_runner(self, engine: Engine, runner, frame: int, full: int, width: int, height: int) -> None:
         """Hand last frame's copy to the runner; queue this frame's when the runner will want one."""
@@ -288,6 +288,13 @@ class BackdropFilter:
         return self.masks[-1], full
 
     # -- helpers -----------------------------------------------------------------------------
+    def _log_status(self, now: float) -> None:
+        self.next_status_log = now + STATUS_LOG_S
+        try:
+            log(LOG_INFO, f"filter '{self.name}' status: {self.status_text()}")
+        except Exception as exc:  # the status must never cost a frame
+            self.log_error("status", exc)
+
     def _log_first_readback(self, rgb) -> None:
         r, g, b = (float(rgb[:, :, c].mean()) for c in range(3))
         h, w = rgb.shape[:2]
@@ -345,6 +352,8 @@ class BackdropFilter:
             return "Starting."
         if engine.error:
             return f"Passing video through: {engine.error}"
+        if self.gpu.effect_error:
+            return f"Passing video through: {self.gpu.effect_error}"
         if not engine.ready:
             return "Loading the model; video passes through until it is ready."
         if self.hdr:

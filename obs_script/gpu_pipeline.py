@@ -30,6 +30,7 @@ class GpuPipeline:
     def __init__(self, effect_path: Path) -> None:
         self.effect_path = effect_path
         self.effect = None
+        self.effect_error: str | None = None  # latched: a failed compile is not retried every frame
         self.params: dict[str, int] = {}
         self.ring: list[int] = []
         self.small = None
@@ -45,10 +46,8 @@ class GpuPipeline:
     def ensure(self, model_w: int, model_h: int, ring_size: int) -> bool:
         """Create what is missing; recreate the model-sized resources when the model size changes."""
         if self.effect is None:
-            self.effect = lib.gs_effect_create_from_file(str(self.effect_path).encode(), None)
-            if not self.effect:
-                raise RuntimeError(f"cannot compile {self.effect_path}")
-            self.params = {p: lib.gs_effect_get_param_by_name(self.effect, p.encode()) for p in PARAMS}
+            if self.effect_error is not None or not self._create_effect():
+                return False
         while len(self.ring) < ring_size:
             self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
         while len(self.ring) > ring_size:
@@ -61,6 +60,22 @@ class GpuPipeline:
             self.coeff_tex = lib.gs_texture_create(model_w, model_h, L.GS_RG16F, 1, None, L.GS_DYNAMIC)
             self.model_size = (model_w, model_h)
         return bool(all(self.ring) and self.small and all(self.stages) and self.mask_tex and self.coeff_tex)
+
+    def _create_effect(self) -> bool:
+        """Compile the effect once; on failure keep OBS's own error message (its graphics backend's)."""
+        error = ctypes.c_void_p()
+        self.effect = lib.gs_effect_create_from_file(str(self.effect_path).encode(), ctypes.byref(error))
+        message = ctypes.string_at(error.value).decode("utf-8", "replace").strip() if error.value else ""
+        if error.value:
+            lib.bfree(error)
+        if not self.effect:
+            # The effect parser's errors come back here; the renderer's compiler writes its own to OBS's log.
+            detail = ": " + " ".join(message.split()) if message else " (the compiler's errors are in OBS's log above)"
+            self.effect_error = f"the effect {self.effect_path.name} does not compile on this renderer{detail}"
+            L.log(L.LOG_ERROR, self.effect_error)
+            return False
+        self.params = {p: lib.gs_effect_get_param_by_name(self.effect, p.encode()) for p in PARAMS}
+        return True
 
     def _free_model_sized(self) -> None:
         if self.small:

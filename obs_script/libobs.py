@@ -237,7 +237,8 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "gs_blend_state_push": (None, []),
     "gs_blend_state_pop": (None, []),
     "gs_blend_function": (None, [c_int, c_int]),
-    "gs_effect_create_from_file": (c_void_p, [c_char_p, c_void_p]),
+    "gs_effect_create_from_file": (c_void_p, [c_char_p, POINTER(c_void_p)]),  # error: bmalloc'd, bfree it
+    "bfree": (None, [c_void_p]),
     "gs_effect_destroy": (None, [c_void_p]),
     "gs_effect_get_param_by_name": (c_void_p, [c_void_p, c_char_p]),
     "gs_effect_set_texture": (None, [c_void_p, c_void_p]),

@@ -16,6 +16,8 @@ import pytest
 from core.model_registry import BUNDLED_MODELS_DIR
 from tests.obs_harness import PHOTO, SOURCE, ObsInstance, filter_entry, named_threads
 
+REPO_EFFECT = Path(__file__).resolve().parent.parent / "obs_script" / "data" / "backdrop_mask.effect"
+
 pytestmark = pytest.mark.obs
 
 
@@ -182,3 +184,35 @@ def test_exit_with_inference_running_and_many_filters_is_clean(tmp_path):
     assert inst.exit_code == 0
     assert "Traceback" not in inst.log_text()
     shutil.rmtree(inst.root, ignore_errors=True)
+
+
+BROKEN_EFFECTS = {  # (how it breaks, what the message carries)
+    "parser": (("struct VertData {", "struct VertData {{"), "Expected 'type name'"),  # the effect parser's error
+    "compiler": (("return sum / 9.0;", "return sum / 9.0 + undefined_on_purpose;"), "in OBS's log above"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_EFFECTS))
+def test_an_effect_that_does_not_compile_is_reported_once_and_video_passes_through(tmp_path, case):
+    """A renderer that rejects the effect (as Direct3D would a GLSL-ism): OBS's own error text, logged once
+    (the compile is not retried every frame), in the status line, and the picture untouched."""
+    (old, new), expected = BROKEN_EFFECTS[case]
+    broken = tmp_path / "broken.effect"
+    broken.write_text(REPO_EFFECT.read_text().replace(old, new))
+    env = {"BACKDROP_TEST_FAULTS": f"effect={broken}", "BACKDROP_STATUS_LOG_S": "0.5"}
+    with ObsInstance(env=env) as inst:
+        reference = inst.screenshot()
+        inst.add_filter()
+        log = inst.wait_log("does not compile on this renderer", timeout=60)
+        line = next(x for x in log.splitlines() if "does not compile" in x)
+        assert "broken.effect" in line and expected in line, line
+        if case == "compiler":
+            assert "Compiler warnings/errors for " + str(broken) in log  # where the message points
+        inst.wait_log("status: Passing video through: the effect broken.effect does not compile", timeout=30)
+        start = inst.measured_stats()["renderTotalFrames"]
+        while inst.stats()["renderTotalFrames"] < start + 60:  # two seconds of frames after the failure
+            time.sleep(0.1)
+        assert np.array_equal(inst.screenshot(), reference)
+        failures = [x for x in inst.log_text().splitlines() if "does not compile" in x and "status:" not in x]
+        assert len(failures) == 1, failures  # latched: not compiled again every frame
+    assert inst.exit_code == 0
