@@ -93,9 +93,10 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    import onnxruntime as ort
-
     from .cli import SAMPLE
+    from .ort_loader import onnxruntime
+
+    ort = onnxruntime()
 
     photo = read_rgb(SAMPLE)
     providers = ["cpu"] + [p for p in ort.get_available_providers() if p in KNOWN_GPU]

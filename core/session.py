@@ -9,6 +9,7 @@ provider in the chain and the same frame is run again there, so at most that one
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -17,14 +18,15 @@ import numpy as np
 
 from . import INSTALL_COMMAND
 from .model_registry import ModelCard, ModelError
-from .providers import CPU, provider_chain, provider_options, session_options_for
+from .ort_loader import directml_dll, onnxruntime
+from .providers import CPU, plan_providers, provider_options, session_options_for
 from .test_hooks import FAULTS, InjectedFault
 
 DEFAULT_THREADS = 2  # offline default; inside OBS one thread measured best (`backdrop bench --compare-threads`)
 
 
 def _session_options(threads: int):
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -73,7 +75,7 @@ def _first_line(exc: BaseException, limit: int = 200) -> str:
 
 def _open(card: ModelCard, data: bytes, provider: str, threads: int, available: list[str]) -> _ProviderSession:
     """Open `data` on `provider` or raise; fake providers (test hook) run on the CPU under their name."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     if provider in FAULTS.fail_create:
         raise InjectedFault(f"injected failure creating a {provider} session")
@@ -82,7 +84,8 @@ def _open(card: ModelCard, data: bytes, provider: str, threads: int, available: 
     real = CPU if provider in FAULTS.fake else provider
     if real not in available:
         raise RuntimeError(f"not available in the installed onnxruntime package ({ort.__version__})")
-    sess = ort.InferenceSession(data, so, providers=[(real, provider_options(real))])
+    key = hashlib.sha256(data).hexdigest()[:16]  # the compiled-model cache is per model content
+    sess = ort.InferenceSession(data, so, providers=[(real, provider_options(real, key, ort.__version__))])
     if sess.get_providers()[0] != real:
         raise RuntimeError(f"ONNX Runtime fell back to {sess.get_providers()[0]}")
     _check_against_card(card, sess)
@@ -94,13 +97,13 @@ class SharedSession:
 
     def __init__(self, card: ModelCard, requested: str = "auto", threads: int = 2) -> None:
         try:
-            import onnxruntime as ort
+            ort = onnxruntime()
         except ImportError as exc:
             raise ModelError(f"onnxruntime cannot be imported ({exc}); run `{INSTALL_COMMAND}`") from exc
         self.card, self.requested, self.threads = card, requested, threads
         self.available = sorted(set(ort.get_available_providers()) | FAULTS.fake)
-        self.chain = provider_chain(requested, self.available)
-        self.fallbacks: list[str] = []  # "Provider: why it is not in use", oldest first
+        self.chain, notes = plan_providers(requested, self.available)
+        self.fallbacks: list[str] = notes  # "Provider: why it is not in use", oldest first
         self.lock = threading.Lock()
         self._data = card.verify_file()
         self.current = self._open_from(0)
@@ -139,6 +142,8 @@ class SharedSession:
     def describe(self) -> str:
         """One line for a status display: what runs, and why not something better."""
         text = f"{self.card.name} on {self.provider.removesuffix('ExecutionProvider')}"
+        if self.provider == "DmlExecutionProvider":
+            text += f" (DirectML.dll: {directml_dll() or 'not found'})"
         if self.fallbacks:
             text += " (not used: " + "; ".join(self.fallbacks) + ")"
         return text

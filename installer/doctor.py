@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "obs_script" / "backdrop_obs.py"
 PROBE = """
 import importlib.metadata as m, json, sys
-import numpy, cv2, onnxruntime as ort
+import numpy, cv2
+from core.ort_loader import directml_dll, onnxruntime
+ort = onnxruntime()
 def version(name):
     try:
         return m.version(name)
@@ -29,7 +31,7 @@ def version(name):
         return None
 names = ("numpy", "opencv-python-headless", *RUNTIMES)
 print(json.dumps({"python": "%d.%d" % sys.version_info[:2], "providers": ort.get_available_providers(),
-                  "packages": {n: v for n in names if (v := version(n))}}))
+                  "packages": {n: v for n in names if (v := version(n))}, "directml_dll": directml_dll()}))
 """
 
 
@@ -87,6 +89,9 @@ def doctor(install: ObsInstall | None, venv: Path) -> int:
             report("DmlExecutionProvider" in gpu, "DirectML available",
                    "install the Microsoft Visual C++ Redistributable (x64) and update the GPU driver, then run "
                    f"`{INSTALL_COMMAND}`")
+            dll = info.get("directml_dll") or "not loaded"
+            report("system32" not in dll.lower() and dll != "not loaded", f"DirectML.dll in use: {dll}",
+                   f"the package's DirectML.dll should load before Windows' own: run `{INSTALL_COMMAND}`")
     if install is None:
         report(False, "OBS configuration found", f"start OBS once and close it, then run `{INSTALL_COMMAND}`")
         return 1 if problems else 0

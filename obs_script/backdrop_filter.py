@@ -112,9 +112,10 @@ def _model_names() -> list[str]:
 def _provider_choices() -> list[tuple[str, str]]:
     choices = [("auto", "Auto (best available)"), ("cpu", "CPU")]
     try:
-        import onnxruntime as ort
-
+        from ..core.ort_loader import onnxruntime
         from ..core.providers import SHORT_NAMES
+
+        ort = onnxruntime()
 
         for short, full in SHORT_NAMES.items():
             if full and full != "CPUExecutionProvider" and full in ort.get_available_providers():
