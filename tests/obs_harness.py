@@ -200,8 +200,19 @@ class ObsInstance:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> ObsInstance:
+        """Xvfb, then OBS, then the websocket client. If any step fails, what was started is stopped
+        (a `with` block's __exit__ never runs when __enter__ raises: an orphaned OBS would skew every
+        benchmark after it)."""
         if self.obs is not None and self.obs.poll() is None:
             raise RuntimeError("this OBS is already running; stop() it first")
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop(timeout=10.0)
+            raise
+        return self
+
+    def _start(self, timeout: float) -> None:
         self.exit_code = None
         display = _free_display()
         self.xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
@@ -223,7 +234,6 @@ class ObsInstance:
                  "--collection", "backdrop_test", "--profile", "backdrop_test", "--verbose"],
                 env=env, cwd=self.root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.client = self._connect(timeout)
-        return self
 
     def _connect(self, timeout: float):
         import obsws_python
