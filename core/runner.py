@@ -40,6 +40,9 @@ class AsyncMaskRunner:
         self.error: str | None = None
         self.submitted = self.dropped = self.done = 0
         self.infer_ms = self.post_ms = self.python_ms = 0.0  # moving averages
+        self.cpu_s = 0.0  # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included
+        # when it runs on the calling thread, as with one thread inside OBS)
+        self._started = 0.0
         self._done_times: deque[float] = deque(maxlen=30)
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
@@ -53,6 +56,14 @@ class AsyncMaskRunner:
             self._pending = (small_rgb, frame_id, where)
             self.submitted += 1
             self._cond.notify()
+
+    def free_in_s(self) -> float:
+        """Seconds until the worker can start on a frame handed over now (0: at once), estimated."""
+        if not self._working and self._pending is None:
+            return 0.0
+        each = (self.infer_ms + self.post_ms + self.python_ms) / 1e3
+        left = max(0.0, self._started + each - time.perf_counter()) if self._working else 0.0
+        return left + (each if self._pending is not None else 0.0)
 
     @property
     def busy(self) -> bool:
@@ -92,13 +103,16 @@ class AsyncMaskRunner:
                 small, frame_id, where = self._pending
                 self._pending = None
                 self._working = True
-            t0 = time.perf_counter()
+                self._started = t0 = time.perf_counter()
+            c0 = time.thread_time()
             try:
                 result = self.pipeline.run_small(small, frame_id, **where)
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False
                 continue
+            finally:
+                self.cpu_s += time.thread_time() - c0
             total = (time.perf_counter() - t0) * 1e3
             self._latest = result
             self.error = None

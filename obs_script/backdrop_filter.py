@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import os
 import time
-from collections import deque
 from pathlib import Path
 
 from ..core.test_hooks import FAULTS
@@ -32,9 +31,9 @@ from .libobs import (
     vec2,
     vec4,
 )
+from .mask_sync import MaskSync
 
 EFFECT_PATH = Path(__file__).resolve().parent / "data" / "backdrop_mask.effect"
-RING_SIZE = 8  # frames of video kept on the GPU for "match video to mask"
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
@@ -140,16 +139,14 @@ class BackdropFilter:
         self.settings: fs.FilterSettings | None = None
         self.render_frame = 0  # frames rendered
         self.uploaded_id = -1  # frame id of the mask on the GPU
-        self.mask_engine: Engine | None = None  # the engine whose masks `masks` holds
-        self.masks: deque = deque(maxlen=RING_SIZE)  # newest MaskResults, for match video to mask
-        self.latencies: deque[int] = deque([0], maxlen=60)  # frames from capture to mask, ~2 s
+        self.mask_engine: Engine | None = None  # the engine whose masks `sync` holds
+        self.sync = MaskSync(time.monotonic)  # which frames to stage, which mask to show, the auto rate
         self.mask_rect = None  # the part of the frame the uploaded mask covers (person tracking)
         self.frame_seconds = 1.0 / 30.0
         self.frames_read = 0
         self.tick = 0  # video_tick count: one per OBS frame
         self.rendered_tick = -1  # the tick of the last full render
         self.last_shown, self.last_size = None, (0, 0)
-        self.shown_delay = 0  # frames the video is delayed by (match video to mask)
         self.hdr = False
         self.background: tuple[str, object] | None = None  # (path, RGBA array or None) to upload
         self.background_error = ""
@@ -215,7 +212,8 @@ class BackdropFilter:
         width = lib.obs_source_get_base_width(target) if target else 0
         height = lib.obs_source_get_base_height(target) if target else 0
         runner = engine.runner if engine is not None and engine.ready else None
-        if runner is None or not width or not height or not self.gpu.ensure(*engine.model_size, RING_SIZE):
+        ring = self.sync.ring_size(self.settings.match_video)
+        if runner is None or not width or not height or not self.gpu.ensure(*engine.model_size, ring):
             lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
             return
         space = lib.obs_source_get_color_space(target, len(PREFERRED_SPACES), PREFERRED_SPACES)
@@ -230,15 +228,19 @@ class BackdropFilter:
             return
         frame = self.render_frame
         self.render_frame += 1
-        full = self.gpu.render_target(target, width, height, frame % RING_SIZE)
+        full = self.gpu.render_target(target, width, height, frame)
         if not full:
             lib.obs_source_skip_video_filter(self.source)
             return
         self.rendered_tick, self.last_size, self.last_shown = self.tick, (width, height), None
 
         # `engine` and `runner` are this frame's: update() may replace them meanwhile on another thread.
-        self._feed_runner(engine, runner, frame, full, width, height)
+        # The mask is picked before this frame is staged, while last frame's copy is still in the
+        # worker: the latency is then a steady two frames and every mask made is shown, instead of
+        # a mask finishing now before and now after the pick and one in four never reaching the screen.
+        self._submit_staged(runner, frame)
         picked = self._pick_mask_and_frame(engine, runner, frame, full)
+        self._stage_frame(engine, runner, frame, full, width, height)
         if picked is None:  # no mask yet
             lib.obs_source_skip_video_filter(self.source)
             return
@@ -246,12 +248,14 @@ class BackdropFilter:
         if mask.frame_id != self.uploaded_id:
             self.gpu.upload(mask.mask, mask.coeffs)
             self.uploaded_id, self.mask_rect = mask.frame_id, mask.rect
+            self.sync.uploaded()
+        self.sync.rendered()
         self.last_shown = shown
         self._composite(shown, width, height)
         self.last_render_ms = (time.perf_counter() - t0) * 1e3
 
-    def _feed_runner(self, engine: Engine, runner, frame: int, full: int, width: int, height: int) -> None:
-        """Hand last frame's copy to the runner; queue this frame's when the runner will want one."""
+    def _submit_staged(self, runner, frame: int) -> None:
+        """Hand last frame's copy to the runner (mapped a frame late: the GPU has finished it)."""
         staged = self.gpu.read_staged(frame)
         if staged is not None:
             frame_id, small, where = staged
@@ -259,34 +263,28 @@ class BackdropFilter:
             if not self.frames_read:
                 self._log_first_readback(small)
             self.frames_read += 1
-        if self._wants_frame(frame, runner):
+
+    def _stage_frame(self, engine: Engine, runner, frame: int, full: int, width: int, height: int) -> None:
+        """Queue this frame's model-size copy when the runner will be able to take it next frame."""
+        self.sync.observe(1.0 / self.frame_seconds, runner.cpu_s, runner.done, lib.obs_get_lagged_frames(),
+                          lib.obs_get_total_frames())
+        if self.sync.wants_frame(frame, self.settings.mask_rate, runner.free_in_s(), self.frame_seconds):
             rect, segmenter = engine.pipeline.plan(width, height)  # person tracking picks the crop
             where = {"rect": rect, "frame_size": (width, height), "segmenter": segmenter}
-            self.gpu.stage(full, width, height, frame, frame, rect, where)
+            if self.gpu.stage(full, width, height, frame, frame, rect, where):
+                self.sync.staged()
 
     def _pick_mask_and_frame(self, engine: Engine, runner, frame: int, full: int):
         """(mask result, texture to show) for this frame, or None before the first mask."""
         if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
-            self.masks.clear()
+            self.sync.reset()
             self.mask_engine, self.uploaded_id = engine, -1
-        result = runner.latest()
-        if result is not None and (not self.masks or result.frame_id != self.masks[-1].frame_id):
-            self.masks.append(result)
-            self.latencies.append(frame - result.frame_id)  # frames from capture to mask
-        if not self.masks:
+        self.sync.offer(runner.latest(), frame)
+        picked = self.sync.pick(frame, self.settings.match_video, self.gpu.has_frame)
+        if picked is None:
             return None
-        self.shown_delay = 0
-        if self.settings.match_video:
-            # Delay the video by the worst recent latency (a steady delay: no stutter) and show each
-            # frame with the mask computed from it, or the newest older one.
-            delay = min(max(self.latencies), RING_SIZE - 1)
-            wanted = frame - delay
-            if delay > 0 and wanted >= 0:
-                shown = self.gpu.ring_texture(wanted % RING_SIZE)
-                if shown:
-                    self.shown_delay = delay
-                    return next((m for m in reversed(self.masks) if m.frame_id <= wanted), self.masks[0]), shown
-        return self.masks[-1], full
+        mask, shown_frame = picked
+        return mask, (full if shown_frame == frame else self.gpu.ring_texture(shown_frame))
 
     # -- helpers -----------------------------------------------------------------------------
     def _log_status(self, now: float) -> None:
@@ -300,12 +298,6 @@ class BackdropFilter:
         r, g, b = (float(rgb[:, :, c].mean()) for c in range(3))
         h, w = rgb.shape[:2]
         log(LOG_INFO, f"filter '{self.name}' readback #1 {w}x{h} mean RGB {r:.2f} {g:.2f} {b:.2f}")
-
-    def _wants_frame(self, frame: int, runner) -> bool:
-        """Mask rate: auto = whenever the runner is free (the rate adapts to inference speed)."""
-        if self.settings.mask_rate == 0:
-            return not runner.busy and not self.gpu.pending
-        return frame % self.settings.mask_rate == 0
 
     def _set_mask_params(self) -> None:
         s, p = self.settings, self.gpu.params
@@ -359,15 +351,18 @@ class BackdropFilter:
             return "Loading the model; video passes through until it is ready."
         if self.hdr:
             return "HDR source: Backdrop works on SDR video only, so the video passes through unchanged."
-        runner = engine.runner
+        runner, sync = engine.runner, self.sync
+        video_fps, mask_fps = sync.rates()
         parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
-                 f"{runner.mask_fps():.1f} mask fps", f"latency {self.latencies[-1]} frame(s)",
+                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video", f"latency {sync.latencies[-1]} frame(s)",
                  f"render {self.last_render_ms:.1f} ms"]
         if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:
             parts.append(f"mask rate limited by inference speed (video {1.0 / self.frame_seconds:.0f} fps)")
+        elif s.mask_rate == 0:
+            parts.append(f"mask rate: {sync.limiter.limit}")
         if s.match_video:
-            parts.append(f"video delayed {self.shown_delay} frame(s)")
+            parts.append(f"video delayed {sync.shown_delay} frame(s)")
         if runner.error:
             parts.append(f"last error: {runner.error}")
         if self.background_error:

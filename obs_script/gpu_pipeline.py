@@ -33,6 +33,7 @@ class GpuPipeline:
         self.effect_error: str | None = None  # latched: a failed compile is not retried every frame
         self.params: dict[str, int] = {}
         self.ring: list[int] = []
+        self.ring_frames: list[int] = []  # which frame each ring slot holds
         self.small = None
         self.stages: list[int] = []
         self.pending: list[tuple[int, int, int, dict]] = []  # (stage index, frame id, frame staged at, where)
@@ -48,10 +49,12 @@ class GpuPipeline:
         if self.effect is None:
             if self.effect_error is not None or not self._create_effect():
                 return False
-        while len(self.ring) < ring_size:
-            self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
-        while len(self.ring) > ring_size:
-            lib.gs_texrender_destroy(self.ring.pop())
+        if len(self.ring) != ring_size:
+            while len(self.ring) < ring_size:
+                self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
+            while len(self.ring) > ring_size:
+                lib.gs_texrender_destroy(self.ring.pop())
+            self.ring_frames = [-1] * ring_size  # slots move with the size: forget what they held
         if self.model_size != (model_w, model_h):
             self._free_model_sized()
             self.small = lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
@@ -101,7 +104,7 @@ class GpuPipeline:
                 lib.gs_texture_destroy(self.bg_tex)
             if self.effect:
                 lib.gs_effect_destroy(self.effect)
-            self.ring, self.blur_targets, self.bg_tex, self.effect = [], [], None, None
+            self.ring, self.ring_frames, self.blur_targets, self.bg_tex, self.effect = [], [], [], None, None
         finally:
             lib.obs_leave_graphics()
 
@@ -131,8 +134,8 @@ class GpuPipeline:
             lib.gs_draw_sprite(tex, 0, width, height)
 
     # -- per frame ---------------------------------------------------------------------------
-    def render_target(self, target: int, width: int, height: int, slot: int) -> int | None:
-        """The filter's input at full resolution into ring[slot], as a texture."""
+    def render_target(self, target: int, width: int, height: int, frame: int) -> int | None:
+        """The filter's input at full resolution into the ring, as a texture."""
         default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
 
         def draw():
@@ -140,13 +143,18 @@ class GpuPipeline:
             while lib.gs_effect_loop(default, b"Draw"):
                 lib.obs_source_video_render(target)
 
-        tr = self.ring[slot]
-        if not self._draw_into(tr, width, height, (0.0, float(width), 0.0, float(height)), draw):
+        slot = frame % len(self.ring)
+        self.ring_frames[slot] = -1
+        if not self._draw_into(self.ring[slot], width, height, (0.0, float(width), 0.0, float(height)), draw):
             return None
-        return lib.gs_texrender_get_texture(tr)
+        self.ring_frames[slot] = frame
+        return lib.gs_texrender_get_texture(self.ring[slot])
 
-    def ring_texture(self, slot: int) -> int | None:
-        return lib.gs_texrender_get_texture(self.ring[slot]) if slot < len(self.ring) else None
+    def has_frame(self, frame: int) -> bool:
+        return bool(self.ring) and self.ring_frames[frame % len(self.ring)] == frame
+
+    def ring_texture(self, frame: int) -> int | None:
+        return lib.gs_texrender_get_texture(self.ring[frame % len(self.ring)]) if self.has_frame(frame) else None
 
     def stage(self, tex: int, width: int, height: int, frame_id: int, render_frame: int, rect, where: dict) -> bool:
         """Downscale `rect` of `tex` to the model size and queue its copy to the CPU. False when both

@@ -181,6 +181,8 @@ lib = _load()
 _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_register_source_s": (None, [POINTER(obs_source_info), c_size_t]),
     "obs_get_version_string": (c_char_p, []),
+    "obs_get_lagged_frames": (c_uint32, []),  # GetStats' renderSkippedFrames
+    "obs_get_total_frames": (c_uint32, []),
     # variadic: declared with its fixed arguments only and never given a variadic one (arm64 macOS
     # passes variadic arguments on the stack; CPython's ctypes docs, "Calling variadic functions")
     "blog": (None, [c_int, c_char_p]),

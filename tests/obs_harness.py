@@ -228,6 +228,10 @@ class ObsInstance:
                "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": str(runtime),
                "PATH": "/usr/bin:/bin", **self.extra_env}
         self.stdout_path = self.root / "obs_stdout.log"
+        # OBS names its log after the start time, to the second: a restart within the same second would
+        # overwrite the previous run's log, which log_text() still reports.
+        for old in (self.config / "obs-studio" / "logs").glob("2*.txt"):
+            old.rename(old.with_name(f"run-{time.time_ns()}-{old.name}"))
         with open(self.stdout_path, "ab") as out:
             self.obs = subprocess.Popen(
                 ["obs", "--multi", "--minimize-to-tray", "--disable-updater", "--disable-missing-files-check",

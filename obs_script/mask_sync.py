@@ -1,0 +1,192 @@
+"""The render thread's mask decisions, with no libobs in sight: which frames go to the mask worker,
+which mask goes with which frame, how big the frame ring must be, and how many masks a second the
+CPU budget and OBS's own frame pacing allow. Everything takes the time from a clock it is given,
+so tests drive it with a fake one.
+
+Auto mask rate, one policy for every model and preset: the video rate, capped so that the mask
+worker's CPU stays within a budget (a quarter of one core on up to 4 cores), and backed off while
+OBS skips frames -- unless stepping down does not make OBS skip fewer (then the skipping is not
+ours, and the rate goes back up).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from collections.abc import Callable
+
+MAX_RING = 8  # frames of video kept for "match video to mask", at most
+WINDOW_S = 2.0  # rate figures and rate decisions cover the last two seconds
+
+
+def cpu_budget(cores: int | None = None) -> float:
+    """The share of one core the mask worker may use: 25% on up to 4 cores, more on bigger machines."""
+    cores = cores or os.cpu_count() or 1
+    return 0.25 * max(1.0, cores / 4.0)
+
+
+class RateLimiter:
+    """Masks per second allowed: min(video rate, CPU budget / CPU per mask), backed off on skipped frames."""
+
+    STEP_DOWN, STEP_UP = 0.75, 1.25
+    FLOOR = 5.0  # masks per second: backing off never goes below this
+    LAG_OK = 0.02  # OBS skipping up to 2% of frames is not a reason to back off
+    HOLD_S = 10.0  # after a step down that did not help, leave the rate alone this long
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.rate = math.inf  # until the first window has been measured
+        self.cap = math.inf
+        self.cpu_per_mask = 0.0
+        self.lag = 0.0  # share of frames OBS skipped in the last window
+        self.limit = "video rate"
+        self._tokens, self._last = 1.0, None
+        self._window: tuple[float, float, int, int, int] | None = None  # t, cpu, masks, lagged, total
+        self._probe: tuple[float, float] | None = None  # (rate, lag) before the last step down
+        self._hold_until = 0.0
+
+    # -- per frame: a token bucket, so 27.5 masks/s at 30 fps skips one frame in twelve, not one in two
+    def ready(self, now: float) -> bool:
+        if not math.isfinite(self.rate):
+            self._tokens = 1.0  # no limit yet: a full bucket when one is set
+        elif self._last is not None:
+            self._tokens = min(self._tokens + (now - self._last) * self.rate, 2.0)  # a burst of two at most
+        self._last = now
+        return self._tokens >= 0.95
+
+    def consume(self) -> None:
+        if math.isfinite(self.rate):
+            self._tokens -= 1.0
+
+    # -- per window ---------------------------------------------------------------------------
+    def observe(self, now: float, video_fps: float, worker_cpu_s: float, masks: int, lagged: int, total: int) -> None:
+        """Feed the counters (cumulative); every WINDOW_S the allowed rate is decided again."""
+        if self._window is None:
+            self._window = (now, worker_cpu_s, masks, lagged, total)
+            return
+        t0, cpu0, masks0, lagged0, total0 = self._window
+        if now - t0 < WINDOW_S:
+            return
+        self._window = (now, worker_cpu_s, masks, lagged, total)
+        if masks > masks0:
+            self.cpu_per_mask = (worker_cpu_s - cpu0) / (masks - masks0)
+        frames = (total - total0) + (lagged - lagged0)
+        self.lag = (lagged - lagged0) / frames if frames > 0 else 0.0
+        budget_rate = self.budget / self.cpu_per_mask if self.cpu_per_mask > 0 else math.inf
+        self.cap = min(budget_rate, video_fps)
+        current = min(self.rate, self.cap)
+        if self.lag > self.LAG_OK and now >= self._hold_until:
+            if self._probe is not None and self.lag > self._probe[1] - self.LAG_OK:
+                # Stepping down did not make OBS skip fewer frames: the skipping is not ours.
+                self.rate, self._probe = self._probe[0], None
+                self._hold_until = now + self.HOLD_S
+            else:
+                self._probe = (current, self.lag)
+                self.rate = max(self.FLOOR, current * self.STEP_DOWN)
+        else:
+            self._probe = None
+            self.rate = self.cap if current >= self.cap else min(self.cap, current * self.STEP_UP)
+        self.limit = self._describe(budget_rate, video_fps)
+
+    def _describe(self, budget_rate: float, video_fps: float) -> str:
+        if self.rate < self.cap - 0.5:
+            return f"backed off: OBS skipped {self.lag:.0%} of frames"
+        if budget_rate < video_fps:
+            return (f"CPU budget: {self.budget:.0%} of a core at {self.cpu_per_mask * 1e3:.1f} ms CPU per mask")
+        if self.lag > self.LAG_OK:
+            return "video rate (OBS skips frames with fewer masks too)"
+        return "video rate"
+
+
+class MaskSync:
+    """Masks in flight and on screen for one filter."""
+
+    def __init__(self, clock: Callable[[], float], budget: float | None = None) -> None:
+        self.clock = clock
+        self.limiter = RateLimiter(cpu_budget() if budget is None else budget)
+        self.results: deque = deque(maxlen=MAX_RING)  # newest MaskResults (frame_id, ...)
+        self.latencies: deque[int] = deque([0], maxlen=60)  # frames from capture to mask, ~2 s
+        self.shown_delay = 0  # frames the video is delayed by (match video to mask)
+        self._ring = 1
+        self._uploads: deque[float] = deque()
+        self._renders: deque[float] = deque()
+
+    def reset(self) -> None:
+        """A new model: masks of the old one no longer fit."""
+        self.results.clear()
+
+    # -- which frames go to the worker ------------------------------------------------------------
+    def wants_frame(self, frame: int, mask_rate: int, runner_free_in_s: float, frame_seconds: float) -> bool:
+        """Stage this frame? It reaches the worker when it is read back, a frame from now."""
+        if mask_rate:
+            return frame % mask_rate == 0
+        if runner_free_in_s > frame_seconds:
+            return False  # the worker could not take it then; a later frame will be newer
+        return self.limiter.ready(self.clock())
+
+    def staged(self) -> None:
+        self.limiter.consume()
+
+    def observe(self, video_fps: float, worker_cpu_s: float, masks: int, lagged: int, total: int) -> None:
+        self.limiter.observe(self.clock(), video_fps, worker_cpu_s, masks, lagged, total)
+
+    # -- which mask goes with which frame ---------------------------------------------------------
+    def offer(self, result, frame: int) -> None:
+        """The runner's newest result, seen at `frame` (the same one again is ignored)."""
+        if result is not None and (not self.results or result.frame_id != self.results[-1].frame_id):
+            self.results.append(result)
+            self.latencies.append(frame - result.frame_id)
+
+    def pick(self, frame: int, match_video: bool, have_frame: Callable[[int], bool]):
+        """(mask, frame to show) for `frame`, or None before the first mask.
+
+        Matching video to mask delays the video by the worst recent latency (a steady delay, no
+        stutter) and shows each frame with the mask computed from it, or the newest older one.
+        """
+        if not self.results:
+            return None
+        self.shown_delay = 0
+        if match_video:
+            delay = min(max(self.latencies), MAX_RING - 1)
+            wanted = frame - delay
+            if delay > 0 and wanted >= 0 and have_frame(wanted):
+                self.shown_delay = delay
+                mask = next((m for m in reversed(self.results) if m.frame_id <= wanted), self.results[0])
+                return mask, wanted
+        return self.results[-1], frame
+
+    def ring_size(self, match_video: bool) -> int:
+        """Full frames to keep on the GPU: just the current one, unless the video waits for its mask;
+        then as many as the worst recent latency needs (grown, never shrunk, while matching)."""
+        if not match_video:
+            self._ring = 1
+        else:
+            self._ring = max(self._ring, min(max(self.latencies) + 2, MAX_RING))
+        return self._ring
+
+    # -- what the status line reports -------------------------------------------------------------
+    def rendered(self) -> None:
+        self._count(self._renders)
+
+    def uploaded(self) -> None:
+        """A distinct mask went to the GPU."""
+        self._count(self._uploads)
+
+    def _count(self, times: deque[float]) -> None:
+        now = self.clock()
+        times.append(now)
+        while times and times[0] < now - WINDOW_S:
+            times.popleft()
+
+    def rates(self) -> tuple[float, float]:
+        """(frames, masks) per second over the same window: the last WINDOW_S seconds."""
+        now = self.clock()
+        span = min(WINDOW_S, now - self._renders[0]) if self._renders else 0.0
+        if span <= 0:
+            return 0.0, 0.0
+
+        def per_second(times: deque[float]) -> float:
+            return sum(1 for t in times if t >= now - span) / span
+
+        return per_second(self._renders), per_second(self._uploads)

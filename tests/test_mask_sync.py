@@ -1,0 +1,168 @@
+"""The render thread's mask schedule, simulated frame by frame with a fake clock: a mask for every
+frame when inference is shorter than a frame, the CPU budget, backing off on skipped frames, and the
+frame ring for "match video to mask". No OBS needed: obs_script/mask_sync.py imports no libobs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from obs_script.mask_sync import MAX_RING, MaskSync, RateLimiter, cpu_budget
+
+FPS = 30.0
+FRAME = 1.0 / FPS
+
+
+@dataclass
+class Result:
+    frame_id: int
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Worker:
+    """The async runner's contract: a frame handed over while busy replaces the pending one."""
+
+    def __init__(self, clock: Clock, seconds: float, cpu_seconds: float | None = None) -> None:
+        self.clock, self.seconds = clock, seconds
+        self.cpu_per_mask = seconds if cpu_seconds is None else cpu_seconds
+        self.current: tuple[int, float] | None = None  # (frame id, finishes at)
+        self.pending: int | None = None
+        self.latest: Result | None = None
+        self.done = 0
+        self.cpu_s = 0.0
+
+    def advance(self) -> None:
+        now = self.clock()
+        while self.current is not None and self.current[1] <= now:
+            frame_id, finished = self.current
+            self.latest, self.done, self.cpu_s = Result(frame_id), self.done + 1, self.cpu_s + self.cpu_per_mask
+            self.current = None
+            if self.pending is not None:
+                self.current, self.pending = (self.pending, finished + self.seconds), None
+
+    def submit(self, frame_id: int) -> None:
+        if self.current is None:
+            self.current = (frame_id, self.clock() + self.seconds)
+        else:
+            self.pending = frame_id
+
+    def free_in_s(self) -> float:
+        if self.current is None:
+            return 0.0
+        return max(0.0, self.current[1] - self.clock()) + (self.seconds if self.pending is not None else 0.0)
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None or self.pending is not None
+
+
+def simulate(seconds_per_mask: float, frames: int = 300, cpu_seconds: float | None = None, budget: float = 0.25,
+             lag=lambda masks_per_s: 0.0, match_video: bool = False, rule=None):
+    """Frame by frame, the filter's order: read last frame's copy and submit it, pick the mask to show,
+    decide whether to stage this frame, then the render thread's remaining work (5 ms)."""
+    clock = Clock()
+    sync = MaskSync(clock, budget)
+    worker = Worker(clock, seconds_per_mask, cpu_seconds)
+    staged: list[int] = []
+    uploads, uploaded, lagged, shown, total, staged_count = 0, -1, 0.0, [], 0, 0
+    for frame in range(frames):
+        clock.t = frame * FRAME
+        worker.advance()
+        if staged:
+            worker.submit(staged.pop(0))
+        sync.offer(worker.latest, frame)
+        picked = sync.pick(frame, match_video, lambda f, now=frame: now - f < sync.ring_size(match_video))
+        sync.rendered()
+        if picked is not None:
+            shown.append((frame, picked[0].frame_id, picked[1]))
+            if picked[0].frame_id != uploaded:
+                uploaded, uploads = picked[0].frame_id, uploads + 1
+                sync.uploaded()
+        lagged += lag(sync.rates()[1])
+        total += 1
+        sync.observe(FPS, worker.cpu_s, worker.done, int(lagged), total)
+        stage = rule(worker, staged) if rule else sync.wants_frame(frame, 0, worker.free_in_s(), FRAME)
+        if stage:
+            staged.append(frame)
+            sync.staged()
+            staged_count += 1
+        clock.t += 0.005
+        worker.advance()
+    return {"uploads": uploads, "sync": sync, "shown": shown, "staged": staged_count, "done": worker.done}
+
+
+def today_rule(worker, staged) -> bool:
+    """The schedule before this change: stage only when the runner is idle and nothing is staged."""
+    return not worker.busy and not staged
+
+
+def test_a_mask_for_every_frame_when_inference_is_shorter_than_a_frame():
+    r = simulate(0.004)
+    assert r["uploads"] >= 0.95 * 300
+    assert set(list(r["sync"].latencies)[10:]) == {2}  # staged, read back and run a frame later, shown: steady
+    video, masks = r["sync"].rates()
+    assert masks >= 0.95 * video and video == pytest.approx(FPS, rel=0.05)
+    assert r["sync"].limiter.limit == "video rate"
+
+
+def test_the_old_schedule_made_one_mask_per_two_frames():
+    """What the test above rules out: the same simulation with the previous staging rule."""
+    r = simulate(0.004, rule=today_rule)
+    assert r["uploads"] <= 0.55 * 300
+
+
+def test_slow_inference_stages_only_frames_the_worker_can_take():
+    r = simulate(0.1, cpu_seconds=0.002)  # 100 ms per mask on a GPU, little CPU: about 10 masks a second
+    assert 60 <= r["done"] <= 105  # the worker idles at most a frame or two between masks
+    assert r["staged"] <= r["done"] + 3  # no frame read back only to be replaced
+    assert max(list(r["sync"].latencies)[5:]) <= 5
+
+
+def test_the_cpu_budget_caps_the_mask_rate_smoothly():
+    r = simulate(0.004, frames=600, cpu_seconds=0.012, budget=0.25)  # 12 ms CPU per mask: 20.8 masks/s allowed
+    masks = r["sync"].rates()[1]
+    assert 18.0 <= masks <= 23.0, masks
+    assert r["sync"].limiter.limit.startswith("CPU budget: 25% of a core at 12.0 ms")
+
+
+def test_backs_off_while_its_masks_make_obs_skip_frames():
+    def lag(masks_per_s: float) -> float:  # skipped frames per rendered frame grow with the mask rate
+        return max(0.0, (masks_per_s - 15.0) / 30.0)
+
+    r = simulate(0.004, frames=900, lag=lag)
+    masks = r["sync"].rates()[1]
+    assert 10.0 <= masks <= 19.0, masks
+    assert r["sync"].limiter.limit.startswith("backed off")
+
+
+def test_does_not_back_off_for_skipping_that_is_not_its_own():
+    r = simulate(0.004, frames=900, lag=lambda masks_per_s: 0.3)  # OBS skips 30% with or without masks
+    masks = r["sync"].rates()[1]
+    assert masks >= 0.9 * r["sync"].rates()[0], masks
+    assert "video rate" in r["sync"].limiter.limit
+
+
+def test_match_video_shows_each_frame_with_its_own_mask_and_keeps_only_the_frames_it_needs():
+    r = simulate(0.004, match_video=True)
+    late = r["shown"][30:]
+    assert all(mask == shown for _, mask, shown in late)  # the delayed frame and the mask computed from it
+    delays = {frame - shown for frame, _, shown in late}
+    assert delays and max(delays) <= 2
+    assert r["sync"].ring_size(True) <= 4 < MAX_RING
+    assert r["sync"].ring_size(False) == 1  # without matching, only the current frame is kept
+
+
+def test_budget_grows_with_the_machine():
+    assert cpu_budget(2) == cpu_budget(4) == 0.25
+    assert cpu_budget(16) == 1.0
+    limiter = RateLimiter(0.25)
+    assert limiter.ready(0.0) and math.isinf(limiter.rate)  # before anything is measured: every frame
