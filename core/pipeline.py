@@ -42,7 +42,7 @@ class MaskOptions:
 class MaskResult:
     frame_id: int
     mask: np.ndarray  # uint8 HxW at model size, P(person) * 255
-    coeffs: np.ndarray  # float32 HxWx2 (A, B)
+    coeffs: np.ndarray | None  # float32 HxWx2 (A, B); None without edge refinement (then A = 0, B = p)
     infer_ms: float
     post_ms: float
     rect: Rect = FULL  # the part of the frame the mask covers
@@ -114,7 +114,8 @@ class MaskPipeline:
         if o.roi and frame_size[0]:
             self.roi.update(prob, rect, *frame_size)
         self._prev = (rect, size, frame_size)
-        coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine)
+        coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine) \
+            if o.refine > 0.0 else None
         t2 = time.perf_counter()
         return MaskResult(frame_id, to_u8(prob), coeffs, (t1 - t0) * 1e3, (t2 - t1) * 1e3, rect)
 

@@ -54,10 +54,13 @@ def model_to_frame(width: int, height: int, rect: Rect, model_w: int, model_h: i
 
 def model_to_model(width: int, height: int, src: Rect, src_size: tuple[int, int], dst: Rect,
                    dst_size: tuple[int, int]) -> np.ndarray:
-    """2x3 affine: pixel of a mask over `src` -> pixel of a mask over `dst` (sizes are (w, h))."""
-    a = np.vstack([model_to_frame(width, height, src, *src_size), [0, 0, 1]])
-    b_inv = np.linalg.inv(np.vstack([model_to_frame(width, height, dst, *dst_size), [0, 0, 1]]))
-    return (b_inv @ a)[:2]
+    """2x3 affine: pixel of a mask over `src` -> pixel of a mask over `dst` (sizes are (w, h)).
+
+    Both maps to the frame are a scale and a shift per axis, so the composition is one too."""
+    a = model_to_frame(width, height, src, *src_size)
+    b = model_to_frame(width, height, dst, *dst_size)
+    sx, sy = a[0, 0] / b[0, 0], a[1, 1] / b[1, 1]
+    return np.array([[sx, 0.0, (a[0, 2] - b[0, 2]) / b[0, 0]], [0.0, sy, (a[1, 2] - b[1, 2]) / b[1, 1]]])
 
 
 class RoiTracker:
@@ -86,7 +89,7 @@ class RoiTracker:
     def update(self, prob: np.ndarray, rect: Rect, width: int, height: int) -> None:
         """Learn where the people are from the mask just computed over `rect`."""
         binary = (prob > 0.5).astype(np.uint8)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_16U)  # 16-bit: faster
         if n <= 1:
             self.rect = None  # nobody: look at the whole frame next time
             return

@@ -22,6 +22,10 @@ class TemporalFilter:
         self.strength = float(np.clip(strength, 0.0, 1.0))
         self._mask: np.ndarray | None = None
         self._grey: np.ndarray | None = None
+        # a per grey-level change (an integer 0..255): the formula above, looked up in one pass
+        a_still = 1.0 - MAX_STILL_WEIGHT * self.strength
+        self._a = np.minimum(np.arange(256, dtype=np.float32) * ((1.0 - a_still) / MOTION_FULL) + a_still,
+                             1.0).astype(np.float32)
 
     def reset(self) -> None:
         self._mask = self._grey = None
@@ -39,22 +43,24 @@ class TemporalFilter:
             self._mask = prob.astype(np.float32, copy=True)
             return self._mask
         h, w = prob.shape
-        fresh = None
+        motion_floor = None
         if warp is not None:
-            prev_mask = cv2.warpAffine(prev_mask, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            prev_grey = cv2.warpAffine(prev_grey, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            cover = cv2.warpAffine(np.ones(self._mask.shape, np.uint8), warp, (w, h), flags=cv2.INTER_NEAREST)
-            fresh = cover == 0
+            # Where the previous mask did not cover, motion_floor is 255 (partly: in between), so the new
+            # value is taken there and whatever the constant border put into the history does not count.
+            # (A constant border: replicating costs half as much again, for pixels that are not used.)
+            prev_mask = cv2.warpAffine(prev_mask, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            prev_grey = cv2.warpAffine(prev_grey, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            motion_floor = cv2.warpAffine(np.zeros(self._mask.shape, np.uint8), warp, (w, h), flags=cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
         elif prev_mask.shape != prob.shape:
             self._mask = prob.astype(np.float32, copy=True)
             return self._mask
-        a_still = 1.0 - MAX_STILL_WEIGHT * self.strength
-        motion = cv2.absdiff(grey, prev_grey).astype(np.float32)
-        if fresh is not None:
-            motion[fresh] = MOTION_FULL
-        # a = a_still + (1 - a_still) * clip(motion / MOTION_FULL, 0, 1)
-        a = np.minimum(motion * ((1.0 - a_still) / MOTION_FULL) + a_still, 1.0, out=motion)
-        out = prev_mask + a * (prob - prev_mask)
+        motion = cv2.absdiff(grey, prev_grey)
+        if motion_floor is not None:
+            motion = cv2.max(motion, motion_floor)
+        a = cv2.LUT(motion, self._a)  # float32 weight of the new mask, per pixel
+        prob = prob.astype(np.float32, copy=False)
+        out = cv2.add(prev_mask, cv2.multiply(a, cv2.subtract(prob, prev_mask)))  # prev + a * (p - prev)
         self._mask = out
         return out
 

@@ -38,6 +38,7 @@ class GpuPipeline:
         self.stages: list[int] = []
         self.pending: list[tuple[int, int, int, dict]] = []  # (stage index, frame id, frame staged at, where)
         self.mask_tex = self.coeff_tex = None
+        self.coeffs_zeroed = False
         self.model_size = (0, 0)
         self.blur_targets: list[int] = []
         self.bg_tex = None
@@ -91,6 +92,7 @@ class GpuPipeline:
                 lib.gs_texture_destroy(t)
         self.small, self.stages, self.pending = None, [], []
         self.mask_tex = self.coeff_tex = None
+        self.coeffs_zeroed = False
         self.model_size = (0, 0)
 
     def destroy(self) -> None:
@@ -206,11 +208,18 @@ class GpuPipeline:
             lib.gs_stagesurface_unmap(self.stages[index])
 
     def upload(self, mask, coeffs) -> None:
-        """A MaskResult's uint8 mask and float (A, B) coefficients -> their textures."""
+        """A MaskResult's uint8 mask and float (A, B) coefficients -> their textures. Without edge
+        refinement there are no coefficients: the texture is zeroed once (the shader weighs it by 0,
+        and an uninitialised half float could be NaN)."""
         import numpy as np
 
         mask = np.ascontiguousarray(mask, np.uint8)
         lib.gs_texture_set_image(self.mask_tex, mask.ctypes.data, mask.shape[1], False)
+        if coeffs is None:
+            if self.coeffs_zeroed:
+                return
+            coeffs = np.zeros(mask.shape + (2,), np.float16)
+        self.coeffs_zeroed = not coeffs.any()
         half = np.ascontiguousarray(coeffs, np.float16)
         lib.gs_texture_set_image(self.coeff_tex, half.ctypes.data, half.shape[1] * 4, False)
 
