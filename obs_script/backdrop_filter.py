@@ -355,7 +355,8 @@ class BackdropFilter:
         video_fps, mask_fps = sync.rates()
         parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
-                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video", f"latency {sync.latencies[-1]} frame(s)",
+                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video",
+                 f"{sync.limiter.cpu_per_mask * 1e3:.1f} ms CPU per mask", f"latency {sync.latencies[-1]} frame(s)",
                  f"render {self.last_render_ms:.1f} ms"]
         if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:
             parts.append(f"mask rate limited by inference speed (video {1.0 / self.frame_seconds:.0f} fps)")

@@ -67,6 +67,30 @@ class _TestPatternPipeline:
         return MaskResult(frame_id, mask, coeffs, ms, 0.0)
 
 
+class _BarePipeline:
+    """Benchmark-only (debug_mask "bare"): the model session alone on the worker thread, no tracking,
+    smoothing or refinement, to measure what the mask path costs on top of inference."""
+
+    def __init__(self, segmenter) -> None:
+        self.segmenter, self.model_size = segmenter, segmenter.model_size
+
+    def configure(self, options) -> None:
+        pass
+
+    def plan(self, width: int, height: int):
+        from ..core.roi import FULL
+
+        return FULL, None
+
+    def run_small(self, small_rgb, frame_id: int = 0, **where):
+        from ..core.pipeline import MaskResult
+        from ..core.postprocess import to_u8
+
+        t0 = time.perf_counter()
+        prob = self.segmenter.infer_small(small_rgb)
+        return MaskResult(frame_id, to_u8(prob), None, (time.perf_counter() - t0) * 1e3, 0.0)
+
+
 class Engine:
     def __init__(self, settings: FilterSettings, owner: str) -> None:
         self.key, self.owner = settings.engine_key(), owner
@@ -90,7 +114,13 @@ class Engine:
             # threads for a few microseconds of work on model-size images: keep it on the caller.
             cv2.setNumThreads(1)
 
-            if s.debug_mask:
+            if s.debug_mask == "bare":
+                from ..core.segmenter import Segmenter
+
+                pipeline = _BarePipeline(Segmenter(s.model, s.provider, OBS_THREADS))
+                self.model_size = pipeline.model_size
+                self.describe = f"bare session ({pipeline.segmenter.session.describe()})"
+            elif s.debug_mask:
                 pipeline = _TestPatternPipeline(s.debug_mask)
                 self.describe = f"test pattern ({s.debug_mask})"
             else:

@@ -33,11 +33,11 @@ S_TRACKING = "person_tracking"
 S_MATCH_VIDEO = "match_video_to_mask"
 S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
 S_SHOW_MASK = "show_mask"
-S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "luma"
+S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "luma", "bare" (inference only)
 
 MODES = ("transparent", "blur", "image", "color")
 PRESETS = ("low_cpu", "balanced", "quality", "custom")
-DEBUG_MASKS = ("", "opaque", "split", "luma")
+DEBUG_MASKS = ("", "opaque", "split", "luma", "bare")
 PROVIDERS = tuple(SHORT_NAMES)
 
 # name: (default, minimum, maximum)

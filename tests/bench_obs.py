@@ -1,13 +1,17 @@
 """Benchmark Backdrop inside real headless OBS against no filter and OBS's native colour filter.
 
-    .venv/bin/python tests/bench_obs.py [--seconds 10] [--sizes 720p,1080p] [--video DIR_OF_FRAMES]
+    .venv/bin/python tests/bench_obs.py [--seconds 8] [--reps 3] [--sizes 480p,720p,1080p] [--video DIR]
 
-A script, not a test: it prints a table. Every case runs in its own fresh OBS, one after the
-other in one run, on the same looping real video, so the figures are comparable with each other
-(never with another machine: llvmpipe emulates the GPU on the CPU here). Per case: OBS's average
-frame render time, skipped frames, OBS process CPU per rendered frame (/proc), the CPU of
-Backdrop's own threads (the mask worker, named `backdrop-mask`, ONNX Runtime runs on it with one
-intra-op thread) per rendered frame, mask fps and frame-to-mask latency (from the filter's status).
+A script, not a test: it prints tables. Every case runs in its own fresh OBS, one after the other
+in one run, on the same looping real video; the cases are interleaved and repeated (`--reps`), and
+each figure is the median with its range, so the figures are comparable with each other (never
+with another machine: llvmpipe emulates the GPU on the CPU here). Per case: OBS's average frame
+render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Backdrop's mask
+worker threads (`backdrop-mask`; ONNX Runtime runs on it with one intra-op thread) per rendered
+frame, and from the filter's status line, counted by the filter over one window: distinct masks
+uploaded per second against frames rendered per second, the worker's CPU per mask, and the latency.
+"bare session" runs the same model session on the same frames on the worker with no tracking,
+smoothing or refinement: its CPU per mask is the cost of inference alone.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -27,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.media_io import read_rgb  # noqa: E402
 from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, write_video  # noqa: E402
 
-SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FRAMES = REPO.parent / "shared" / "eval" / "davis" / "breakdance-flare" / "frames"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -37,6 +42,7 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("OBS colour correction (C)", [filter_entry("Colour", {"gamma": 0.2, "saturation": 0.3}, kind="color_filter_v2")],
      False),
     ("Backdrop skeleton (test mask, no model)", [filter_entry("Backdrop", {"debug_mask": "opaque"})], False),
+    ("Backdrop bare session (inference only)", [filter_entry("Backdrop", {"debug_mask": "bare"})], False),
     ("Backdrop transparent", [filter_entry("Backdrop", {})], False),
     ("Backdrop blur", [filter_entry("Backdrop", {"mode": "blur"})], False),
     ("Backdrop image", [filter_entry("Backdrop", {"mode": "image", "background_image": str(SAMPLE_JPEG)})], False),
@@ -45,6 +51,10 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("Backdrop Quality", [filter_entry("Backdrop", {"preset": "quality"})], False),
     ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
 ]
+STATUS = {  # figure: pattern in the filter's status line
+    "mask_fps": r"([\d.]+) mask fps", "video_fps": r"at ([\d.]+) fps video",
+    "cpu_per_mask_ms": r"([\d.]+) ms CPU per mask", "latency_frames": r"latency (\d+) frame",
+}
 
 
 def _cpu_ticks(pid: int, tid: int | None = None) -> int:
@@ -64,58 +74,77 @@ def _video(size: tuple[int, int], frames_dir: Path, out: Path) -> Path:
 
 def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool, seconds: float) -> dict:
     sources = ["Camera", "Camera 2"] if both else ["Camera"]
-    env = {"BACKDROP_STATUS_LOG_S": "2"}
+    backdrop = any(f["id"] == "backdrop_filter" for f in filters)
     with ObsInstance(width=size[0], height=size[1], image=video, filters=filters, sources=sources,
-                     filters_on_all=both, env=env) as inst:
-        if any(f["id"] == "backdrop_filter" for f in filters):
+                     filters_on_all=both, env={"BACKDROP_STATUS_LOG_S": "1"}) as inst:
+        if backdrop:
             inst.wait_log("engine ready", timeout=60, count=len(sources))
-        time.sleep(3.0)  # warm-up
+            inst.wait_log("mask fps at", timeout=60)
+        inst.measured_stats()
+        time.sleep(2.0)  # warm-up: the first masks, the auto rate's first window
         pid = inst.obs.pid
         tids = named_threads(pid)
         s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids}
         time.sleep(seconds)
         s1, p1 = inst.stats(), _cpu_ticks(pid)
         t1 = {t: _cpu_ticks(pid, t) for t in tids}
-        status = inst.latest_status()
+        status = inst.latest_status() if backdrop else ""
     frames = max(1, s1["renderTotalFrames"] - s0["renderTotalFrames"])
     ms_per_tick = 1000.0 / CLK_TCK
-    fps = re.search(r"([\d.]+) mask fps", status)
-    latency = re.search(r"latency (\d+) frame", status)
-    return {
+    out = {
         "render_ms": s1["averageFrameRenderTime"],
-        "skipped": s1["renderSkippedFrames"] - s0["renderSkippedFrames"],
-        "frames": frames,
+        "skipped_pct": 100.0 * (s1["renderSkippedFrames"] - s0["renderSkippedFrames"]) / frames,
         "obs_cpu_ms_per_frame": (p1 - p0) * ms_per_tick / frames,
         "backdrop_cpu_ms_per_frame": sum(t1[t] - t0[t] for t in tids) * ms_per_tick / frames if tids else 0.0,
-        "mask_fps": float(fps.group(1)) if fps else None,
-        "latency_frames": int(latency.group(1)) if latency else None,
     }
+    for key, pattern in STATUS.items():
+        m = re.search(pattern, status)
+        out[key] = float(m.group(1)) if m else None
+    if out["mask_fps"] is not None and out["video_fps"]:
+        out["mask_ratio"] = out["mask_fps"] / out["video_fps"]
+    return out
+
+
+COLUMNS = [("render_ms", "frame render ms", 2), ("skipped_pct", "skipped %", 1), ("obs_cpu_ms_per_frame",
+           "OBS CPU ms/frame", 1), ("backdrop_cpu_ms_per_frame", "mask worker CPU ms/frame", 2),
+           ("mask_fps", "mask fps", 1), ("mask_ratio", "masks per frame", 2), ("cpu_per_mask_ms",
+           "CPU ms per mask", 2), ("latency_frames", "latency frames", 0)]
+
+
+def _cell(values: list, digits: int) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    med, lo, hi = statistics.median(values), min(values), max(values)
+    return f"{med:.{digits}f}" if lo == hi else f"{med:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--sizes", default="720p,1080p")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--sizes", default="480p,720p,1080p")
     ap.add_argument("--video", type=Path, default=DEFAULT_FRAMES, help="folder of frames to loop")
     ap.add_argument("--cases", default="", help="comma-separated substrings of case names to run")
     args = ap.parse_args()
     wanted = [c for c in args.cases.split(",") if c]
+    cases = [c for c in CASES if not wanted or any(w.lower() in c[0].lower() for w in wanted)]
     tmp = Path(tempfile.mkdtemp(prefix="backdrop-bench-"))
-    print(f"video: {args.video if args.video.is_dir() else 'bundled photo, panned'}; {args.seconds:.0f} s per case")
+    print(f"video: {args.video if args.video.is_dir() else 'bundled photo, panned'}; {args.seconds:.0f} s per case, "
+          f"{args.reps} interleaved repetitions: median (range)")
     for label in args.sizes.split(","):
         size = SIZES[label]
         video = _video(size, args.video, tmp / f"loop_{label}.mp4")
+        results: dict[str, list[dict]] = {name: [] for name, _, _ in cases}
+        for _ in range(args.reps):
+            for name, filters, both in cases:
+                results[name].append(run_case(video, size, filters, both, args.seconds))
         print(f"\n{label}30")
-        print("| case | frame render ms | skipped | OBS CPU ms/frame | Backdrop threads CPU ms/frame | mask fps "
-              "| latency frames |\n|---|---|---|---|---|---|---|")
-        for name, filters, both in CASES:
-            if wanted and not any(w.lower() in name.lower() for w in wanted):
-                continue
-            r = run_case(video, size, filters, both, args.seconds)
-            mask = f"{r['mask_fps']:.1f}" if r["mask_fps"] is not None else "-"
-            lat = str(r["latency_frames"]) if r["latency_frames"] is not None else "-"
-            print(f"| {name} | {r['render_ms']:.2f} | {r['skipped']} / {r['frames']} | {r['obs_cpu_ms_per_frame']:.2f} "
-                  f"| {r['backdrop_cpu_ms_per_frame']:.2f} | {mask} | {lat} |", flush=True)
+        print("| case | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+        print("|---" * (len(COLUMNS) + 1) + "|")
+        for name, runs in results.items():
+            cells = [_cell([r.get(key) for r in runs], digits) for key, _, digits in COLUMNS]
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     return 0
 
 
