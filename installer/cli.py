@@ -105,7 +105,8 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
         raise InstallError(f"{where} is not supported: {row.why_not}")
     if info["version"] not in row.pythons:
         raise InstallError(f"{where} loads Python {' or '.join(row.pythons)}, but {python} is {info['version']}: "
-                           f"run the installer with one of those (`python3.12 -m installer`, or --python PATH)")
+                           f"run the installer with one of those (`python3.12 -m installer`; on Windows "
+                           f"`py -3.12 -m installer`; or --python PATH)")
     if install is not None and install.has_python_setting and version is not None:
         home = python_home_of(info, system)
         loaded = obs_loaded_python(home, system, version)
