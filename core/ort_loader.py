@@ -43,7 +43,6 @@ def prefer_packaged_directml(platform: str = sys.platform, find_spec=importlib.u
         load = ctypes.WinDLL  # type: ignore[attr-defined]
     _loaded["dll_directory"] = add_dll_directory(str(dll.parent))  # kept: closing it would undo the search path
     _loaded["directml"] = load(str(dll))
-    _loaded["directml_path"] = dll
     return dll
 
 

@@ -67,6 +67,11 @@ def probe_python(python: Path) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def mac_version(info: dict, system: str) -> tuple[int, int] | None:
+    """The Mac's (major, minor) from probe_python's answer; None off macOS."""
+    return tuple(int(x) for x in (info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None  # type: ignore[return-value]
+
+
 def gpu_runtime(system: str) -> str | None:
     """The GPU build of ONNX Runtime for this machine (support.GPU_RUNTIMES), or None for the plain one."""
     if system == "windows":
@@ -94,7 +99,7 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
         raise InstallError(f"OBS at {binary} is built for {', '.join(sorted(obs_arches))} but {python} runs as "
                            f"{python_arch}: its packages would not load in OBS. Run the installer with a Python of "
                            f"OBS's architecture{rosetta}")
-    mac = tuple(int(x) for x in (info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None
+    mac = mac_version(info, system)
     flatpak = install is not None and install.flavour == "flatpak"
     try:
         row = support.row_for(system, python_arch, version, mac, flatpak)  # type: ignore[arg-type]
@@ -235,8 +240,8 @@ def install_packages(vpy: Path, target: support.Target, dev: bool) -> None:
     generic dependencies, which would pull the CPU runtime over a GPU one)."""
     run([str(vpy), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], "update pip")
     reqs = support.requirements(target)
-    (vpy.parent.parent / CONSTRAINTS_NAME).write_text(
-        "".join(r.replace("[cuda,cudnn]", "") + "\n" for r in reqs), encoding="utf-8")
+    (vpy.parent.parent / CONSTRAINTS_NAME).write_text("".join(r + "\n" for r in support.pinned(target)),
+                                                      encoding="utf-8")  # pip refuses extras in constraints
     pip(vpy, reqs[:-1], "install numpy and OpenCV")
     install_runtime(vpy, reqs[-1])
     pip(vpy, ["--no-deps", "-e", str(REPO)], "install Backdrop")

@@ -112,7 +112,9 @@ def doctor(install: ObsInstall | None, venv: Path) -> int:
 
 def _check_packages(report, info: dict, venv_info: dict, system: str, install: ObsInstall | None) -> None:
     """The environment against its row of the support matrix: the pins, and exactly one ONNX Runtime build."""
-    mac = tuple(int(x) for x in (venv_info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None
+    from .cli import mac_version
+
+    mac = mac_version(venv_info, system)
     arch = support.normalise_arch(system, venv_info["machine"])
     try:
         row = support.row_for(system, arch, install.version if install else None, mac,
@@ -128,7 +130,7 @@ def _check_packages(report, info: dict, venv_info: dict, system: str, install: O
     if not row.supported or not runtimes:
         return
     target = support.Target(system, arch if system == "macos" else row.arch, info["python"], mac,
-                            {"onnxruntime-directml": "directml", "onnxruntime-gpu": "cuda"}.get(runtimes[0]))
-    wanted = [r.replace("[cuda,cudnn]", "") for r in support.requirements(target)]
+                            support.gpu_of(runtimes[0]))
+    wanted = support.pinned(target)
     have = [f"{n}=={info['packages'].get(n.split('==')[0], 'missing')}" for n in (r.split("==")[0] for r in wanted)]
     report(have == wanted, f"packages: {', '.join(have)}", f"expected {', '.join(wanted)}: run `{INSTALL_COMMAND}`")

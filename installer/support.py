@@ -20,10 +20,6 @@ LAST_CHECKED_OBS: Version = (32, 2, 2)
 # macOS, same file, FILE_PATTERN: up to 31.0.x "Python.framework/Versions/Current/lib/libpython%s.dylib";
 # from 31.1.0 "Python.framework/Versions/%s/lib/libpython%s.dylib", the highest minor that exists.
 MACOS_PICKS_HIGHEST_FROM: Version = (31, 1, 0)
-# Oldest macOS each OBS release runs on: CMAKE_OSX_DEPLOYMENT_TARGET in CMakePresets.json (29.1.0: 11.0,
-# 31.1.0: 12.0, 32.2.2: 13.0).
-OBS_MACOS_MIN: tuple[tuple[Version, tuple[int, int]], ...] = (
-    ((29, 1, 0), (11, 0)), ((31, 1, 0), (12, 0)), ((32, 2, 2), (13, 0)))
 BACKDROP_PYTHONS = ("3.11", "3.12")  # pyproject.toml requires-python; numpy 2.4 needs 3.11
 
 # Exact versions, tested together (tests/test_pinned_sets.py runs the core tests with each set).
@@ -70,6 +66,16 @@ def runtime_distribution(target: Target) -> str:
     return GPU_RUNTIMES[target.gpu][0] if target.gpu else "onnxruntime"
 
 
+def gpu_of(distribution: str) -> str | None:
+    """The GPU a runtime distribution is built for (None: the plain CPU/CoreML build)."""
+    return next((gpu for gpu, (dist, _, _) in GPU_RUNTIMES.items() if dist == distribution), None)
+
+
+def pinned(target: Target) -> list[str]:
+    """`requirements` without extras: what pip constraints and installed versions are compared with."""
+    return [r.split("==")[0].split("[")[0] + "==" + r.split("==")[1] for r in requirements(target)]
+
+
 def requirements(target: Target) -> list[str]:
     """What the environment for `target` must hold, exactly (the installer and `wheels` both use this)."""
     pins = PIN_SETS[pin_set(target)]
@@ -94,14 +100,6 @@ def obs_pythons(obs: Version) -> tuple[str, ...]:
     """Backdrop's Pythons that this Windows/macOS OBS can load."""
     top = obs_python_max(obs)
     return tuple(p for p in BACKDROP_PYTHONS if int(p.split(".")[1]) <= top)
-
-
-def obs_macos_min(obs: Version) -> tuple[int, int]:
-    best = OBS_MACOS_MIN[0][1]
-    for first, mac in OBS_MACOS_MIN:
-        if obs >= first:
-            best = mac
-    return best
 
 
 @dataclass(frozen=True)
@@ -147,6 +145,8 @@ def _rows() -> tuple[Row, ...]:
                         verified=f"{RESOLVED}; {PINS_RUN} (with the CPU build: DirectML cannot run here)"))
     rows.append(Row("windows", "ARM64", "any", (29, 0, 0), (), why_not="no onnxruntime-directml and no "
                     "opencv-python-headless 5.0.0.93 wheels for win_arm64"))
+    # Oldest macOS each OBS release runs on (CMAKE_OSX_DEPLOYMENT_TARGET in CMakePresets.json): 11.0 from
+    # 29.1.0, 12.0 from 31.1.0, 13.0 from 32.2.2; hence no OBS after 31.0 on the macOS 11 row.
     macs = (("arm64", (14, 0), "14+"), ("arm64", (11, 0), "11–13"), ("x86_64", (12, 0), "12+"),
             ("x86_64", (11, 0), "11"))
     rows.append(Row("macos", "arm64 or x86_64", "29.0.x", (29, 0, 0), (), why_not=OBS_29_0_PYTHON))
@@ -178,8 +178,7 @@ def runtime_note(row: Row) -> str:
         return "–"
     notes = []
     for gpu in row.gpus:
-        reqs = requirements(Target(row.os, row.arch, row.pythons[0], row.macos, gpu))
-        runtime = reqs[-1].replace("==", " ").replace("[cuda,cudnn]", "")
+        runtime = pinned(Target(row.os, row.arch, row.pythons[0], row.macos, gpu))[-1].replace("==", " ")
         notes.append(runtime + (" with an NVIDIA driver" if gpu == "cuda" else ""))
     pins = ", ".join(r.replace("==", " ") for r in requirements(row.targets()[0])[:2])
     return f"{'; '.join(notes)}; {pins}"

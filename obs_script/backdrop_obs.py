@@ -21,6 +21,7 @@ PKG = "_backdrop_app"
 ENV_FILE = Path(__file__).resolve().parent / "backdrop_env.json"  # optional {"venv": "/path/to/venv"}
 
 _state = {"problem": None}
+# core.INSTALL_COMMAND's twin: this file reports a missing environment before our packages are imported.
 INSTALL_COMMAND = f"{'python' if sys.platform == 'win32' else 'python3'} -m installer"
 
 

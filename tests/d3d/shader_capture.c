@@ -26,20 +26,23 @@ static void dump(const char *kind, const char *shader, const char *file)
 	fclose(f);
 }
 
+static void *capture(const char *kind, const char *symbol, create_fn *real, const char *shader, const char *file,
+		     char **error_string)
+{
+	if (!*real)
+		*real = (create_fn)dlsym(RTLD_NEXT, symbol);
+	dump(kind, shader, file);
+	return (*real)(shader, file, error_string);
+}
+
 void *gs_vertexshader_create(const char *shader, const char *file, char **error_string)
 {
 	static create_fn real;
-	if (!real)
-		real = (create_fn)dlsym(RTLD_NEXT, "gs_vertexshader_create");
-	dump("vs", shader, file);
-	return real(shader, file, error_string);
+	return capture("vs", "gs_vertexshader_create", &real, shader, file, error_string);
 }
 
 void *gs_pixelshader_create(const char *shader, const char *file, char **error_string)
 {
 	static create_fn real;
-	if (!real)
-		real = (create_fn)dlsym(RTLD_NEXT, "gs_pixelshader_create");
-	dump("ps", shader, file);
-	return real(shader, file, error_string);
+	return capture("ps", "gs_pixelshader_create", &real, shader, file, error_string);
 }
