@@ -9,6 +9,9 @@ Maths (all in the colour space of the 8-bit input, which is what OBS renders SDR
     out    = alpha * fg' + (1 - alpha) * bg             ("transparent": RGBA with alpha * source alpha)
 The blurred background is a normalised convolution, blur(fg * (1 - alpha)) / blur(1 - alpha), at a
 quarter of the resolution: the person is left out of it, so no halo of them bleeds into the blur.
+The blur is OpenCV's exact Gaussian at sigma = strength / 4 quarter-size pixels, with the frame's
+edge pixels repeated beyond it (what the GPU's clamped sampler does); the GPU's passes
+(obs_script/data/backdrop_blur.effect) are tested against it.
 The shader reaches the light-wrap neighbourhood with 3x3 taps of the model-size mask instead of a
 Gaussian; both brighten the same edge band.
 Weighted sums run in OpenCV's SIMD code (float numpy measured 37 ms at 1080p).
@@ -19,20 +22,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MODES = ("transparent", "blur", "image", "color")
-_BLUR_SCALE = 4  # the background blur runs at 1/4 resolution
-_EMPTY = 1e-2  # weight below which "no background here": fall back to the plain blur
-WRAP_SIGMA = 0.01  # light-wrap reach, as a fraction of the frame diagonal
+from . import vocabulary as V
+from .vocabulary import MODES
 
 
-def smoothstep_alpha(q: np.ndarray, threshold: float = 0.5, softness: float = 0.3) -> np.ndarray:
+def smoothstep_alpha(q: np.ndarray, threshold: float = V.THRESHOLD, softness: float = V.SOFTNESS) -> np.ndarray:
     """Refined mask in [0, 1] -> alpha in [0, 1], with a soft edge `softness` wide around `threshold`."""
-    half = max(softness, 1e-3) / 2.0
+    half = max(softness, V.MIN_SOFTNESS) / 2.0
     t = np.clip((q - (threshold - half)) * (1.0 / (2.0 * half)), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
-def alpha_lut(threshold: float = 0.5, softness: float = 0.3) -> np.ndarray:
+def alpha_lut(threshold: float = V.THRESHOLD, softness: float = V.SOFTNESS) -> np.ndarray:
     """smoothstep_alpha as a 256-entry uint8 table, for 8-bit masks (one cv2.LUT per frame)."""
     return np.clip(smoothstep_alpha(np.arange(256, dtype=np.float32) / 255.0, threshold, softness) * 255.0 + 0.5,
                    0, 255).astype(np.uint8)
@@ -41,11 +42,11 @@ def alpha_lut(threshold: float = 0.5, softness: float = 0.3) -> np.ndarray:
 def cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Scale `image` to fill width x height, cropping the overflow equally (CSS `cover`)."""
     ih, iw = image.shape[:2]
-    scale = max(width / iw, height / ih)
-    sw, sh = max(width, round(iw * scale)), max(height, round(ih * scale))
-    scaled = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    x0, y0 = (sw - width) // 2, (sh - height) // 2
-    return scaled[y0:y0 + height, x0:x0 + width]
+    sx, sy, ox, oy = V.cover_fit(width, height, iw, ih)
+    x0, y0 = round(ox * iw), round(oy * ih)
+    crop = image[y0:y0 + max(1, round(sy * ih)), x0:x0 + max(1, round(sx * iw))]
+    shrink = crop.shape[1] > width
+    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 def blend(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -57,28 +58,31 @@ def blend(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
     """The background with the person left out, blurred, at full size (uint8 alpha in).
 
-    Normalised convolution at 1/4 size: blur(fg * (1 - a)) / blur(1 - a). Where no background is
-    near (the blurred weight ~ 0) it falls back to the unblurred picture, as the shader does.
+    Normalised convolution at 1/4 size: blur(fg * (1 - a)) / blur(1 - a), the person weighted out
+    pixel by pixel before the area downscale. Where no background is near (the blurred weight ~ 0)
+    it falls back to the unblurred picture, as the shader does.
     """
     h, w = rgb.shape[:2]
-    sw, sh = max(1, w // _BLUR_SCALE), max(1, h // _BLUR_SCALE)
-    small = cv2.resize(rgb[:, :, :3], (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
-    weight = 1.0 - cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    s = max(sigma / _BLUR_SCALE, 0.5)
-    num = cv2.GaussianBlur(small * weight[:, :, None], (0, 0), s)
-    den = cv2.GaussianBlur(weight, (0, 0), s)
+    size = V.blur_size(w, h)
+    inv = cv2.bitwise_not(alpha)
+    premultiplied = cv2.multiply(rgb[:, :, :3], cv2.merge([inv, inv, inv]), scale=1.0 / 255.0, dtype=cv2.CV_32F)
+    num = cv2.resize(premultiplied, size, interpolation=cv2.INTER_AREA)
+    weight = cv2.resize(inv, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    s = V.blur_sigma(sigma)
+    num = cv2.GaussianBlur(num, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
+    den = cv2.GaussianBlur(weight, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
     # (num + e fg) / (den + e) = blurred * t + fg * (1 - t), with blurred = num / den, t = den / (den + e):
     # only the 1/4-size parts are float; the full-size step is one 8-bit blend.
     blurred = np.clip(num / np.maximum(den, 1e-6)[:, :, None] + 0.5, 0, 255).astype(np.uint8)
-    t = np.clip(den / (den + _EMPTY) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    t = np.clip(den / (den + V.EMPTY_WEIGHT) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     up = cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
     return blend(up, np.ascontiguousarray(rgb[:, :, :3]), cv2.resize(t, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
-def composite(frame: np.ndarray, q: np.ndarray, mode: str = "transparent", *, threshold: float = 0.5,
-              softness: float = 0.3, color: tuple[int, int, int] = (0, 177, 64),
-              background: np.ndarray | None = None, blur_sigma: float = 16.0, light_wrap: float = 0.0
-              ) -> np.ndarray:
+def composite(frame: np.ndarray, q: np.ndarray, mode: str = V.MODE, *, threshold: float = V.THRESHOLD,
+              softness: float = V.SOFTNESS, color: tuple[int, int, int] = V.COLOR_RGB,
+              background: np.ndarray | None = None, blur_sigma: float = V.BLUR_STRENGTH,
+              light_wrap: float = V.LIGHT_WRAP) -> np.ndarray:
     """uint8 RGB(A) frame + uint8 refined mask q (255 = person) -> uint8 RGBA ("transparent") or RGB."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -99,10 +103,9 @@ def composite(frame: np.ndarray, q: np.ndarray, mode: str = "transparent", *, th
         bg = np.empty_like(rgb)
         bg[:] = np.asarray(color, np.uint8)
     if light_wrap > 0.0:
-        reach = WRAP_SIGMA * float(np.hypot(w, h))
-        sw, sh = max(1, w // _BLUR_SCALE), max(1, h // _BLUR_SCALE)
-        inv = cv2.GaussianBlur(cv2.bitwise_not(cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA)), (0, 0),
-                               max(reach / _BLUR_SCALE, 0.5))
+        reach = V.WRAP_SIGMA * float(np.hypot(w, h))
+        small = cv2.resize(alpha, V.blur_size(w, h), interpolation=cv2.INTER_AREA)
+        inv = cv2.GaussianBlur(cv2.bitwise_not(small), (0, 0), V.blur_sigma(reach))
         wrap = cv2.multiply(alpha, cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR), scale=light_wrap / 255.0)
         rgb = blend(bg, rgb, wrap)
     return blend(rgb, bg, alpha)

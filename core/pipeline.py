@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from . import refine
+from .frame_plan import Crop, FramePlan
 from .model_registry import find_model
 from .postprocess import to_u8
 from .preprocess import resize_to_model
@@ -86,12 +87,18 @@ class MaskPipeline:
             self._segmenters[name] = Segmenter(name, main.session.requested, main.session.threads)
         return self._segmenters[name]
 
-    def plan(self, width: int, height: int) -> tuple[Rect, Segmenter]:
+    def plan(self, width: int, height: int) -> FramePlan:
         """Which part of the next frame to look at, with which model."""
         if not self.options.roi:
-            return FULL, self.segmenter
+            return FramePlan.whole(width, height, self.segmenter.card.name, self.segmenter.model_size)
         rect, model = self.roi.plan(width, height)
-        return rect, self.segmenter_for(model)
+        return FramePlan((width, height), (Crop(rect, model, self.segmenter_for(model).model_size),))
+
+    def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
+        """The crops of `plan`, cut out at model size (uint8 RGB) -> MaskResult. One crop per frame
+        today (the person-tracking box); the plan can carry more for pipelines that need them."""
+        crop = plan.crops[0]
+        return self.run_small(images[0], frame_id, crop.rect, plan.frame_size, self.segmenter_for(crop.model))
 
     def run_small(self, small_rgb: np.ndarray, frame_id: int = 0, rect: Rect = FULL,
                   frame_size: tuple[int, int] = (0, 0), segmenter: Segmenter | None = None) -> MaskResult:
@@ -124,9 +131,8 @@ class MaskPipeline:
         h, w = frame_rgb.shape[:2]
         if self._prev is not None and self._prev[2] != (w, h):
             self.reset()  # another picture altogether: where people were says nothing here
-        rect, seg = self.plan(w, h)
-        small = resize_to_model(frame_rgb, *seg.model_size, rect)
-        return self.run_small(small, frame_id, rect, (w, h), seg)
+        plan = self.plan(w, h)
+        return self.run_plan(tuple(resize_to_model(frame_rgb, *c.size, c.rect) for c in plan.crops), frame_id, plan)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
         """uint8 refined mask q at the frame's size (what the shader computes per pixel)."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Rec. 709 luma weights (OBS's own colour conversions use them); the shader uses the same.
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+from .vocabulary import LUMA_WEIGHTS
+
+LUMA = np.array(LUMA_WEIGHTS, np.float32)
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:

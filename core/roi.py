@@ -14,28 +14,10 @@ OBS shader, at any frame size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Rect:
-    x0: float = 0.0
-    y0: float = 0.0
-    x1: float = 1.0
-    y1: float = 1.0
-
-    @property
-    def is_full(self) -> bool:
-        return self == FULL
-
-    def to_pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
-        return self.x0 * width, self.y0 * height, self.x1 * width, self.y1 * height
-
-
-FULL = Rect()
+from .frame_plan import FULL, Rect
 
 
 def crop_to_model(width: int, height: int, rect: Rect, model_w: int, model_h: int) -> np.ndarray:

@@ -4,7 +4,7 @@ The caller (OBS's render thread) hands over model-size frames and immediately re
 finished mask. One worker thread runs the mask path; a frame handed over while it is busy replaces
 the pending one (newest wins), so queues cannot grow and the mask rate drops by itself when
 inference is slower than the frame rate. The worker spends its time in ONNX Runtime's `run` and
-OpenCV calls, which release the GIL; `python_ms` measures the rest (time that may hold the GIL).
+OpenCV calls, which release the GIL.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections import deque
 
 import numpy as np
 
+from .frame_plan import FramePlan
 from .pipeline import MaskPipeline, MaskResult
 
 
@@ -34,12 +35,12 @@ class AsyncMaskRunner:
     def __init__(self, pipeline: MaskPipeline, name: str = "backdrop-mask") -> None:
         self.pipeline = pipeline
         self._cond = threading.Condition()
-        self._pending: tuple[np.ndarray, int, dict] | None = None
+        self._pending: tuple[tuple[np.ndarray, ...], int, FramePlan | None] | None = None
         self._latest: MaskResult | None = None
         self._stop = False
         self.error: str | None = None
-        self.submitted = self.dropped = self.done = 0
-        self.infer_ms = self.post_ms = self.python_ms = 0.0  # moving averages
+        self.dropped = self.done = 0
+        self.infer_ms = self.post_ms = self.mask_ms = 0.0  # moving averages; mask_ms: wall time per mask
         self.cpu_s = 0.0  # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included
         # when it runs on the calling thread, as with one thread inside OBS)
         self._started = 0.0
@@ -48,20 +49,23 @@ class AsyncMaskRunner:
         self._thread.start()
 
     # -- caller side (never blocks on inference) -----------------------------------------------
-    def submit(self, small_rgb: np.ndarray, frame_id: int, **where) -> None:
-        """Hand over a frame; `where` (rect, frame_size, segmenter) goes to the pipeline's run_small."""
+    def submit(self, images: tuple[np.ndarray, ...] | np.ndarray, frame_id: int, plan: FramePlan | None = None
+               ) -> None:
+        """Hand over a frame: the crops `plan` asked for, at model size (one whole-frame image without
+        a plan)."""
+        if isinstance(images, np.ndarray):
+            images = (images,)
         with self._cond:
             if self._pending is not None:
                 self.dropped += 1
-            self._pending = (small_rgb, frame_id, where)
-            self.submitted += 1
+            self._pending = (images, frame_id, plan)
             self._cond.notify()
 
     def free_in_s(self) -> float:
         """Seconds until the worker can start on a frame handed over now (0: at once), estimated."""
         if not self._working and self._pending is None:
             return 0.0
-        each = (self.infer_ms + self.post_ms + self.python_ms) / 1e3
+        each = self.mask_ms / 1e3
         left = max(0.0, self._started + each - time.perf_counter()) if self._working else 0.0
         return left + (each if self._pending is not None else 0.0)
 
@@ -100,13 +104,14 @@ class AsyncMaskRunner:
                     self._cond.wait()
                 if self._stop:
                     return
-                small, frame_id, where = self._pending
+                images, frame_id, plan = self._pending
                 self._pending = None
                 self._working = True
                 self._started = t0 = time.perf_counter()
             c0 = time.thread_time()
             try:
-                result = self.pipeline.run_small(small, frame_id, **where)
+                result = self.pipeline.run_plan(images, frame_id, plan) if plan is not None else \
+                    self.pipeline.run_small(images[0], frame_id)
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False
@@ -121,5 +126,5 @@ class AsyncMaskRunner:
             k = 0.1 if self.done > 1 else 1.0
             self.infer_ms += k * (result.infer_ms - self.infer_ms)
             self.post_ms += k * (result.post_ms - self.post_ms)
-            self.python_ms += k * (max(total - result.infer_ms, 0.0) - self.python_ms)
+            self.mask_ms += k * (total - self.mask_ms)
             self._working = False

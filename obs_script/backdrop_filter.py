@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 
 from ..core.test_hooks import FAULTS
+from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
+from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
 from .engine import Engine
-from .gpu_pipeline import GpuPipeline
+from .frame_capture import FrameCapture
 from .libobs import (
     GS_CS_SRGB,
     GS_CS_SRGB_16F,
@@ -28,19 +30,13 @@ from .libobs import (
     OBS_TEXT_INFO,
     lib,
     log,
-    vec2,
-    vec4,
 )
 from .mask_sync import MaskSync
 
-EFFECT_PATH = Path(__file__).resolve().parent / "data" / "backdrop_mask.effect"
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
-TECHNIQUES = {"transparent": b"DrawTransparent", "color": b"DrawColor", "image": b"DrawImage", "blur": b"DrawBlur"}
 PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "custom": "Custom"}
-MODE_LABELS = {"transparent": "Transparent (for compositing)", "blur": "Blur", "image": "Image",
-               "color": "Colour"}
 
 
 # -- type-level callbacks ------------------------------------------------------------------------
@@ -48,12 +44,18 @@ def get_defaults(settings: int) -> None:
     fs.set_defaults(settings)
 
 
-def preset_modified(props: int, prop: int, settings: int) -> bool:
-    """Choosing a preset in the dialog writes its values, and the dialog shows them at once."""
-    return fs.apply_preset(settings)
+def properties_modified(props: int, prop: int, settings: int) -> bool:
+    """The dialog's callback for preset and mode (OBS also calls it when the dialog opens): a newly
+    chosen preset writes its values, and only the controls the mode and preset use are shown."""
+    fs.apply_preset(settings)
+    for key, shown in fs.visible_controls(settings).items():
+        control = lib.obs_properties_get(props, key.encode())
+        if control:
+            lib.obs_property_set_visible(control, shown)
+    return True  # redraw the dialog
 
 
-def get_properties(filt: BackdropFilter | None, preset_callback) -> int:
+def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
     p = lib.obs_properties_create()
     status = filt.status_text() if filt is not None else "Add the filter to a source to see its status."
     lib.obs_properties_add_text(p, b"status", status.encode(), OBS_TEXT_INFO)
@@ -64,12 +66,13 @@ def get_properties(filt: BackdropFilter | None, preset_callback) -> int:
         lib.obs_property_list_add_string(preset, label.encode(), key.encode())
     lib.obs_property_set_long_description(preset, b"Sets model, mask rate and smoothing; the status line shows "
                                                   b"what the current choice costs.")
-    lib.obs_property_set_modified_callback(preset, preset_callback)
+    lib.obs_property_set_modified_callback(preset, modified_callback)
 
     mode = lib.obs_properties_add_list(p, fs.S_MODE.encode(), b"Background", OBS_COMBO_TYPE_LIST,
                                        OBS_COMBO_FORMAT_STRING)
     for key, label in MODE_LABELS.items():
         lib.obs_property_list_add_string(mode, label.encode(), key.encode())
+    lib.obs_property_set_modified_callback(mode, modified_callback)
     lib.obs_properties_add_path(p, fs.S_BG_IMAGE.encode(), b"Background image", OBS_PATH_FILE,
                                 b"Images (*.png *.jpg *.jpeg *.bmp *.webp)", None)
     lib.obs_properties_add_color(p, fs.S_BG_COLOR.encode(), b"Background colour")
@@ -134,49 +137,63 @@ class BackdropFilter:
     def __init__(self, settings: int, source: int) -> None:
         self.source = source
         self.name = (lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
-        self.gpu = GpuPipeline(Path(FAULTS.effect) if FAULTS.effect else EFFECT_PATH)
-        self.engine: Engine | None = None
-        self.settings: fs.FilterSettings | None = None
+        self.capture = FrameCapture()
+        self.compositor = Compositor(Path(FAULTS.effect) if FAULTS.effect else MASK_EFFECT)
+        # (engine, settings, render parameters): replaced whole by update() on the UI thread, read
+        # once per frame by video_render, so one frame never mixes two updates.
+        self.state: tuple[Engine, fs.FilterSettings, RenderParams] | None = None
+        self.background_path: str | None = None
         self.render_frame = 0  # frames rendered
         self.uploaded_id = -1  # frame id of the mask on the GPU
         self.mask_engine: Engine | None = None  # the engine whose masks `sync` holds
         self.sync = MaskSync(time.monotonic)  # which frames to stage, which mask to show, the auto rate
-        self.mask_rect = None  # the part of the frame the uploaded mask covers (person tracking)
         self.frame_seconds = 1.0 / 30.0
         self.frames_read = 0
         self.tick = 0  # video_tick count: one per OBS frame
         self.rendered_tick = -1  # the tick of the last full render
         self.last_shown, self.last_size = None, (0, 0)
         self.hdr = False
-        self.background: tuple[str, object] | None = None  # (path, RGBA array or None) to upload
         self.background_error = ""
         self.last_render_ms = 0.0
         self.next_status_log = time.perf_counter() + STATUS_LOG_S
         self._errors: dict[str, int] = {}
         fs.migrate(settings)
+        fs.apply_preset(settings)  # a filter created with a preset (obs-websocket, a saved collection)
         self.update(settings)
         log(LOG_INFO, f"filter '{self.name}' created")
 
     def update(self, settings: int) -> None:
-        fs.apply_preset(settings)
+        """OBS's `update` (UI thread): read the settings, never write them (presets are written by the
+        dialog's callback and at creation; fs.read honours a preset not written yet)."""
         s = fs.read(settings)
-        old, self.settings = self.settings, s
-        if self.engine is None or self.engine.key != s.engine_key():
-            if self.engine is not None:
-                self.engine.stop()
-            self.engine = Engine(s, self.name)
+        engine = self.state[0] if self.state is not None else None
+        if engine is None or engine.key != s.engine_key():
+            if engine is not None:
+                engine.stop()
+            engine = Engine(s, self.name)
         else:
-            self.engine.configure(s)
-        if old is None or old.background_image != s.background_image:
+            engine.configure(s)
+        if s.background_image != self.background_path:
+            self.background_path = s.background_image
             self._load_background(s.background_image)
+        self.state = (engine, s, RenderParams.from_settings(s))
         log(LOG_INFO, f"filter '{self.name}' settings: preset={s.preset} mode={s.mode} model={s.model} "
-                      f"provider={s.provider} debug_mask={s.debug_mask or 'none'}")
+                      f"mask_rate={s.mask_rate} refine={s.refine:g} provider={s.provider} "
+                      f"debug_mask={s.debug_mask or 'none'}")
+
+    @property
+    def engine(self) -> Engine | None:
+        return self.state[0] if self.state is not None else None
+
+    @property
+    def settings(self) -> fs.FilterSettings | None:
+        return self.state[1] if self.state is not None else None
 
     def _load_background(self, path: str) -> None:
-        """Decode the background picture here (UI thread), upload it on the render thread."""
+        """Decode the background picture here (UI thread); the compositor uploads it on the render thread."""
         self.background_error = ""
         if not path:
-            self.background = ("", None)
+            self.compositor.offer_picture(None)
             return
         try:
             import cv2
@@ -186,16 +203,20 @@ class BackdropFilter:
             bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
             if bgr is None:
                 raise ValueError("not a readable image")
-            self.background = (path, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA))
+            target = lib.obs_filter_get_target(self.source)
+            canvas = (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target)) if target \
+                else (0, 0)
+            self.compositor.offer_picture(prepare_picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA), canvas))
         except Exception as exc:
-            self.background = ("", None)
+            self.compositor.offer_picture(None)
             self.background_error = f"background image {path!r}: {exc}"
             log(LOG_WARNING, f"filter '{self.name}': {self.background_error}")
 
     def destroy(self) -> None:
         if self.engine is not None:
             self.engine.stop()
-        self.gpu.destroy()
+        self.capture.destroy()
+        self.compositor.destroy()
         log(LOG_INFO, f"filter '{self.name}' destroyed")
 
     def video_tick(self, seconds: float) -> None:
@@ -207,13 +228,14 @@ class BackdropFilter:
         t0 = time.perf_counter()
         if t0 >= self.next_status_log:  # also while passing video through: the status says why
             self._log_status(t0)
-        engine = self.engine
+        state = self.state  # this frame's engine, settings and parameters: update() may replace them
         target = lib.obs_filter_get_target(self.source)
         width = lib.obs_source_get_base_width(target) if target else 0
         height = lib.obs_source_get_base_height(target) if target else 0
+        engine, s, params = state if state is not None else (None, None, None)
         runner = engine.runner if engine is not None and engine.ready else None
-        ring = self.sync.ring_size(self.settings.match_video)
-        if runner is None or not width or not height or not self.gpu.ensure(*engine.model_size, ring):
+        if runner is None or not width or not height or not self.compositor.ensure() \
+                or not self.capture.ensure(self.sync.ring_size(s.match_video)):
             lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
             return
         space = lib.obs_source_get_color_space(target, len(PREFERRED_SPACES), PREFERRED_SPACES)
@@ -224,67 +246,72 @@ class BackdropFilter:
         if self.tick == self.rendered_tick and self.last_shown and (width, height) == self.last_size:
             # Drawn again in the same frame (preview + program, a screenshot, a projector): reuse this
             # frame's work, only draw.
-            self._composite(self.last_shown, width, height)
+            self._composite(params, self.last_shown, width, height)
             return
         frame = self.render_frame
         self.render_frame += 1
-        full = self.gpu.render_target(target, width, height, frame)
+        full = self.capture.render_target(target, width, height, frame)
         if not full:
             lib.obs_source_skip_video_filter(self.source)
             return
         self.rendered_tick, self.last_size, self.last_shown = self.tick, (width, height), None
 
-        # `engine` and `runner` are this frame's: update() may replace them meanwhile on another thread.
         # The mask is picked before this frame is staged, while last frame's copy is still in the
         # worker: the latency is then a steady two frames and every mask made is shown, instead of
         # a mask finishing now before and now after the pick and one in four never reaching the screen.
         self._submit_staged(runner, frame)
-        picked = self._pick_mask_and_frame(engine, runner, frame, full)
-        self._stage_frame(engine, runner, frame, full, width, height)
+        picked = self._pick_mask_and_frame(engine, runner, s, frame, full)
+        self._stage_frame(engine, runner, s, frame, full, width, height)
         if picked is None:  # no mask yet
             lib.obs_source_skip_video_filter(self.source)
             return
         mask, shown = picked
         if mask.frame_id != self.uploaded_id:
-            self.gpu.upload(mask.mask, mask.coeffs)
-            self.uploaded_id, self.mask_rect = mask.frame_id, mask.rect
+            if not self.compositor.upload(mask.mask, mask.coeffs, mask.rect):
+                lib.obs_source_skip_video_filter(self.source)
+                return
+            self.uploaded_id = mask.frame_id
             self.sync.uploaded()
         self.sync.rendered()
         self.last_shown = shown
-        self._composite(shown, width, height)
+        self._composite(params, shown, width, height)
         self.last_render_ms = (time.perf_counter() - t0) * 1e3
 
     def _submit_staged(self, runner, frame: int) -> None:
         """Hand last frame's copy to the runner (mapped a frame late: the GPU has finished it)."""
-        staged = self.gpu.read_staged(frame)
+        staged = self.capture.read_staged(frame)
         if staged is not None:
-            frame_id, small, where = staged
-            runner.submit(small, frame_id, **where)
+            frame_id, images, plan = staged
+            runner.submit(images, frame_id, plan)
             if not self.frames_read:
-                self._log_first_readback(small)
+                self._log_first_readback(images[0])
             self.frames_read += 1
 
-    def _stage_frame(self, engine: Engine, runner, frame: int, full: int, width: int, height: int) -> None:
-        """Queue this frame's model-size copy when the runner will be able to take it next frame."""
+    def _stage_frame(self, engine: Engine, runner, s: fs.FilterSettings, frame: int, full: int, width: int,
+                     height: int) -> None:
+        """Queue this frame's model-size crops when the runner will be able to take them next frame."""
         self.sync.observe(1.0 / self.frame_seconds, runner.cpu_s, runner.done, lib.obs_get_lagged_frames(),
                           lib.obs_get_total_frames())
-        if self.sync.wants_frame(frame, self.settings.mask_rate, runner.free_in_s(), self.frame_seconds):
-            rect, segmenter = engine.pipeline.plan(width, height)  # person tracking picks the crop
-            where = {"rect": rect, "frame_size": (width, height), "segmenter": segmenter}
-            if self.gpu.stage(full, width, height, frame, frame, rect, where):
+        if self.sync.wants_frame(frame, s.mask_rate, runner.free_in_s(), self.frame_seconds):
+            plan = engine.pipeline.plan(width, height)  # person tracking picks the crop
+            if self.capture.stage(full, width, height, frame, frame, plan):
                 self.sync.staged()
 
-    def _pick_mask_and_frame(self, engine: Engine, runner, frame: int, full: int):
+    def _pick_mask_and_frame(self, engine: Engine, runner, s: fs.FilterSettings, frame: int, full: int):
         """(mask result, texture to show) for this frame, or None before the first mask."""
         if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
             self.sync.reset()
             self.mask_engine, self.uploaded_id = engine, -1
         self.sync.offer(runner.latest(), frame)
-        picked = self.sync.pick(frame, self.settings.match_video, self.gpu.has_frame)
+        picked = self.sync.pick(frame, s.match_video, self.capture.has_frame)
         if picked is None:
             return None
         mask, shown_frame = picked
-        return mask, (full if shown_frame == frame else self.gpu.ring_texture(shown_frame))
+        return mask, (full if shown_frame == frame else self.capture.ring_texture(shown_frame))
+
+    def _composite(self, params: RenderParams, tex: int, width: int, height: int) -> None:
+        if not self.compositor.draw(params, tex, width, height):
+            lib.obs_source_skip_video_filter(self.source)
 
     # -- helpers -----------------------------------------------------------------------------
     def _log_status(self, now: float) -> None:
@@ -299,54 +326,14 @@ class BackdropFilter:
         h, w = rgb.shape[:2]
         log(LOG_INFO, f"filter '{self.name}' readback #1 {w}x{h} mean RGB {r:.2f} {g:.2f} {b:.2f}")
 
-    def _set_mask_params(self) -> None:
-        s, p = self.settings, self.gpu.params
-        mw, mh = self.gpu.model_size
-        lib.gs_effect_set_texture(p["mask"], self.gpu.mask_tex)
-        lib.gs_effect_set_texture(p["coeffs"], self.gpu.coeff_tex)
-        lib.gs_effect_set_float(p["use_coeffs"], 1.0 if s.refine > 0.0 else 0.0)
-        lib.gs_effect_set_float(p["threshold"], s.threshold)
-        lib.gs_effect_set_float(p["softness"], s.softness)
-        lib.gs_effect_set_float(p["light_wrap"], s.light_wrap)
-        r = self.mask_rect
-        lib.gs_effect_set_vec4(p["mask_rect"], vec4(r.x0, r.y0, r.x1, r.y1))
-        lib.gs_effect_set_vec2(p["mask_texel"], vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))
-
-    def _composite(self, tex: int, width: int, height: int) -> None:
-        s, p = self.settings, self.gpu.params
-        mode = s.mode
-        if self.background is not None:  # a new picture was chosen: upload it here, on the GPU thread
-            self.gpu.set_background(self.background[1])
-            self.background = None
-        if mode == "image" and not self.gpu.bg_tex:
-            mode = "color"  # no usable picture: the colour keeps the stream presentable
-        if mode == "blur":
-            blurred = self.gpu.blur_background(tex, width, height, float(s.blur), self._set_mask_params)
-            if not blurred:
-                lib.obs_source_skip_video_filter(self.source)
-                return
-            lib.gs_effect_set_texture(p["blurred"], blurred)
-        elif mode == "image":
-            bw, bh = self.gpu.bg_size
-            scale = max(width / bw, height / bh)  # cover: fill, crop the overflow equally
-            sx, sy = width / (bw * scale), height / (bh * scale)
-            lib.gs_effect_set_texture(p["bg_image"], self.gpu.bg_tex)
-            lib.gs_effect_set_vec2(p["bg_scale"], vec2(sx, sy))
-            lib.gs_effect_set_vec2(p["bg_offset"], vec2((1.0 - sx) / 2.0, (1.0 - sy) / 2.0))
-        elif mode == "color":
-            lib.gs_effect_set_vec4(p["color"], vec4(*s.background_color))
-        self._set_mask_params()
-        technique = b"DrawMask" if s.show_mask else TECHNIQUES[mode]
-        self.gpu.draw_output(technique, tex, width, height)
-
     def status_text(self) -> str:
         engine, s = self.engine, self.settings
         if engine is None or s is None:
             return "Starting."
         if engine.error:
             return f"Passing video through: {engine.error}"
-        if self.gpu.effect_error:
-            return f"Passing video through: {self.gpu.effect_error}"
+        if self.compositor.error:
+            return f"Passing video through: {self.compositor.error}"
         if not engine.ready:
             return "Loading the model; video passes through until it is ready."
         if self.hdr:

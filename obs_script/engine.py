@@ -8,7 +8,6 @@ passes video through. Import or model errors become a status line that says how 
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from ..core import INSTALL_COMMAND
@@ -28,69 +27,6 @@ def mask_options(s: FilterSettings):
     return MaskOptions(temporal=s.temporal, refine=s.refine, roi=s.tracking)
 
 
-class _TestPatternPipeline:
-    """Test-only mask source (setting debug_mask): "luma" = bright pixels are the person, "opaque" =
-    everything, "split" = the right half. Exercises the whole readback -> runner -> upload path
-    with masks whose right answer is known exactly."""
-
-    model_size = (256, 256)
-
-    def __init__(self, kind: str) -> None:
-        import numpy as np
-
-        self._np, self.kind = np, kind
-
-    def configure(self, options) -> None:
-        pass
-
-    def plan(self, width: int, height: int):
-        from ..core.roi import FULL
-
-        return FULL, None
-
-    def run_small(self, small_rgb, frame_id: int = 0, **where):
-        from ..core.pipeline import MaskResult
-        from ..core.test_hooks import FAULTS
-
-        np = self._np
-        t0 = time.perf_counter()
-        if FAULTS.delay_ms:
-            time.sleep(FAULTS.delay_ms / 1000.0)
-        if self.kind == "luma":
-            mask = np.where(small_rgb.max(axis=2) > 127, 255, 0).astype(np.uint8)
-        else:
-            mask = np.full(small_rgb.shape[:2], 255, np.uint8)
-            if self.kind == "split":
-                mask[:, : mask.shape[1] // 2] = 0
-        coeffs = np.zeros(mask.shape + (2,), np.float32)
-        ms = (time.perf_counter() - t0) * 1e3
-        return MaskResult(frame_id, mask, coeffs, ms, 0.0)
-
-
-class _BarePipeline:
-    """Benchmark-only (debug_mask "bare"): the model session alone on the worker thread, no tracking,
-    smoothing or refinement, to measure what the mask path costs on top of inference."""
-
-    def __init__(self, segmenter) -> None:
-        self.segmenter, self.model_size = segmenter, segmenter.model_size
-
-    def configure(self, options) -> None:
-        pass
-
-    def plan(self, width: int, height: int):
-        from ..core.roi import FULL
-
-        return FULL, None
-
-    def run_small(self, small_rgb, frame_id: int = 0, **where):
-        from ..core.pipeline import MaskResult
-        from ..core.postprocess import to_u8
-
-        t0 = time.perf_counter()
-        prob = self.segmenter.infer_small(small_rgb)
-        return MaskResult(frame_id, to_u8(prob), None, (time.perf_counter() - t0) * 1e3, 0.0)
-
-
 class Engine:
     def __init__(self, settings: FilterSettings, owner: str) -> None:
         self.key, self.owner = settings.engine_key(), owner
@@ -98,7 +34,6 @@ class Engine:
         self.error: str | None = None
         self.runner = None
         self.pipeline = None
-        self.model_size = (256, 256)
         self.describe = "loading model"
         self._lock = threading.Lock()
         self._stopped = False
@@ -114,22 +49,16 @@ class Engine:
             # threads for a few microseconds of work on model-size images: keep it on the caller.
             cv2.setNumThreads(1)
 
-            if s.debug_mask == "bare":
-                from ..core.segmenter import Segmenter
+            if s.debug_mask:  # tests and benchmarks only
+                from .test_pipelines import build
 
-                pipeline = _BarePipeline(Segmenter(s.model, s.provider, OBS_THREADS))
-                self.model_size = pipeline.model_size
-                self.describe = f"bare session ({pipeline.segmenter.session.describe()})"
-            elif s.debug_mask:
-                pipeline = _TestPatternPipeline(s.debug_mask)
-                self.describe = f"test pattern ({s.debug_mask})"
+                pipeline, self.describe = build(s.debug_mask, s.model, s.provider, OBS_THREADS)
             else:
                 from ..core.pipeline import MaskPipeline
                 from ..core.segmenter import Segmenter
 
                 seg = Segmenter(s.model, s.provider, OBS_THREADS)
                 pipeline = MaskPipeline(seg, mask_options(s))
-                self.model_size = seg.model_size
                 self.describe = seg.session.describe()
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
         except ImportError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core import vocabulary as V
 from ..core.providers import SHORT_NAMES
 from .libobs import lib
 
@@ -35,33 +36,33 @@ S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
 S_SHOW_MASK = "show_mask"
 S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "luma", "bare" (inference only)
 
-MODES = ("transparent", "blur", "image", "color")
+MODES = V.MODES
 PRESETS = ("low_cpu", "balanced", "quality", "custom")
 DEBUG_MASKS = ("", "opaque", "split", "luma", "bare")
 PROVIDERS = tuple(SHORT_NAMES)
 
 # name: (default, minimum, maximum)
 FLOATS = {
-    S_THRESHOLD: (0.5, 0.05, 0.95),
-    S_SOFTNESS: (0.3, 0.0, 1.0),
+    S_THRESHOLD: (V.THRESHOLD, 0.05, 0.95),
+    S_SOFTNESS: (V.SOFTNESS, 0.0, 1.0),
     S_TEMPORAL: (0.6, 0.0, 1.0),
     S_REFINE: (0.0, 0.0, 1.0),
-    S_LIGHT_WRAP: (0.0, 0.0, 1.0),
+    S_LIGHT_WRAP: (V.LIGHT_WRAP, 0.0, 1.0),
 }
 INTS = {
-    S_BLUR: (16, 1, 64),
+    S_BLUR: (V.BLUR_STRENGTH, *V.BLUR_RANGE),
     S_MASK_RATE: (0, 0, 10),
 }
 STRINGS = {
     S_PRESET: "balanced",
-    S_MODE: "transparent",
+    S_MODE: V.MODE,
     S_BG_IMAGE: "",
     S_MODEL: "selfie_general",
     S_PROVIDER: "auto",
     S_DEBUG_MASK: "",
 }
 BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: False, S_SHOW_MASK: False}
-DEFAULT_COLOR = 0xFF40B100  # opaque green (R=0x00, G=0xB1, B=0x40)
+DEFAULT_COLOR = 0xFF000000 | V.COLOR_RGB[2] << 16 | V.COLOR_RGB[1] << 8 | V.COLOR_RGB[0]  # OBS: 0xAABBGGRR
 
 PRESET_VALUES: dict[str, dict[str, object]] = {
     "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
@@ -70,7 +71,7 @@ PRESET_VALUES: dict[str, dict[str, object]] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class FilterSettings:
     preset: str
     mode: str
@@ -122,13 +123,23 @@ def migrate(settings: int) -> None:
         lib.obs_data_set_int(settings, key, SETTINGS_VERSION)
 
 
-def apply_preset(settings: int) -> bool:
-    """Write the chosen preset's values into the settings once, when the preset changes."""
+def _applied_preset(settings: int) -> str:
+    return (lib.obs_data_get_string(settings, _k(S_APPLIED_PRESET)) or b"").decode("utf-8", "replace")
+
+
+def _pending_preset(settings: int) -> tuple[str, dict[str, object]]:
+    """(chosen preset, its values if they have not been written into the settings yet)."""
     preset = _string(settings, S_PRESET, PRESETS)
-    applied = (lib.obs_data_get_string(settings, _k(S_APPLIED_PRESET)) or b"").decode("utf-8", "replace")
-    if preset == applied:
+    return preset, ({} if preset == _applied_preset(settings) else PRESET_VALUES.get(preset, {}))
+
+
+def apply_preset(settings: int) -> bool:
+    """Write the chosen preset's values into the settings once, when the preset changes. Called by
+    the dialog's preset callback and at creation only: OBS's `update` never writes settings."""
+    preset, values = _pending_preset(settings)
+    if preset == _applied_preset(settings):
         return False
-    for key, value in PRESET_VALUES.get(preset, {}).items():
+    for key, value in values.items():
         if isinstance(value, str):
             lib.obs_data_set_string(settings, _k(key), value.encode())
         elif isinstance(value, float):
@@ -137,6 +148,15 @@ def apply_preset(settings: int) -> bool:
             lib.obs_data_set_int(settings, _k(key), value)
     lib.obs_data_set_string(settings, _k(S_APPLIED_PRESET), preset.encode())
     return True
+
+
+def visible_controls(settings: int) -> dict[str, bool]:
+    """Which controls the dialog shows: those the chosen mode uses, and the preset's own controls
+    only under "Custom" (a preset sets them; choosing Custom keeps its values to adjust)."""
+    mode, custom = _string(settings, S_MODE, MODES), _string(settings, S_PRESET, PRESETS) == "custom"
+    return {S_BG_IMAGE: mode == "image", S_BG_COLOR: mode in ("color", "image"), S_BLUR: mode == "blur",
+            S_LIGHT_WRAP: mode != "transparent",
+            **{key: custom for key in (S_MODEL, S_MASK_RATE, S_TEMPORAL, S_REFINE)}}
 
 
 def _string(settings: int, key: str, choices: tuple[str, ...] | None = None) -> str:
@@ -167,24 +187,30 @@ def color_rgba(obs_color: int) -> tuple[float, float, float, float]:
 
 
 def read(settings: int) -> FilterSettings:
-    """The settings as the filter uses them: typed, clamped, defaults for anything invalid."""
+    """The settings as the filter uses them: typed, clamped, defaults for anything invalid. A preset
+    chosen without the dialog (obs-websocket) counts at once, though nothing writes its values."""
+    preset, pending = _pending_preset(settings)
     path = _string(settings, S_BG_IMAGE)
+
+    def pick(key: str, read_value):
+        return pending[key] if key in pending else read_value(settings, key)
+
     return FilterSettings(
-        preset=_string(settings, S_PRESET, PRESETS),
+        preset=preset,
         mode=_string(settings, S_MODE, MODES),
         background_image=path[:4096],
         background_color=color_rgba(lib.obs_data_get_int(settings, _k(S_BG_COLOR))),
         blur=_int(settings, S_BLUR),
-        model=_string(settings, S_MODEL)[:256] or STRINGS[S_MODEL],
+        model=(pick(S_MODEL, _string) or STRINGS[S_MODEL])[:256],
         provider=_string(settings, S_PROVIDER, PROVIDERS),
         threshold=_float(settings, S_THRESHOLD),
         softness=_float(settings, S_SOFTNESS),
-        temporal=_float(settings, S_TEMPORAL),
-        refine=_float(settings, S_REFINE),
+        temporal=pick(S_TEMPORAL, _float),
+        refine=pick(S_REFINE, _float),
         light_wrap=_float(settings, S_LIGHT_WRAP),
         tracking=bool(lib.obs_data_get_bool(settings, _k(S_TRACKING))),
         match_video=bool(lib.obs_data_get_bool(settings, _k(S_MATCH_VIDEO))),
-        mask_rate=_int(settings, S_MASK_RATE),
+        mask_rate=pick(S_MASK_RATE, _int),
         show_mask=bool(lib.obs_data_get_bool(settings, _k(S_SHOW_MASK))),
         debug_mask=_string(settings, S_DEBUG_MASK, DEBUG_MASKS),
     )

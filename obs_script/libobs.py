@@ -215,6 +215,7 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_data_create": (c_void_p, []),
     # properties
     "obs_properties_create": (c_void_p, []),
+    "obs_properties_destroy": (None, [c_void_p]),
     "obs_properties_add_bool": (c_void_p, [c_void_p, c_char_p, c_char_p]),
     "obs_properties_add_int_slider": (c_void_p, [c_void_p, c_char_p, c_char_p, c_int, c_int, c_int]),
     "obs_properties_add_float_slider": (c_void_p, [c_void_p, c_char_p, c_char_p, c_double, c_double,
@@ -227,6 +228,9 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_property_list_add_string": (c_size_t, [c_void_p, c_char_p, c_char_p]),
     "obs_property_list_add_int": (c_size_t, [c_void_p, c_char_p, c_int64]),
     "obs_property_set_long_description": (None, [c_void_p, c_char_p]),
+    "obs_property_set_visible": (None, [c_void_p, c_bool]),
+    "obs_property_visible": (c_bool, [c_void_p]),
+    "obs_properties_get": (c_void_p, [c_void_p, c_char_p]),
     # rendering
     "gs_texrender_create": (c_void_p, [c_int, c_int]),
     "gs_texrender_destroy": (None, [c_void_p]),
@@ -245,6 +249,7 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "gs_effect_get_param_by_name": (c_void_p, [c_void_p, c_char_p]),
     "gs_effect_set_texture": (None, [c_void_p, c_void_p]),
     "gs_effect_set_float": (None, [c_void_p, c_float]),
+    "gs_effect_set_int": (None, [c_void_p, c_int]),
     "gs_effect_set_vec2": (None, [c_void_p, POINTER(vec2)]),
     "gs_effect_set_vec4": (None, [c_void_p, POINTER(vec4)]),
     "gs_effect_loop": (c_bool, [c_void_p, c_char_p]),

@@ -74,10 +74,10 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         h.impl.get_defaults(settings)
 
     def get_properties(data):
-        return h.impl.get_properties(instance(data), h.preset_callback)
+        return h.impl.get_properties(instance(data), h.modified_callback)
 
-    def preset_modified(props, prop, settings):
-        return bool(h.impl.preset_modified(props, prop, settings))
+    def properties_modified(props, prop, settings):
+        return bool(h.impl.properties_modified(props, prop, settings))
 
     def update(data, settings):
         filt = instance(data)
@@ -109,7 +109,7 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         "update": L.UPDATE(guarded("update", update)),
         "video_tick": L.VIDEO_TICK(guarded("video_tick", video_tick)),
         "video_render": L.VIDEO_RENDER(guarded("video_render", video_render)),
-        "preset_modified": L.PROPERTY_MODIFIED(guarded("preset_modified", preset_modified, False)),
+        "properties_modified": L.PROPERTY_MODIFIED(guarded("properties_modified", properties_modified, False)),
     }
 
 
@@ -125,7 +125,7 @@ def ensure_registered(impl) -> types.SimpleNamespace:
         info.id = ctypes.cast(h.id_buf, ctypes.c_char_p)
         info.type = L.OBS_SOURCE_TYPE_FILTER
         info.output_flags = L.OBS_SOURCE_VIDEO
-        h.preset_callback = h.callbacks.pop("preset_modified")  # a property callback, not a struct field
+        h.modified_callback = h.callbacks.pop("properties_modified")  # a property callback, not a struct field
         for field, cb in h.callbacks.items():
             setattr(info, field, cb)
         h.info = info

@@ -268,6 +268,7 @@ class ObsInstance:
             try:
                 self.obs.wait(timeout)
             except subprocess.TimeoutExpired:
+                self._dump_threads()
                 self.obs.kill()
                 self.obs.wait()
                 self.exit_code = -9
@@ -280,6 +281,16 @@ class ObsInstance:
             except subprocess.TimeoutExpired:
                 self.xvfb.kill()
         return self.exit_code
+
+    def _dump_threads(self) -> None:
+        """A hung shutdown is a bug to diagnose, not just to kill: every thread's stack into hang-gdb.txt."""
+        if not shutil.which("gdb"):
+            return
+        out = self.config / "hang-gdb.txt"
+        with open(out, "w") as fh:
+            subprocess.run(["gdb", "-p", str(self.obs.pid), "-batch", "-ex", "thread apply all bt 30"],
+                           stdout=fh, stderr=subprocess.STDOUT, timeout=120, check=False)
+        print(f"OBS hung at shutdown; thread stacks in {out}")
 
     def __enter__(self) -> ObsInstance:
         return self.start()

@@ -187,7 +187,8 @@ def test_exit_with_inference_running_and_many_filters_is_clean(tmp_path):
 
 
 BROKEN_EFFECTS = {  # (how it breaks, what the message carries)
-    "parser": (("struct VertData {", "struct VertData {{"), "Expected 'type name'"),  # the effect parser's error
+    "parser": (("uniform float light_wrap;", "struct Broken {{ float x; };\nuniform float light_wrap;"),
+               "Expected 'type name'"),  # the effect parser's error
     "compiler": (("return sum / 9.0;", "return sum / 9.0 + undefined_on_purpose;"), "in OBS's log above"),
 }
 
@@ -199,6 +200,7 @@ def test_an_effect_that_does_not_compile_is_reported_once_and_video_passes_throu
     (old, new), expected = BROKEN_EFFECTS[case]
     broken = tmp_path / "broken.effect"
     broken.write_text(REPO_EFFECT.read_text().replace(old, new))
+    shutil.copy(REPO_EFFECT.parent / "backdrop_common.effect", tmp_path)  # what it #includes
     env = {"BACKDROP_TEST_FAULTS": f"effect={broken}", "BACKDROP_STATUS_LOG_S": "0.5"}
     with ObsInstance(env=env) as inst:
         reference = inst.screenshot()

@@ -108,15 +108,17 @@ def test_threshold_and_show_mask_take_effect(photo_obs):
     photo_obs.set_filter({"show_mask": False})
 
 
-def test_presets_set_the_other_properties(photo_obs):
+def test_a_preset_set_through_obs_websocket_runs_without_update_writing_settings(photo_obs):
+    """The dialog writes a preset's values (tests/test_filter_settings.py); a preset set from outside
+    it must run at once, and OBS's `update` must leave the settings it is handed alone."""
     photo_obs.set_filter({"preset": "low_cpu"})
     photo_obs.wait_log("engine ready for 'Backdrop': selfie_landscape", timeout=30)
-    s = photo_obs.filter_settings()
-    assert s["model"] == "selfie_landscape" and s["mask_every_n_frames"] == 3
+    assert "model=selfie_landscape mask_rate=3" in photo_obs.wait_log("preset=low_cpu", timeout=30)
     photo_obs.set_filter({"preset": "quality"})
-    photo_obs.wait_log("preset=quality", timeout=30)
+    log = photo_obs.wait_log("preset=quality", timeout=30)
+    assert "model=selfie_general mask_rate=1 refine=0.5" in log.split("preset=quality", 1)[1].splitlines()[0]
     s = photo_obs.filter_settings()
-    assert s["model"] == "selfie_general" and s["mask_every_n_frames"] == 1 and s["edge_refinement"] == 0.5
+    assert s["applied_preset"] == "balanced" and s["mask_every_n_frames"] == 0  # as written at creation
     photo_obs.set_filter({"preset": "balanced"})
 
 

@@ -51,7 +51,7 @@ def test_the_crop_keeps_a_group_together_and_lets_go_when_people_leave(people_ph
     assert mask[truth].mean() > 0.8
     empty = np.full((720, 1280, 3), 90, np.uint8)
     _run(pipe, empty, n=2)
-    assert pipe.plan(1280, 720)[0] == FULL  # nobody left: look at the whole frame again
+    assert pipe.plan(1280, 720).crops[0].rect == FULL  # nobody left: look at the whole frame again
 
 
 def test_a_person_filling_the_frame_uses_the_whole_frame(people_photos):

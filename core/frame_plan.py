@@ -1,0 +1,48 @@
+"""What the mask path wants from the next frame: the crops to cut out of it, each at a model's size.
+
+The OBS filter draws every crop on the GPU at model size and reads back only those pixels, so a
+plan says everything the GPU needs (rectangles in frame coordinates, the output sizes) and what the
+worker needs to interpret the pixels it gets back (which model, which frame size). Frozen: a plan
+is made on the render thread and read on the mask worker, so nobody may change it in between.
+Pure Python: the OBS filter imports it before it knows whether numpy and OpenCV are installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rect:
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 1.0
+    y1: float = 1.0
+
+    @property
+    def is_full(self) -> bool:
+        return self == FULL
+
+    def to_pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
+        return self.x0 * width, self.y0 * height, self.x1 * width, self.y1 * height
+
+
+FULL = Rect()
+
+
+@dataclass(frozen=True)
+class Crop:
+    rect: Rect  # normalised frame coordinates (0..1), the same at any frame size
+    model: str  # the model that runs on it
+    size: tuple[int, int]  # the model's input (width, height): what the crop is drawn at
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    frame_size: tuple[int, int]  # (width, height) of the frame the crops come from
+    crops: tuple[Crop, ...]
+
+    @classmethod
+    def whole(cls, width: int, height: int, model: str, size: tuple[int, int]) -> FramePlan:
+        """The whole frame through one model."""
+        return cls((width, height), (Crop(FULL, model, size),))

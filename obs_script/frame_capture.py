@@ -1,0 +1,170 @@
+"""The capture side of one Backdrop filter: draw the input, downscale, read back.
+
+Every method except `destroy` runs on OBS's graphics thread inside `video_render`, where the
+graphics context is already held. Frame flow (compositing is compositor.py's):
+
+    target --draw--> ring[slot] (WxH RGBA; a ring of past frames for "match video to mask")
+    ring[slot] (or the tracked crop of it) --linear downscale--> small (model size) --stage--> stage surface
+    one frame later: stage surface --map--> numpy (model size RGB) -> the async runner
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from ..core.frame_plan import FramePlan
+from . import libobs as L
+from .libobs import lib
+
+_CLEAR_BUF, _CLEAR_ZERO = L.aligned_vec4(0.0, 0.0, 0.0, 0.0)
+
+
+def draw_into(texrender, cx: int, cy: int, view: tuple[float, float, float, float], draw) -> bool:
+    """Render `draw()` into texrender (cx x cy), with `view` = (left, right, top, bottom) as ortho,
+    copying RGBA exactly (no blending)."""
+    lib.gs_texrender_reset(texrender)
+    if not lib.gs_texrender_begin(texrender, cx, cy):
+        return False
+    try:
+        lib.gs_clear(L.GS_CLEAR_COLOR, _CLEAR_ZERO, 0.0, 0)
+        lib.gs_ortho(*view, -100.0, 100.0)
+        lib.gs_blend_state_push()
+        lib.gs_blend_function(L.GS_BLEND_ONE, L.GS_BLEND_ZERO)
+        try:
+            draw()
+        finally:
+            lib.gs_blend_state_pop()
+    finally:
+        lib.gs_texrender_end(texrender)
+    return True
+
+
+class FrameCapture:
+    """Capture resources of one filter, created lazily on the graphics thread, freed in `destroy`."""
+
+    def __init__(self) -> None:
+        self.ring: list[int] = []
+        self.ring_frames: list[int] = []  # which frame each ring slot holds
+        self.smalls: dict[tuple[int, int], int] = {}  # one texrender per crop size
+        # Two copies in flight (this frame's and last frame's), each one stage surface per crop.
+        self.slots: list[dict[int, tuple[tuple[int, int], int]]] = [{}, {}]
+        self.pending: list[tuple[int, int, int, FramePlan]] = []  # (slot, frame id, frame staged at, plan)
+
+    # -- resources ---------------------------------------------------------------------------
+    def ensure(self, ring_size: int) -> bool:
+        """The ring of full frames at `ring_size` (crop-sized resources are made as plans ask for them)."""
+        if len(self.ring) != ring_size:
+            while len(self.ring) < ring_size:
+                self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
+            while len(self.ring) > ring_size:
+                lib.gs_texrender_destroy(self.ring.pop())
+            self.ring_frames = [-1] * ring_size  # slots move with the size: forget what they held
+        return all(self.ring)
+
+    def _small(self, size: tuple[int, int]) -> int:
+        if size not in self.smalls:
+            self.smalls[size] = lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
+        return self.smalls[size]
+
+    def _surface(self, slot: int, index: int, size: tuple[int, int]) -> int:
+        have = self.slots[slot].get(index)
+        if have is not None and have[0] == size:
+            return have[1]
+        if have is not None:
+            lib.gs_stagesurface_destroy(have[1])
+        surface = lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA)
+        self.slots[slot][index] = (size, surface)
+        return surface
+
+    def destroy(self) -> None:
+        """Free everything. Called from `destroy` (OBS's destroy thread), so it takes the graphics lock."""
+        lib.obs_enter_graphics()
+        try:
+            for tr in self.ring + list(self.smalls.values()):
+                lib.gs_texrender_destroy(tr)
+            for slot in self.slots:
+                for _, surface in slot.values():
+                    if surface:
+                        lib.gs_stagesurface_destroy(surface)
+            self.ring, self.ring_frames, self.smalls, self.slots, self.pending = [], [], {}, [{}, {}], []
+        finally:
+            lib.obs_leave_graphics()
+
+    # -- per frame ---------------------------------------------------------------------------
+    def render_target(self, target: int, width: int, height: int, frame: int) -> int | None:
+        """The filter's input at full resolution into the ring, as a texture."""
+        default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
+
+        def draw():
+            # A non-custom-draw source renders with the current effect: loop the default one.
+            while lib.gs_effect_loop(default, b"Draw"):
+                lib.obs_source_video_render(target)
+
+        slot = frame % len(self.ring)
+        self.ring_frames[slot] = -1
+        if not draw_into(self.ring[slot], width, height, (0.0, float(width), 0.0, float(height)), draw):
+            return None
+        self.ring_frames[slot] = frame
+        return lib.gs_texrender_get_texture(self.ring[slot])
+
+    def has_frame(self, frame: int) -> bool:
+        return bool(self.ring) and self.ring_frames[frame % len(self.ring)] == frame
+
+    def ring_texture(self, frame: int) -> int | None:
+        return lib.gs_texrender_get_texture(self.ring[frame % len(self.ring)]) if self.has_frame(frame) else None
+
+    def stage(self, tex: int, width: int, height: int, frame_id: int, render_frame: int, plan: FramePlan) -> bool:
+        """Draw each crop of `plan` out of `tex` at its model size and queue its copy to the CPU.
+        False when both slots are busy or the GPU refused a resource.
+
+        The view is shifted by half a texel so the GPU samples where MediaPipe's pure-scale warp
+        (core/preprocess.py, core/roi.py) does, instead of at scaled pixel centres: same input, same mask.
+        """
+        busy = {slot for slot, _, _, _ in self.pending}
+        free = [slot for slot in range(len(self.slots)) if slot not in busy]
+        if not free:
+            return False
+        default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
+        p_img = lib.gs_effect_get_param_by_name(default, b"image")
+
+        def draw():
+            lib.gs_effect_set_texture(p_img, tex)
+            while lib.gs_effect_loop(default, b"Draw"):
+                lib.gs_draw_sprite(tex, 0, width, height)
+
+        for index, crop in enumerate(plan.crops):
+            (mw, mh), small = crop.size, self._small(crop.size)
+            surface = self._surface(free[0], index, crop.size)
+            x0, y0, x1, y1 = crop.rect.to_pixels(width, height)
+            dx, dy = 0.5 * (1.0 - (x1 - x0) / mw), 0.5 * (1.0 - (y1 - y0) / mh)
+            if not small or not surface or not draw_into(small, mw, mh, (x0 + dx, x1 + dx, y0 + dy, y1 + dy),
+                                                               draw):
+                return False
+            lib.gs_stage_texture(surface, lib.gs_texrender_get_texture(small))
+        self.pending.append((free[0], frame_id, render_frame, plan))
+        return True
+
+    def read_staged(self, render_frame: int):
+        """(frame id, the crops as uint8 RGB arrays, plan) of the oldest copy staged on an earlier frame.
+
+        Mapping one frame late lets the GPU finish the copy without stalling the pipeline.
+        """
+        if not self.pending or self.pending[0][2] >= render_frame:
+            return None
+        import numpy as np  # imported here so the filter still registers, and passes video through, without it
+
+        slot, frame_id, _, plan = self.pending.pop(0)
+        images = []
+        for index, crop in enumerate(plan.crops):
+            surface = self.slots[slot][index][1]
+            data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
+            if not lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize)):
+                return None
+            try:
+                (mw, mh), row = crop.size, linesize.value
+                raw = (ctypes.c_uint8 * (row * mh)).from_address(data.value)
+                rows = np.frombuffer(raw, np.uint8).reshape(mh, row)
+                images.append(rows[:, : mw * 4].reshape(mh, mw, 4)[:, :, :3].copy())  # copy before unmap
+            finally:
+                lib.gs_stagesurface_unmap(surface)
+        return frame_id, tuple(images), plan
