@@ -16,7 +16,7 @@ import numpy as np
 
 from . import refine
 from .composite import composite
-from .media_io import read_rgb
+from .media_io import SAMPLE, read_rgb
 from .model_registry import list_models
 from .pipeline import MaskOptions, MaskPipeline
 from .preprocess import resize_to_model, to_tensor
@@ -93,7 +93,6 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from .cli import SAMPLE
     from .ort_loader import onnxruntime
 
     ort = onnxruntime()

@@ -10,10 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .media_io import IMAGE_EXTS, InputError, open_input, write_image
+from . import vocabulary as V
+from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
 from .model_registry import DEFAULT_MODEL, ModelError, list_models
-
-SAMPLE = Path(__file__).resolve().parent / "samples" / "astronaut.jpg"
 
 
 class _Progress:
@@ -91,7 +90,7 @@ def cmd_process(args: argparse.Namespace) -> int:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
                 result = composite(rgb, q, mode, threshold=args.threshold, softness=args.softness,
-                                   color=color or (0, 177, 64), background=background, blur_sigma=args.blur,
+                                   color=color or V.COLOR_RGB, background=background, blur_sigma=args.blur,
                                    light_wrap=args.light_wrap)
             if sink is not None:
                 sink.write(result)
@@ -179,14 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="segment an image, a folder of frames or a video")
     p.add_argument("input", type=Path, help=f"image, folder of frames or video (sample: {SAMPLE})")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image, folder, or video (.mp4)")
-    p.add_argument("--mode", choices=["transparent", "blur", "image", "color"], default=None,
+    p.add_argument("--mode", choices=V.MODES, default=None,
                    help="what replaces the background (default: transparent, or from --background)")
     p.add_argument("--background", help="image file, or a colour as #RRGGBB")
     p.add_argument("--mask-only", action="store_true", help="write 8-bit masks (255 = person)")
-    p.add_argument("--threshold", type=float, default=0.5, help="mask threshold 0..1")
-    p.add_argument("--softness", type=float, default=0.3, help="edge softness 0..1")
-    p.add_argument("--blur", type=float, default=16.0, help="background blur strength (Gaussian sigma, px)")
-    p.add_argument("--light-wrap", type=float, default=0.0, help="background light spilling onto edges 0..1")
+    p.add_argument("--threshold", type=float, default=V.THRESHOLD, help="mask threshold 0..1")
+    p.add_argument("--softness", type=float, default=V.SOFTNESS, help="edge softness 0..1")
+    p.add_argument("--blur", type=float, default=float(V.BLUR_STRENGTH),
+                   help="background blur strength (Gaussian sigma, px)")
+    p.add_argument("--light-wrap", type=float, default=V.LIGHT_WRAP, help="background light spilling onto edges 0..1")
     _add_mask_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_process)

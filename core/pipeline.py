@@ -11,14 +11,13 @@ applied (composite.smoothstep_alpha).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from . import refine
 from .frame_plan import Crop, FramePlan
-from .model_registry import find_model
 from .postprocess import to_u8
 from .preprocess import resize_to_model
 from .roi import FULL, Rect, RoiTracker, model_to_frame, model_to_model
@@ -36,7 +35,6 @@ class MaskOptions:
     roi: bool = True  # person tracking: run the model on a crop around the people
     roi_every: int = 30  # with tracking: a full-frame pass every N frames
     roi_margin: float = 0.15  # crop margin, as a fraction of the people's box
-    roi_models: tuple[str, ...] = field(default_factory=tuple)  # models to choose from per crop (empty: main)
 
 
 @dataclass
@@ -54,24 +52,20 @@ class MaskPipeline:
 
     def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None) -> None:
         self.segmenter = segmenter
-        self._segmenters = {segmenter.card.name: segmenter}
         self.options = options or MaskOptions()
         self.temporal = TemporalFilter(self.options.temporal)
         self.roi = self._make_tracker()
         self._prev: tuple[Rect, tuple[int, int], tuple[int, int]] | None = None  # rect, model size, frame size
 
     def _make_tracker(self) -> RoiTracker:
-        o = self.options
-        names = o.roi_models or (self.segmenter.card.name,)
-        aspects = {n: find_model(n).width / find_model(n).height for n in names}
-        return RoiTracker(aspects, o.roi_every, o.roi_margin)
+        o, card = self.options, self.segmenter.card
+        return RoiTracker({card.name: card.width / card.height}, o.roi_every, o.roi_margin)
 
     def configure(self, options: MaskOptions) -> None:
         if options.temporal != self.options.temporal:
             self.temporal = TemporalFilter(options.temporal)
         old, self.options = self.options, options
-        if (old.roi_models, old.roi_every, old.roi_margin) != (options.roi_models, options.roi_every,
-                                                                options.roi_margin):
+        if (old.roi_every, old.roi_margin) != (options.roi_every, options.roi_margin):
             self.roi = self._make_tracker()
 
     def reset(self) -> None:
@@ -80,30 +74,25 @@ class MaskPipeline:
         self.roi.reset()
         self._prev = None
 
-    def segmenter_for(self, name: str) -> Segmenter:
-        """Another model on the same provider (person tracking chooses a model per crop)."""
-        if name not in self._segmenters:
-            main = self.segmenter
-            self._segmenters[name] = Segmenter(name, main.session.requested, main.session.threads)
-        return self._segmenters[name]
-
     def plan(self, width: int, height: int) -> FramePlan:
         """Which part of the next frame to look at, with which model."""
         if not self.options.roi:
             return FramePlan.whole(width, height, self.segmenter.card.name, self.segmenter.model_size)
         rect, model = self.roi.plan(width, height)
-        return FramePlan((width, height), (Crop(rect, model, self.segmenter_for(model).model_size),))
+        return FramePlan((width, height), (Crop(rect, model, self.segmenter.model_size),))
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
         """The crops of `plan`, cut out at model size (uint8 RGB) -> MaskResult. One crop per frame
         today (the person-tracking box); the plan can carry more for pipelines that need them."""
         crop = plan.crops[0]
-        return self.run_small(images[0], frame_id, crop.rect, plan.frame_size, self.segmenter_for(crop.model))
+        if crop.model != self.segmenter.card.name:
+            raise ValueError(f"this pipeline runs {self.segmenter.card.name}, not {crop.model}")
+        return self.run_small(images[0], frame_id, crop.rect, plan.frame_size)
 
     def run_small(self, small_rgb: np.ndarray, frame_id: int = 0, rect: Rect = FULL,
-                  frame_size: tuple[int, int] = (0, 0), segmenter: Segmenter | None = None) -> MaskResult:
+                  frame_size: tuple[int, int] = (0, 0)) -> MaskResult:
         """uint8 RGB of `rect` at the model's size -> MaskResult. frame_size is needed with tracking."""
-        seg = segmenter or self.segmenter
+        seg = self.segmenter
         t0 = time.perf_counter()
         prob = seg.infer_small(small_rgb)
         t1 = time.perf_counter()

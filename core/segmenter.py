@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .model_registry import DEFAULT_MODEL, ModelCard, find_model
-from .preprocess import resize_to_model, to_tensor
+from .preprocess import to_tensor
 from .session import DEFAULT_THREADS, SharedSession, shared_session
 
 
@@ -26,7 +26,3 @@ class Segmenter:
     def infer_small(self, small_rgb: np.ndarray) -> np.ndarray:
         """uint8 RGB already at model size -> float32 P(person) at model size."""
         return self.session.run(to_tensor(small_rgb, self._tensor))
-
-    def infer(self, frame_rgb: np.ndarray) -> np.ndarray:
-        """uint8 RGB frame of any size -> float32 P(person) at model size."""
-        return self.infer_small(resize_to_model(frame_rgb, *self.model_size))

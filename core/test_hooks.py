@@ -29,10 +29,6 @@ class Faults:
     delay_ms: float = 0.0
     effect: str = ""
 
-    @property
-    def active(self) -> bool:
-        return bool(self.fake or self.fail_create or self.fail_run or self.delay_ms or self.effect)
-
 
 def parse(spec: str) -> Faults:
     fake: set[str] = set()

@@ -98,9 +98,6 @@ class _Converter:
             self.consts[idx] = arr
         return self.consts[idx]
 
-    def _is_const(self, idx: int) -> bool:
-        return idx in self.consts or self._buffer_array(idx) is not None
-
     def _add_init(self, arr: np.ndarray, hint: str) -> str:
         name = self._fresh(hint)
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
