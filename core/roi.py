@@ -46,34 +46,39 @@ def model_to_model(width: int, height: int, src: Rect, src_size: tuple[int, int]
 
 
 class RoiTracker:
+    """Threads: `update` runs on the mask worker and publishes where people are as one immutable
+    (rect, model) pair, replaced whole; `plan` runs on the render thread and reads it once, so it
+    never sees the rectangle of one mask with the model of another. `since_full` is the render
+    thread's own."""
+
     def __init__(self, aspects: dict[str, float], full_every: int = 30, margin: float = 0.15,
                  max_cover: float = 0.8) -> None:
         """aspects: model name -> its input's width / height."""
         self.aspects, self.full_every, self.margin, self.max_cover = aspects, full_every, margin, max_cover
-        self.rect: Rect | None = None
-        self.model: str | None = None
+        self.found: tuple[Rect, str] | None = None  # None: nobody, or a person filling the frame
         self.since_full = 0
 
     def reset(self) -> None:
-        self.rect, self.model, self.since_full = None, None, 0
+        self.found, self.since_full = None, 0
 
     def _closest_model(self, aspect: float) -> str:
         return min(self.aspects, key=lambda m: abs(np.log(self.aspects[m] / aspect)))
 
     def plan(self, width: int, height: int) -> tuple[Rect, str]:
         """The rectangle and model for the next frame."""
-        if self.rect is None or self.since_full >= self.full_every:
+        found = self.found
+        if found is None or self.since_full >= self.full_every:
             self.since_full = 0
             return FULL, self._closest_model(width / height)
         self.since_full += 1
-        return self.rect, self.model
+        return found
 
     def update(self, prob: np.ndarray, rect: Rect, width: int, height: int) -> None:
         """Learn where the people are from the mask just computed over `rect`."""
         binary = (prob > 0.5).astype(np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_16U)  # 16-bit: faster
         if n <= 1:
-            self.rect = None  # nobody: look at the whole frame next time
+            self.found = None  # nobody: look at the whole frame next time
             return
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = stats[1:][areas >= 0.05 * areas.max()]
@@ -100,7 +105,6 @@ class RoiTracker:
         nx0 = min(max(cx - w2 / 2, 0.0), width - w2)
         ny0 = min(max(cy - h2 / 2, 0.0), height - h2)
         if w2 * h2 >= self.max_cover * width * height:
-            self.rect = None  # a person filling the frame: the full frame is the crop
+            self.found = None  # a person filling the frame: the full frame is the crop
             return
-        self.rect = Rect(nx0 / width, ny0 / height, (nx0 + w2) / width, (ny0 + h2) / height)
-        self.model = model
+        self.found = (Rect(nx0 / width, ny0 / height, (nx0 + w2) / width, (ny0 + h2) / height), model)

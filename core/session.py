@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import time
 
@@ -149,8 +150,18 @@ class SharedSession:
         return text
 
 
-_pool: dict[tuple[str, str, int], SharedSession] = {}
-_pool_lock = threading.Lock()
+def _process_pool() -> tuple[dict, threading.Lock]:
+    """The pool lives on the `sys` module, not in this one: OBS's script reload re-imports Backdrop's
+    modules while live filters keep the objects they hold, and both generations must share one
+    session per model instead of loading it twice."""
+    pool = getattr(sys, "_backdrop_session_pool", None)
+    if pool is None:
+        pool = ({}, threading.Lock())
+        sys._backdrop_session_pool = pool
+    return pool
+
+
+_pool, _pool_lock = _process_pool()
 
 
 def shared_session(card: ModelCard, requested: str = "auto", threads: int = DEFAULT_THREADS) -> SharedSession:
