@@ -13,7 +13,6 @@ import hashlib
 import os
 import sys
 import threading
-import time
 
 import numpy as np
 
@@ -21,7 +20,6 @@ from . import INSTALL_COMMAND
 from .model_registry import ModelCard, ModelError
 from .ort_loader import directml_dll, onnxruntime
 from .providers import CPU, plan_providers, provider_options, session_options_for
-from .test_hooks import FAULTS, InjectedFault
 
 DEFAULT_THREADS = 2  # offline default; inside OBS one thread measured best (`backdrop bench --compare-threads`)
 
@@ -56,16 +54,9 @@ class _ProviderSession:
 
     def __init__(self, card: ModelCard, sess, provider: str) -> None:
         self.card, self.sess, self.provider = card, sess, provider
-        self.runs = 0
-        self._fail_after = FAULTS.fail_run.get(provider)
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
-        if self._fail_after is not None and self.runs >= self._fail_after:
-            raise InjectedFault(f"injected run failure on {self.provider} after {self.runs} runs")
-        if FAULTS.delay_ms:
-            time.sleep(FAULTS.delay_ms / 1000.0)
         out = self.sess.run([self.card.output_name], {self.card.input_name: tensor})[0]
-        self.runs += 1
         return out.reshape(self.card.height, self.card.width)
 
 
@@ -74,23 +65,40 @@ def _first_line(exc: BaseException, limit: int = 200) -> str:
     return (text[0] if text else type(exc).__name__)[:limit]
 
 
-def _open(card: ModelCard, data: bytes, provider: str, threads: int, available: list[str]) -> _ProviderSession:
-    """Open `data` on `provider` or raise; fake providers (test hook) run on the CPU under their name."""
-    ort = onnxruntime()
+class SessionFactory:
+    """How provider sessions are made: the one seam tests replace (core/test_hooks.py injects
+    failures, delays and stand-in providers through it when BACKDROP_TEST_FAULTS is set)."""
 
-    if provider in FAULTS.fail_create:
-        raise InjectedFault(f"injected failure creating a {provider} session")
-    so = _session_options(threads)
-    session_options_for(provider, so)
-    real = CPU if provider in FAULTS.fake else provider
-    if real not in available:
-        raise RuntimeError(f"not available in the installed onnxruntime package ({ort.__version__})")
-    key = hashlib.sha256(data).hexdigest()[:16]  # the compiled-model cache is per model content
-    sess = ort.InferenceSession(data, so, providers=[(real, provider_options(real, key, ort.__version__))])
-    if sess.get_providers()[0] != real:
-        raise RuntimeError(f"ONNX Runtime fell back to {sess.get_providers()[0]}")
-    _check_against_card(card, sess)
-    return _ProviderSession(card, sess, provider)
+    def available(self, ort) -> list[str]:
+        return list(ort.get_available_providers())
+
+    def open(self, card: ModelCard, data: bytes, provider: str, threads: int, available: list[str],
+             runs_as: str | None = None) -> _ProviderSession:
+        """Open `data` on `provider` or raise. `runs_as`: the provider that really runs it (tests)."""
+        ort = onnxruntime()
+
+        so = _session_options(threads)
+        session_options_for(provider, so)
+        real = runs_as or provider
+        if real not in available:
+            raise RuntimeError(f"not available in the installed onnxruntime package ({ort.__version__})")
+        key = hashlib.sha256(data).hexdigest()[:16]  # the compiled-model cache is per model content
+        sess = ort.InferenceSession(data, so, providers=[(real, provider_options(real, key, ort.__version__))])
+        if sess.get_providers()[0] != real:
+            raise RuntimeError(f"ONNX Runtime fell back to {sess.get_providers()[0]}")
+        _check_against_card(card, sess)
+        return _ProviderSession(card, sess, provider)
+
+
+def _default_factory() -> SessionFactory:
+    if os.environ.get("BACKDROP_TEST_FAULTS"):
+        from .test_hooks import faulty_session_factory
+
+        return faulty_session_factory()
+    return SessionFactory()
+
+
+FACTORY = _default_factory()
 
 
 class SharedSession:
@@ -102,7 +110,7 @@ class SharedSession:
         except ImportError as exc:
             raise ModelError(f"onnxruntime cannot be imported ({exc}); run `{INSTALL_COMMAND}`") from exc
         self.card, self.requested, self.threads = card, requested, threads
-        self.available = sorted(set(ort.get_available_providers()) | FAULTS.fake)
+        self.available = sorted(FACTORY.available(ort))
         self.chain, notes = plan_providers(requested, self.available)
         self.fallbacks: list[str] = notes  # "Provider: why it is not in use", oldest first
         self.lock = threading.Lock()
@@ -112,7 +120,7 @@ class SharedSession:
     def _open_from(self, start: int) -> _ProviderSession:
         for provider in self.chain[start:]:
             try:
-                return _open(self.card, self._data, provider, self.threads, self.available)
+                return FACTORY.open(self.card, self._data, provider, self.threads, self.available)
             except ModelError:
                 raise
             except Exception as exc:  # ORT raises several types

@@ -12,6 +12,7 @@ Names are ONNX Runtime provider names, e.g. CUDAExecutionProvider.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 ENV = "BACKDROP_TEST_FAULTS"
@@ -54,3 +55,43 @@ def parse(spec: str) -> Faults:
 
 
 FAULTS = parse(os.environ.get(ENV, ""))
+
+
+class _FaultySession:
+    """A provider session that fails after N runs and/or runs slower, as FAULTS says."""
+
+    def __init__(self, inner, fail_after: int | None, delay_ms: float) -> None:
+        self.inner, self.card, self.provider = inner, inner.card, inner.provider
+        self.fail_after, self.delay_ms, self.runs = fail_after, delay_ms, 0
+
+    def run(self, tensor):
+        if self.fail_after is not None and self.runs >= self.fail_after:
+            raise InjectedFault(f"injected run failure on {self.provider} after {self.runs} runs")
+        if self.delay_ms:
+            time.sleep(self.delay_ms / 1000.0)
+        out = self.inner.run(tensor)
+        self.runs += 1
+        return out
+
+
+def faulty_session_factory(faults: Faults | None = None):
+    """The session factory with `faults` (default: FAULTS) applied: fake providers run on the CPU
+    under their own name. Imported lazily by core/session.py, so neither module imports the other
+    at load time."""
+    from .session import CPU, SessionFactory
+
+    f = faults or FAULTS
+
+    class FaultySessionFactory(SessionFactory):
+        def available(self, ort) -> list[str]:
+            return sorted(set(super().available(ort)) | f.fake)
+
+        def open(self, card, data, provider, threads, available, runs_as=None):
+            if provider in f.fail_create:
+                raise InjectedFault(f"injected failure creating a {provider} session")
+            inner = super().open(card, data, provider, threads, available, CPU if provider in f.fake else runs_as)
+            if provider in f.fail_run or f.delay_ms:
+                return _FaultySession(inner, f.fail_run.get(provider), f.delay_ms)
+            return inner
+
+    return FaultySessionFactory()

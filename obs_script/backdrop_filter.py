@@ -12,7 +12,6 @@ import os
 import time
 from pathlib import Path
 
-from ..core.test_hooks import FAULTS
 from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
@@ -127,6 +126,15 @@ def _provider_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def _mask_effect() -> Path:
+    """The compositing effect; tests swap in a broken one through BACKDROP_TEST_FAULTS."""
+    if os.environ.get("BACKDROP_TEST_FAULTS"):
+        from ..core.test_hooks import FAULTS
+
+        return Path(FAULTS.effect) if FAULTS.effect else MASK_EFFECT
+    return MASK_EFFECT
+
+
 def create(settings: int, source: int) -> BackdropFilter:
     """The filter type's `create`: what registration.py forwards to."""
     return BackdropFilter(settings, source)
@@ -138,7 +146,7 @@ class BackdropFilter:
         self.source = source
         self.name = (lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
         self.capture = FrameCapture()
-        self.compositor = Compositor(Path(FAULTS.effect) if FAULTS.effect else MASK_EFFECT)
+        self.compositor = Compositor(_mask_effect())
         # (engine, settings, render parameters): replaced whole by update() on the UI thread, read
         # once per frame by video_render, so one frame never mixes two updates.
         self.state: tuple[Engine, fs.FilterSettings, RenderParams] | None = None
