@@ -83,8 +83,13 @@ def prepare_picture(rgba, canvas: tuple[int, int]) -> Picture:
     if w <= canvas[0] and h <= canvas[1]:
         return Picture((np.ascontiguousarray(rgba, np.uint8),), w, h)
 
-    def pow2(n: int) -> int:  # the nearest power of two on a log scale, at most MAX_PICTURE_SIDE
-        return int(min(MAX_PICTURE_SIDE, 2 ** round(np.log2(max(n, 1)))))
+    # Level 0: the largest power of two the picture can be shrunk to (area-averaged, never enlarged),
+    # unless the canvas shows it larger than that.
+    shown = max(canvas[0] / w, canvas[1] / h)
+
+    def pow2(n: int) -> int:
+        below, needed = 2 ** int(np.log2(n)), 2 ** int(np.ceil(np.log2(max(1.0, n * shown))))
+        return int(min(MAX_PICTURE_SIDE, max(below, needed)))
 
     level = cv2.resize(rgba, (pow2(w), pow2(h)), interpolation=cv2.INTER_AREA)
     levels = [level]
