@@ -3,6 +3,16 @@
 `video_render` is the render-thread path and the heart of the product: it never waits for
 inference. It hands model-size frames to the async runner when the runner can take one, uploads
 the newest mask when one arrives, and composites on the GPU.
+
+Threads, and what each may touch:
+- UI thread (`update`, the properties dialog): reads the settings, decodes a chosen picture, then
+  publishes `state` (engine, settings, render parameters) as one tuple and offers the picture to
+  the compositor under its lock. It never writes settings outside the dialog's callback.
+- render thread (`video_render`): reads `state` once per frame; owns FrameCapture, Compositor,
+  MaskSync and the tracker's `since_full`.
+- mask worker (core/runner.py): runs the pipeline on frames handed over with their FramePlan and
+  publishes results and the tracker's (rect, model) as immutable values.
+- loader (engine.py): builds the session and runner once, then hands them over under a lock.
 """
 
 from __future__ import annotations

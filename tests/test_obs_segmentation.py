@@ -93,6 +93,28 @@ def test_colour_image_and_blur_modes_match_the_cpu_reference(photo_obs, tmp_path
     photo_obs.set_filter({"mode": "transparent"})
 
 
+def test_light_wrap_brightens_the_edge_only_and_switches_technique(photo_obs):
+    """Light wrap has its own techniques: on, the white background spills onto the person's edge
+    band, not onto where they touch the frame's border (the helmet at the bottom: beyond the border
+    is nothing, not background); off again, the picture is exactly the colour mode's."""
+    rgb = read_rgb(PHOTO)
+    inside, outside = _regions(cv2.LUT(_cpu_q(rgb), alpha_lut()))
+    edge = ~inside & ~outside
+    photo_obs.set_filter({"mode": "color", "background_color": 0xFFFFFFFF, "light_wrap": 0.0})
+    time.sleep(0.5)
+    plain = photo_obs.screenshot()[:, :, :3].astype(int)
+    photo_obs.set_filter({"light_wrap": 0.8})
+    time.sleep(0.5)
+    wrapped = photo_obs.screenshot()[:, :, :3].astype(int)
+    assert (wrapped[edge] - plain[edge]).mean() > 5  # the edge band is lit by the background
+    deep = cv2.erode(inside.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0  # keeps the border rows
+    assert deep[-1].any() and np.abs(wrapped[deep] - plain[deep]).max() <= 2  # the middle of the person is not
+    photo_obs.set_filter({"light_wrap": 0.0})
+    time.sleep(0.5)
+    assert np.abs(photo_obs.screenshot()[:, :, :3].astype(int) - plain).max() <= 2
+    photo_obs.set_filter({"mode": "transparent"})
+
+
 def test_threshold_and_show_mask_take_effect(photo_obs):
     photo_obs.set_filter({"threshold": 0.9, "edge_softness": 0.0})
     time.sleep(0.5)
