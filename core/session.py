@@ -44,9 +44,10 @@ def _check_against_card(card: ModelCard, sess) -> None:
     if names_in.get(card.input_name) != list(card.input_shape):
         raise ModelError(f"{card.card_path}: card says input {card.input_name!r} {list(card.input_shape)}, "
                          f"but {card.path.name} has {names_in}")
-    if names_out.get(card.output_name) != list(card.output_shape):
-        raise ModelError(f"{card.card_path}: card says output {card.output_name!r} "
-                         f"{list(card.output_shape)}, but {card.path.name} has {names_out}")
+    for out in card.outputs:
+        if names_out.get(out.name) != list(out.shape):
+            raise ModelError(f"{card.card_path}: card says output {out.name!r} "
+                             f"{list(out.shape)}, but {card.path.name} has {names_out}")
 
 
 class _ProviderSession:
@@ -55,9 +56,9 @@ class _ProviderSession:
     def __init__(self, card: ModelCard, sess, provider: str) -> None:
         self.card, self.sess, self.provider = card, sess, provider
 
-    def run(self, tensor: np.ndarray) -> np.ndarray:
-        out = self.sess.run([self.card.output_name], {self.card.input_name: tensor})[0]
-        return out.reshape(self.card.height, self.card.width)
+    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+        """Every output the card names, in its order."""
+        return self.sess.run([o.name for o in self.card.outputs], {self.card.input_name: tensor})
 
 
 def _first_line(exc: BaseException, limit: int = 200) -> str:
@@ -136,7 +137,11 @@ class SharedSession:
         return self.current.provider
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
-        """NHWC float32 [1,H,W,3] in [0,1] -> [H,W] float32 P(person). ORT releases the GIL inside."""
+        """Segmentation: NHWC float32 [1,H,W,3] in [0,1] -> [H,W] float32 P(person)."""
+        return self.run_all(tensor)[0].reshape(self.card.height, self.card.width)
+
+    def run_all(self, tensor: np.ndarray) -> list[np.ndarray]:
+        """The card's outputs for one NHWC float32 input. ORT releases the GIL inside."""
         with self.lock:  # one run at a time per session; ORT's own pool does the parallel work
             sess = self.current
             try:

@@ -4,7 +4,7 @@
     python -m models.build --check    # rebuild in memory and compare with the committed files
     python -m models.build --wheel mediapipe-0.10.14-...whl
 
-Only the two .tflite files are read from the wheel (it is a zip); mediapipe itself is never
+Only the .tflite files are read from the wheel (it is a zip); mediapipe itself is never
 installed or imported.
 """
 
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -25,17 +26,62 @@ WHEEL_FILE = "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_
 WHEEL_SHA256 = "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4"
 LICENSE_FILE = "LICENSE.mediapipe"
 
-# name -> (path inside the wheel, its sha256, human description)
+SELFIE_INPUT = {"range": [0.0, 1.0],
+                "resize": "stretch to the model size (no letterbox), bilinear at the scaled pixel centres"}
+SELFIE_OUTPUT = [{"layout": "NHWC", "meaning": "P(person), one channel, sigmoid already applied",
+                  "activation": "probability"}]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One model in the wheel: where it is, its hash, what it is, and what its card says about it."""
+
+    path: str
+    sha256: str
+    description: str
+    kind: str
+    input: dict
+    outputs: list  # per output, in the model's order: layout, meaning, activation
+
+
 SOURCES = {
-    "selfie_general": (
+    "selfie_general": Source(
         "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
         "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
         "MediaPipe Selfie Segmentation, general model (square input; best for a person filling the frame)",
+        "segmentation", SELFIE_INPUT, SELFIE_OUTPUT,
     ),
-    "selfie_landscape": (
+    "selfie_landscape": Source(
         "mediapipe/modules/selfie_segmentation/selfie_segmentation_landscape.tflite",
         "a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd",
         "MediaPipe Selfie Segmentation, landscape model (16:9 input; fewer FLOPs, for video calls)",
+        "segmentation", SELFIE_INPUT, SELFIE_OUTPUT,
+    ),
+    # BlazePose (MediaPipe Pose, "full"): the two parts core/pose.py runs. Lite and heavy are not in
+    # the wheel (MediaPipe downloads them at run time), so they are not offered.
+    "pose_detection": Source(
+        "mediapipe/modules/pose_detection/pose_detection.tflite",
+        "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+        "MediaPipe Pose detector: a person's box and 4 keypoints per SSD anchor (part of the pose pipeline)",
+        "pose_detector",
+        {"range": [-1.0, 1.0], "resize": "the frame letterboxed to 224x224 (aspect kept, zero border)"},
+        [{"layout": "rows", "activation": "linear",
+          "meaning": "per anchor: box x_centre, y_centre, w, h, then 4 keypoints (x, y), in 224-px units "
+                     "relative to the anchor"},
+         {"layout": "rows", "activation": "logits", "meaning": "per anchor: a person's score"}],
+    ),
+    "pose_landmarks_full": Source(
+        "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+        "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+        "MediaPipe Pose landmarks and segmentation, full model (part of the pose pipeline)",
+        "pose_landmarks",
+        {"range": [0.0, 1.0], "resize": "the pose's rotated square region, 256x256, edges repeated"},
+        [{"layout": "rows", "activation": "linear",
+          "meaning": "39 landmarks x (x, y, z, visibility logit, presence logit); x, y, z in 256-px units"},
+         {"layout": "rows", "activation": "probability", "meaning": "a pose is in the region"},
+         {"layout": "NHWC", "activation": "logits", "meaning": "the person's segmentation in the region"},
+         {"layout": "NHWC", "activation": "logits", "meaning": "a heatmap per landmark, 64x64"},
+         {"layout": "rows", "activation": "linear", "meaning": "39 landmarks x (x, y, z) in metres, hips-centred"}],
     ),
 }
 
@@ -60,41 +106,32 @@ def read_wheel(wheel: Path) -> zipfile.ZipFile:
     return zipfile.ZipFile(wheel)
 
 
-def make_card(name: str, model, onnx_bytes: bytes, src_path: str, src_sha: str, about: str) -> dict:
+def make_card(name: str, src: Source, model, onnx_bytes: bytes) -> dict:
     from .tflite_to_onnx import CONVERTER_VERSION, OPSET
 
-    inp, out = model.graph.input[0], model.graph.output[0]
-    in_shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
-    out_shape = [d.dim_value for d in out.type.tensor_type.shape.dim]
+    def dims(value_info) -> list[int]:
+        return [d.dim_value for d in value_info.type.tensor_type.shape.dim]
+
+    inp = model.graph.input[0]
     return {
-        "card_version": 1,
+        "card_version": 2,
+        "kind": src.kind,
         "name": name,
-        "description": about,
+        "description": src.description,
         "file": f"{name}.onnx",
         "onnx_sha256": sha256(onnx_bytes),
-        "input": {
-            "name": inp.name,
-            "shape": in_shape,
-            "layout": "NHWC",
-            "dtype": "float32",
-            "colour_order": "RGB",
-            "range": [0.0, 1.0],
-            "resize": "stretch to the model size (no letterbox), bilinear at the scaled pixel centres",
-        },
-        "output": {
-            "name": out.name,
-            "shape": out_shape,
-            "layout": "NHWC",
-            "meaning": "P(person), one channel, sigmoid already applied",
-        },
+        "input": {"name": inp.name, "shape": dims(inp), "layout": "NHWC", "dtype": "float32",
+                  "colour_order": "RGB", **src.input},
+        "outputs": [{"name": out.name, "shape": dims(out), **meta}
+                    for out, meta in zip(model.graph.output, src.outputs, strict=True)],
         "licence": "Apache-2.0",
         "licence_file": LICENSE_FILE,
         "source": {
             "package": WHEEL_REQUIREMENT,
             "wheel": WHEEL_FILE,
             "wheel_sha256": WHEEL_SHA256,
-            "file": src_path,
-            "file_sha256": src_sha,
+            "file": src.path,
+            "file_sha256": src.sha256,
         },
         "converter": {"name": "models/tflite_to_onnx.py", "version": CONVERTER_VERSION, "opset": OPSET},
     }
@@ -112,15 +149,14 @@ def build(wheel: Path) -> dict[str, bytes]:
     with read_wheel(wheel) as zf:
         licence = next(n for n in zf.namelist() if n.endswith(".dist-info/LICENSE"))
         outputs[LICENSE_FILE] = zf.read(licence)
-        for name, (src_path, src_sha, about) in SOURCES.items():
-            tfl = zf.read(src_path)
-            if sha256(tfl) != src_sha:
-                raise SystemExit(f"{src_path}: sha256 {sha256(tfl)} is not the pinned {src_sha}")
+        for name, src in SOURCES.items():
+            tfl = zf.read(src.path)
+            if sha256(tfl) != src.sha256:
+                raise SystemExit(f"{src.path}: sha256 {sha256(tfl)} is not the pinned {src.sha256}")
             model = convert_tflite(tfl, name)
             onnx_bytes = model.SerializeToString()
             outputs[f"{name}.onnx"] = onnx_bytes
-            outputs[f"{name}.card.json"] = card_bytes(make_card(name, model, onnx_bytes, src_path, src_sha,
-                                                               about))
+            outputs[f"{name}.card.json"] = card_bytes(make_card(name, src, model, onnx_bytes))
     return outputs
 
 

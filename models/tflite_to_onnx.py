@@ -1,12 +1,13 @@
-"""Convert MediaPipe's Selfie Segmentation TFLite models to ONNX, without TensorFlow.
+"""Convert MediaPipe's TFLite models (Selfie Segmentation, BlazePose) to ONNX, without TensorFlow.
 
 Why our own converter: tf2onnx leaves MediaPipe's custom op in (ONNX Runtime refuses the file) and
-tflite2onnx fails on HARD_SWISH. The two selfie models use a dozen ops, so a direct translation is
+tflite2onnx fails on HARD_SWISH. These models use a few dozen ops, so a direct translation is
 short, auditable and byte-for-byte reproducible.
 
-Layout: the ONNX graph keeps the TFLite interface (NHWC input 1xHxWx3, NHWC output 1xHxWx1) and
-runs NCHW inside; one Transpose at each end. Every constant is folded at conversion time
-(fp16 weights are dequantized to fp32 here, exactly as TFLite's DEQUANTIZE does).
+Layout: the ONNX graph keeps the TFLite interface (NHWC inputs and rank-4 outputs, other outputs
+as they are) and runs rank-4 activations NCHW inside: one Transpose at each end, and one before a
+RESHAPE leaves rank 4. Every constant is folded at conversion time (fp16 weights are dequantized
+to fp32 here, exactly as TFLite's DEQUANTIZE does; sparse weights are densified, as DENSIFY does).
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ class UnsupportedOpError(ValueError):
 
 @dataclass
 class _Value:
-    """A tensor in the ONNX graph: its ONNX name and, for activations, its NCHW shape."""
+    """A tensor in the ONNX graph: its ONNX name and shape (NCHW for rank 4, else TFLite's)."""
 
     name: str
     shape: tuple[int, ...]
+
+    @property
+    def nchw(self) -> bool:
+        return len(self.shape) == 4
 
 
 def _same_pads(in_size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -143,13 +148,136 @@ class _Converter:
             raise UnsupportedOpError(f"fused activation {fused} is not supported")
 
     def _out_shape(self, idx: int) -> tuple[int, ...]:
-        n, h, w, c = self._nhwc_shape(idx)
+        """The ONNX shape of a TFLite tensor: NCHW for rank 4, TFLite's own otherwise."""
+        shape = self._nhwc_shape(idx)
+        if len(shape) != 4:
+            return shape
+        n, h, w, c = shape
         return (n, c, h, w)
+
+    def _axis(self, idx: int, axis: int) -> int:
+        """A TFLite axis of tensor `idx` in the ONNX layout."""
+        rank = len(self._nhwc_shape(idx))
+        axis %= rank
+        return _NHWC_TO_NCHW_AXIS[axis] if rank == 4 else axis
+
+    def _densify(self, idx: int) -> np.ndarray:
+        """A sparse constant (TFLite's SparsityParameters) as a dense array: TFLite's
+        FormatConverter::SparseToDense, for dense and CSR dimensions without blocks."""
+        t = self._tensor(idx)
+        sp = t.Sparsity()
+        shape = self._nhwc_shape(idx)
+        if sp is None:
+            raise ValueError(f"DENSIFY of {self._name(idx)!r}, which carries no sparsity parameters")
+        if sp.BlockMapLength():
+            raise UnsupportedOpError("DENSIFY of a block-sparse tensor is not supported")
+        order = [int(v) for v in sp.TraversalOrderAsNumpy()]
+        dtype = _TFL_DTYPES.get(t.Type())
+        if dtype is None:
+            raise ValueError(f"tensor {self._name(idx)!r}: unsupported TFLite type {t.Type()}")
+        values = self.model.Buffers(t.Buffer()).DataAsNumpy().view(dtype)
+        levels = []  # per traversal level: ("dense", size) or ("csr", segments, indices)
+        for d in range(sp.DimMetadataLength()):
+            dm = sp.DimMetadata(d)
+            if dm.Format() == tflite.DimensionType.DENSE:
+                levels.append(("dense", dm.DenseSize()))
+            else:
+                levels.append(("csr", self._index_vector(dm.ArraySegmentsType(), dm.ArraySegments()),
+                               self._index_vector(dm.ArrayIndicesType(), dm.ArrayIndices())))
+        # Positions in traversal order, level by level: each level expands every position of the one
+        # above (prev index p) into its own indices, as Populate recurses.
+        coords = np.zeros((1, 0), np.int64)
+        prev = np.zeros(1, np.int64)
+        for level in levels:
+            if level[0] == "dense":
+                size = level[1]
+                coords = np.concatenate([np.repeat(coords, size, 0), np.tile(np.arange(size), len(prev))[:, None]], 1)
+                prev = (np.repeat(prev, size) * size + np.tile(np.arange(size), len(prev)))
+            else:
+                segments, indices = level[1], level[2]
+                counts = segments[prev + 1] - segments[prev]
+                starts = np.repeat(segments[prev], counts)
+                offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+                pos = starts + offsets
+                coords = np.concatenate([np.repeat(coords, counts, 0), indices[pos][:, None]], 1)
+                prev = pos
+        if len(coords) != values.size:
+            raise ValueError(f"DENSIFY of {self._name(idx)!r}: {values.size} values for {len(coords)} positions")
+        dense = np.zeros(shape, dtype)
+        original = np.empty_like(coords)
+        original[:, order] = coords
+        dense[tuple(original.T)] = values
+        return dense
+
+    @staticmethod
+    def _index_vector(kind: int, table) -> np.ndarray:
+        cls = {tflite.SparseIndexVector.Int32Vector: tflite.Int32Vector,
+               tflite.SparseIndexVector.Uint16Vector: tflite.Uint16Vector,
+               tflite.SparseIndexVector.Uint8Vector: tflite.Uint8Vector}.get(kind)
+        if cls is None:
+            raise ValueError(f"sparse index vector of type {kind}")
+        vec = cls()
+        vec.Init(table.Bytes, table.Pos)
+        return vec.ValuesAsNumpy().astype(np.int64)
 
     # -- ops -----------------------------------------------------------------------------------
     def op_DEQUANTIZE(self, op, ins, outs):
         # fp16 weights -> fp32, folded now: what TFLite computes once at load time.
         self.consts[outs[0]] = self._const(ins[0]).astype(np.float32)
+
+    def op_DENSIFY(self, op, ins, outs):
+        # Sparse weights -> dense, folded now (TFLite too densifies once, at preparation).
+        self.consts[outs[0]] = self._densify(ins[0])
+
+    def op_PAD(self, op, ins, outs):
+        x = self._act(ins[0])
+        pads = self._const(ins[1]).astype(np.int64)  # [rank, 2] in TFLite's axis order
+        if x.nchw:
+            pads = pads[[0, 3, 1, 2]]
+        inputs = [x.name, self._add_init(np.concatenate([pads[:, 0], pads[:, 1]]), "pads")]
+        if len(ins) > 2 and ins[2] >= 0:  # PADV2: the value to pad with
+            inputs.append(self._add_init(self._const(ins[2]).astype(np.float32).reshape(()), "pad_value"))
+        self._node("Pad", inputs, outs[0], self._out_shape(outs[0]), mode="constant")
+
+    def op_MAX_POOL_2D(self, op, ins, outs):
+        opts = self._options(op, tflite.Pool2DOptions)
+        x = self._act(ins[0])
+        kh, kw = opts.FilterHeight(), opts.FilterWidth()
+        sh, sw = opts.StrideH(), opts.StrideW()
+        if opts.Padding() == tflite.Padding.SAME:  # padded cells never win, as in ONNX's MaxPool
+            pt, pb = _same_pads(x.shape[2], kh, sh)
+            pl, pr = _same_pads(x.shape[3], kw, sw)
+        else:
+            pt = pb = pl = pr = 0
+        shape = self._out_shape(outs[0])
+        y = self._node("MaxPool", [x.name], None, shape, kernel_shape=[kh, kw], strides=[sh, sw],
+                       pads=[pt, pl, pb, pr])
+        self._fused(y, opts.FusedActivationFunction(), outs[0], shape)
+
+    def op_DEPTH_TO_SPACE(self, op, ins, outs):
+        # TensorFlow's depth_to_space is ONNX's DCR order.
+        opts = self._options(op, tflite.DepthToSpaceOptions)
+        self._node("DepthToSpace", [self._act(ins[0]).name], outs[0], self._out_shape(outs[0]),
+                   blocksize=opts.BlockSize(), mode="DCR")
+
+    def op_RESHAPE(self, op, ins, outs):
+        x = self._act(ins[0])
+        name = x.name
+        if x.nchw:  # the element order TFLite reshapes is NHWC's
+            name = self._node("Transpose", [name], None, (), perm=[0, 2, 3, 1])
+        target = self._nhwc_shape(outs[0])  # the output's static shape resolves any -1
+        shape = self._add_init(np.array(target, np.int64), "shape")
+        if len(target) == 4:
+            y = self._node("Reshape", [name, shape], None, target)
+            self._node("Transpose", [y], outs[0], self._out_shape(outs[0]), perm=[0, 3, 1, 2])
+        else:
+            self._node("Reshape", [name, shape], outs[0], target)
+
+    def op_CONCATENATION(self, op, ins, outs):
+        opts = self._options(op, tflite.ConcatenationOptions)
+        shape = self._out_shape(outs[0])
+        y = self._node("Concat", [self._operand(i) for i in ins], None, shape, axis=self._axis(outs[0], opts.Axis()))
+        self._fused(y, opts.FusedActivationFunction(), outs[0], shape)
 
     def _conv(self, ins, outs, opts, depthwise: bool):
         x = self._act(ins[0])
@@ -305,9 +433,9 @@ class _Converter:
 
     def convert(self) -> onnx.ModelProto:
         g = self.graph
-        if g.InputsLength() != 1 or g.OutputsLength() != 1:
-            raise ValueError("expected one input and one output")
-        in_idx, out_idx = g.Inputs(0), g.Outputs(0)
+        if g.InputsLength() != 1:
+            raise ValueError("expected one input")
+        in_idx = g.Inputs(0)
         n, h, w, c = self._nhwc_shape(in_idx)
         in_name = self._name(in_idx)
         nchw = self._fresh("input_nchw")
@@ -325,16 +453,20 @@ class _Converter:
                 raise
             except Exception as exc:  # name the op that failed
                 raise ValueError(f"converting {label} (operator #{i}): {exc}") from exc
-        out = self._act(out_idx)
-        out_name = self._name(out_idx)
-        final = out_name + "_nhwc"
-        self.nodes.append(helper.make_node("Transpose", [out.name], [final], name=self._fresh("Transpose"),
-                                           perm=[0, 2, 3, 1]))
-        on, oh, ow, oc = self._nhwc_shape(out_idx)
+        outputs = []
+        for k in range(g.OutputsLength()):
+            out_idx = g.Outputs(k)
+            out = self._act(out_idx)
+            final = out.name
+            if out.nchw:  # back to the TFLite layout
+                final = self._name(out_idx) + "_nhwc"
+                self.nodes.append(helper.make_node("Transpose", [out.name], [final], name=self._fresh("Transpose"),
+                                                   perm=[0, 2, 3, 1]))
+            outputs.append(helper.make_tensor_value_info(final, TensorProto.FLOAT, list(self._nhwc_shape(out_idx))))
         graph = helper.make_graph(
             self.nodes, self.graph_name,
             [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, [n, h, w, c])],
-            [helper.make_tensor_value_info(final, TensorProto.FLOAT, [on, oh, ow, oc])],
+            outputs,
             initializer=self.initializers,
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],

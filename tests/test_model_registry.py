@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from core.model_registry import BUNDLED_MODELS_DIR, ModelError, find_model, list_models
@@ -37,7 +38,7 @@ def test_a_user_model_folder_adds_models_without_code(tmp_path, monkeypatch):
 def test_card_that_lies_about_shapes_is_refused_naming_the_card(tmp_path):
     card_path, card = _copy_model(tmp_path)
     card["input"]["shape"] = [1, 144, 256, 3]
-    card["output"]["shape"] = [1, 144, 256, 1]
+    card["outputs"][0]["shape"] = [1, 144, 256, 1]
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelError, match=r"mine\.card\.json.*input"):
         create_session(find_model(str(card_path)), "cpu")
@@ -45,7 +46,7 @@ def test_card_that_lies_about_shapes_is_refused_naming_the_card(tmp_path):
 
 def test_card_with_wrong_output_name_is_refused(tmp_path):
     card_path, card = _copy_model(tmp_path)
-    card["output"]["name"] = "nope"
+    card["outputs"][0]["name"] = "nope"
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelError, match="nope"):
         create_session(find_model(str(card_path)), "cpu")
@@ -90,3 +91,22 @@ def test_invalid_card_json_is_refused_naming_it(tmp_path, monkeypatch):
 def test_unknown_model_lists_the_available_ones():
     with pytest.raises(ModelError, match="selfie_general"):
         find_model("no_such_model")
+
+
+def test_version_1_cards_are_still_read(tmp_path):
+    """A user's model with a card from before cards v2: one output, a segmentation model."""
+    card_path, card = _copy_model(tmp_path)
+    out = card.pop("outputs")[0]
+    card.pop("kind")
+    card["card_version"] = 1
+    card["output"] = {k: v for k, v in out.items() if k != "activation"}
+    card_path.write_text(json.dumps(card))
+    model = find_model(str(card_path))
+    assert model.kind == "segmentation" and model.output_name == out["name"]
+    assert create_session(model, "cpu").run(np.zeros((1, 256, 256, 3), np.float32)).shape == (256, 256)
+
+
+def test_users_are_offered_segmentation_models_not_pipeline_parts():
+    offered = list_models()
+    assert "selfie_general" in offered and "pose_detection" not in offered and "pose_landmarks_full" not in offered
+    assert find_model("pose_landmarks_full").kind == "pose_landmarks"  # the pipeline still finds its parts
