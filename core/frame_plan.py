@@ -30,11 +30,18 @@ class Rect:
 FULL = Rect()
 
 
+# Four corners in normalised frame coordinates: top-left, top-right, bottom-right, bottom-left of
+# the crop as the model sees it (a rotated square for a pose; may reach outside the frame).
+Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
+
+
 @dataclass(frozen=True)
 class Crop:
-    rect: Rect  # normalised frame coordinates (0..1), the same at any frame size
-    model: str  # the model that runs on it
-    size: tuple[int, int]  # the model's input (width, height): what the crop is drawn at
+    rect: Rect = FULL  # axis-aligned: normalised frame coordinates (0..1), the same at any frame size
+    model: str = ""  # the model that runs on it
+    size: tuple[int, int] = (0, 0)  # the model's input (width, height): what the crop is drawn at
+    quad: Quad | None = None  # instead of `rect`: any four corners, drawn onto the model's square
+    border: str = "replicate"  # beyond the frame: "replicate" its edge pixels, or "zero" (black)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,421 @@
+"""BlazePose in core: MediaPipe Pose's CPU graph (0.10.14, model_complexity=1) on our ONNX models.
+
+Pose segmentation follows one person and holds full bodies in fast motion better than the selfie
+models. The graph is MediaPipe's, step for step; every parameter below comes from its graph files
+at tag v0.10.14 (cited by file, under mediapipe/modules/), not from the wheel:
+
+    no pose yet:  the frame letterboxed to 224x224 -> detector -> SSD decode -> weighted NMS
+                  -> the first detection -> rotated ROI          (pose_detection/pose_detection_cpu.pbtxt,
+                                                                  pose_landmark/pose_detection_to_roi.pbtxt)
+    every frame:  the rotated ROI cut at 256x256 -> landmarks, presence, segmentation, heatmap
+                  (pose_landmark/pose_landmark_by_roi_cpu.pbtxt,
+                   pose_landmark/tensors_to_pose_landmarks_and_segmentation.pbtxt)
+                  -> landmarks refined on the heatmap, projected to the frame; the mask warped back
+                  -> smoothing: the ROI landmarks' One Euro filter (pose_landmark/pose_landmark_filtering.pbtxt).
+                     The graph also blends each mask with the last (pose_segmentation_filtering.pbtxt,
+                     ratio 0.7), but in the 0.10.14 wheel that changes nothing: its video-mode masks
+                     equal the unblended ones (IoU 0.999 frame by frame, 0.91 with the blend), so the
+                     mask is not blended here either.
+                  -> next frame's ROI from those landmarks   (pose_landmark/pose_landmarks_to_roi.pbtxt)
+
+The crops are described as a FramePlan of quads at model size (core/frame_plan.py), so the OBS
+filter can draw them on the GPU instead of reading back whole frames. `lag` reproduces what a
+GPU pipeline costs: the ROI comes from landmarks `lag` frames old.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .frame_plan import Crop, FramePlan, Quad
+from .model_registry import find_model
+from .session import DEFAULT_THREADS, shared_session
+
+F32 = np.float32  # MediaPipe computes in float; the video path is chaotic enough for its last bits to matter
+DETECTOR = "pose_detection"
+LANDMARKS = "pose_landmarks_full"
+PIPELINE = "pose"
+
+# pose_detection_cpu.pbtxt: SsdAnchorsCalculator
+_ANCHOR_LAYERS, _ANCHOR_MIN_SCALE, _ANCHOR_MAX_SCALE = 5, 0.1484375, 0.75
+_ANCHOR_STRIDES = (8, 16, 32, 32, 32)
+# pose_detection_cpu.pbtxt: TensorsToDetectionsCalculator, NonMaxSuppressionCalculator
+_SCORE_CLIP, _MIN_SCORE, _NMS_IOU, _BOX_SCALE = 100.0, 0.5, 0.3, 224.0
+# pose_detection_to_roi.pbtxt, pose_landmarks_to_roi.pbtxt: keypoints 0 -> 1 point up, box 1.25x, square
+_ROI_SCALE, _ROI_TARGET_ANGLE = 1.25, math.pi / 2
+# tensors_to_pose_landmarks_and_segmentation.pbtxt. Its RefineLandmarksFromHeatmap node says
+# kernel_size 7, but the 0.10.14 wheel runs the calculator's default, 9 (its .proto): given the same
+# crop, 9 reproduces MediaPipe's landmarks to 0.0003 px and 7 leaves them up to 2.4 px apart.
+_PRESENCE_THRESHOLD, _NUM_LANDMARKS, _HEATMAP_KERNEL, _HEATMAP_MIN_CONFIDENCE = 0.5, 39, 9, 0.5
+# pose_landmark_filtering.pbtxt: the auxiliary landmarks (the ROI's) One Euro filter
+_AUX_MIN_CUTOFF, _AUX_BETA, _AUX_DERIVATE_CUTOFF = 0.01, 10.0, 1.0
+_FPS = 30.0  # the solution's simulated timestamps: 33333 us apart
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) in float, as MediaPipe's (logits reach -1600: exp overflows to inf, giving 0)."""
+    with np.errstate(over="ignore"):
+        return (np.float32(1.0) / (np.float32(1.0) + np.exp(-x.astype(np.float32)))).astype(np.float32)
+
+
+def ssd_anchors(size: int = 224) -> np.ndarray:
+    """(x_centre, y_centre) of the detector's 2254 anchors (SsdAnchorsCalculator: fixed anchor
+    size; one aspect ratio plus the interpolated one per layer, layers of one stride merged)."""
+    anchors = []
+    layer = 0
+    while layer < _ANCHOR_LAYERS:
+        per_cell = 0
+        last = layer
+        while last < len(_ANCHOR_STRIDES) and _ANCHOR_STRIDES[last] == _ANCHOR_STRIDES[layer]:
+            per_cell += 2
+            last += 1
+        cells = math.ceil(size / _ANCHOR_STRIDES[layer])
+        for y in range(cells):
+            for x in range(cells):
+                anchors += [((x + 0.5) / cells, (y + 0.5) / cells)] * per_cell
+        layer = last
+    return np.array(anchors, np.float32)
+
+
+_ANCHORS = ssd_anchors()
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated rectangle in normalised frame coordinates (MediaPipe's NormalizedRect)."""
+
+    x_center: float
+    y_center: float
+    width: float
+    height: float
+    rotation: float  # radians
+
+    def box_points(self, width: int, height: int) -> np.ndarray:
+        """Corners in frame pixels: bottom-left, top-left, top-right, bottom-right (cv::boxPoints),
+        from the same float32 products ImageToTensor makes (its ties decide pixel roundings)."""
+        f = np.float32
+        centre = (float(f(self.x_center) * f(width)), float(f(self.y_center) * f(height)))
+        size = (float(f(self.width) * f(width)), float(f(self.height) * f(height)))
+        angle = float(f(self.rotation) * f(180.0)) / math.pi
+        return cv2.boxPoints((centre, size, angle)).astype(np.float32)
+
+    def quad(self, width: int, height: int) -> Quad:
+        bl, tl, tr, br = self.box_points(width, height)
+        return tuple((float(x) / width, float(y) / height) for x, y in (tl, tr, br, bl))
+
+
+def _normalize_radians(angle: float) -> float:
+    return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
+
+
+def alignment_roi(start: tuple[float, float], end: tuple[float, float], width: int, height: int) -> Roi:
+    """AlignmentPointsRectsCalculator + RectTransformationCalculator: a square around `start` as big
+    as twice its distance to `end`, turned so that start -> end points up, then 1.25x. In float32,
+    as MediaPipe computes it."""
+    f = np.float32
+    w, h = f(width), f(height)
+    x0, y0 = f(start[0]) * w, f(start[1]) * h
+    x1, y1 = f(end[0]) * w, f(end[1]) * h
+    size = f(np.sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)) * 2.0)
+    rotation = f(_normalize_radians(float(f(f(_ROI_TARGET_ANGLE) - np.arctan2(-(y1 - y0), x1 - x0)))))
+    long_side = max(f(size / w) * w, f(size / h) * h)  # square_long
+    side_w, side_h = f(long_side / w) * f(_ROI_SCALE), f(long_side / h) * f(_ROI_SCALE)
+    return Roi(float(x0 / w), float(y0 / h), float(side_w), float(side_h), float(rotation))
+
+
+def alignment_box(points: np.ndarray, width: int, height: int) -> tuple[float, float]:
+    """(width, height), normalised, of AlignmentPointsRectsCalculator's box for points[0] -> points[1]
+    (before any transformation): the object scale the landmark filter divides by."""
+    w, h = F32(width), F32(height)
+    x0, y0 = F32(points[0, 0]) * w, F32(points[0, 1]) * h
+    x1, y1 = F32(points[1, 0]) * w, F32(points[1, 1]) * h
+    size = F32(np.sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)) * 2.0)
+    return F32(size / w), F32(size / h)
+
+
+def crop_matrix(quad_px: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """3x3: frame pixel -> crop pixel, corners onto corners (ImageToTensorOpenCvConverter)."""
+    w, h = size
+    dst = np.array([[0, h], [0, 0], [w, 0], [w, h]], np.float32)
+    return cv2.getPerspectiveTransform(quad_px.astype(np.float32), dst)
+
+
+def _box_points(crop: Crop, width: int, height: int) -> np.ndarray:
+    tl, tr, br, bl = crop.quad
+    return np.array([bl, tl, tr, br], np.float32) * [width, height]
+
+
+def warp_u8(image: np.ndarray, m: np.ndarray, size: tuple[int, int], zero_border: bool) -> np.ndarray:
+    """cv::warpPerspective(INTER_LINEAR) as the OpenCV inside MediaPipe computes it: source
+    coordinates rounded to 1/32 pixel, 15-bit bilinear weights, the sum rounded. opencv-python
+    4.10 and 5.x compute a tenth of the values one level apart, and the pose detector is sensitive
+    enough for that to move its keypoints by a pixel (measured against MediaPipe's own input
+    tensors: this matches them exactly)."""
+    w, h = size
+    inv = cv2.invert(m)[1]  # OpenCV's own LU, as warpPerspective inverts: the last bits decide roundings
+    # warpPerspective walks the output in blocks (BLOCK_SZ 32: 64 columns here) and sums in that
+    # order: (M0 * block_x + M1 * y + M2) + M0 * x_in_block; the same order gives the same ties.
+    bh = min(16, h)
+    bw = min(1024 // bh, w)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    xb = (xs // bw) * bw
+    x1 = xs - xb
+    w0 = inv[2, 0] * xb + inv[2, 1] * ys + inv[2, 2]
+    den = w0 + inv[2, 0] * x1
+    scale = np.where(den != 0, 32.0 / np.where(den != 0, den, 1.0), 0.0)
+    fx = np.rint(((inv[0, 0] * xb + inv[0, 1] * ys + inv[0, 2]) + inv[0, 0] * x1) * scale).astype(np.int64)
+    fy = np.rint(((inv[1, 0] * xb + inv[1, 1] * ys + inv[1, 2]) + inv[1, 0] * x1) * scale).astype(np.int64)
+    x0, y0, ax, ay = fx >> 5, fy >> 5, fx & 31, fy & 31
+    ih, iw = image.shape[:2]
+    acc = np.zeros((h, w, image.shape[2]), np.int64)
+    for dy, wy in ((0, 32 - ay), (1, ay)):
+        for dx, wx in ((0, 32 - ax), (1, ax)):
+            yy, xx = y0 + dy, x0 + dx
+            tap = image[np.clip(yy, 0, ih - 1), np.clip(xx, 0, iw - 1)].astype(np.int64)
+            if zero_border:
+                tap[(xx < 0) | (xx >= iw) | (yy < 0) | (yy >= ih)] = 0
+            acc += tap * (wy * wx * 32)[..., None]
+    return np.clip((acc + (1 << 14)) >> 15, 0, 255).astype(np.uint8)
+
+
+def cut(frame_rgb: np.ndarray, crop: Crop, corners: np.ndarray | None = None) -> np.ndarray:
+    """A plan's quad crop at model size, uint8 RGB, as ImageToTensor cuts it on the CPU. `corners`:
+    the quad in frame pixels as cv::boxPoints gives them, when known (no round trip through
+    normalised coordinates: the last bits decide roundings)."""
+    h, w = frame_rgb.shape[:2]
+    corners = _box_points(crop, w, h) if corners is None else corners
+    return warp_u8(frame_rgb, crop_matrix(corners, crop.size), crop.size, crop.border == "zero")
+
+
+def letterbox_crop(width: int, height: int, size: int = 224) -> tuple[Crop, tuple[float, float, float, float]]:
+    """The whole frame padded to a square (PadRoi, keep_aspect_ratio), zero border, and the padding
+    (left, top, right, bottom) as fractions of the square."""
+    side = max(width, height)
+    pad_x, pad_y = (1.0 - width / side) / 2.0, (1.0 - height / side) / 2.0
+    x0, y0 = (width - side) / 2.0 / width, (height - side) / 2.0 / height
+    x1, y1 = 1.0 - x0, 1.0 - y0
+    quad = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    return Crop(quad=quad, model=DETECTOR, size=(size, size), border="zero"), (pad_x, pad_y, pad_x, pad_y)
+
+
+def decode_first_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray,
+                           padding: tuple[float, float, float, float]) -> np.ndarray | None:
+    """The detector's outputs -> keypoints (4 x 2, normalised frame coordinates) of its best person,
+    or None. TensorsToDetections (sigmoid of clipped scores, boxes and keypoints relative to their
+    anchor), the first cluster of weighted NMS, then the letterbox removed."""
+    boxes, scores = raw_boxes.reshape(-1, 12), raw_scores.reshape(-1)
+    scores = _sigmoid(np.clip(scores, -_SCORE_CLIP, _SCORE_CLIP))
+    keep = np.nonzero(scores >= _MIN_SCORE)[0]
+    if keep.size == 0:
+        return None
+    anchors = _ANCHORS[keep]
+    raw = boxes[keep] / _BOX_SCALE
+    xc, yc = raw[:, 0] + anchors[:, 0], raw[:, 1] + anchors[:, 1]
+    bw, bh = raw[:, 2], raw[:, 3]
+    rects = np.stack([xc - bw / 2, yc - bh / 2, xc + bw / 2, yc + bh / 2], 1)
+    kps = raw[:, 4:12].reshape(-1, 4, 2) + anchors[:, None, :]
+    s = scores[keep]
+    best = int(np.argmax(s))
+    # Weighted NMS, first cluster: every box overlapping the best by IoU > 0.3, averaged by score.
+    ix0, iy0 = np.maximum(rects[:, 0], rects[best, 0]), np.maximum(rects[:, 1], rects[best, 1])
+    ix1, iy1 = np.minimum(rects[:, 2], rects[best, 2]), np.minimum(rects[:, 3], rects[best, 3])
+    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
+    area = (rects[:, 2] - rects[:, 0]) * (rects[:, 3] - rects[:, 1])
+    iou = inter / np.maximum(area + area[best] - inter, 1e-12)
+    cluster = iou > _NMS_IOU
+    weights = s[cluster]
+    keypoints = (kps[cluster] * weights[:, None, None]).sum(0) / weights.sum()
+    left, top, right, bottom = padding
+    keypoints[:, 0] = (keypoints[:, 0] - left) / (1.0 - left - right)
+    keypoints[:, 1] = (keypoints[:, 1] - top) / (1.0 - top - bottom)
+    return keypoints
+
+
+def refine_on_heatmap(landmarks: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """RefineLandmarksFromHeatmapCalculator: x, y (normalised to the crop) moved to the
+    confidence-weighted mean of a 9x9 window of the landmark's heatmap, when it is confident.
+    Summed in float, in the calculator's order."""
+    hm_h, hm_w, _ = heatmap.shape
+    out = landmarks.astype(F32)
+    off = (_HEATMAP_KERNEL - 1) // 2
+    conf_all = _sigmoid(heatmap)
+    for i in range(landmarks.shape[0]):
+        col, row = int(out[i, 0] * F32(hm_w)), int(out[i, 1] * F32(hm_h))
+        if not (0 <= col < hm_w and 0 <= row < hm_h):
+            continue
+        total = wcol = wrow = top = F32(0.0)
+        for r in range(max(0, row - off), min(hm_h, row + off + 1)):
+            for c in range(max(0, col - off), min(hm_w, col + off + 1)):
+                conf = conf_all[r, c, i]
+                total, top = F32(total + conf), max(top, conf)
+                wcol, wrow = F32(wcol + F32(c) * conf), F32(wrow + F32(r) * conf)
+        if top >= _HEATMAP_MIN_CONFIDENCE and total > 0:
+            out[i, 0] = F32(F32(wcol / F32(hm_w)) / total)
+            out[i, 1] = F32(F32(wrow / F32(hm_h)) / total)
+    return out
+
+
+def project(points: np.ndarray, roi: Roi) -> np.ndarray:
+    """LandmarkProjectionCalculator: crop-normalised (x, y) -> frame-normalised, in float."""
+    x, y = points[:, 0].astype(F32) - F32(0.5), points[:, 1].astype(F32) - F32(0.5)
+    angle = F32(roi.rotation)
+    c, s = F32(np.cos(angle)), F32(np.sin(angle))
+    new_x, new_y = c * x - s * y, s * x + c * y
+    return np.stack([new_x * F32(roi.width) + F32(roi.x_center), new_y * F32(roi.height) + F32(roi.y_center)], 1)
+
+
+class _LowPass:
+    """util/filtering/low_pass_filter.cc: the stored values are floats."""
+
+    def __init__(self) -> None:
+        self.raw = self.stored = None
+
+    def __call__(self, value: float, alpha: float) -> float:
+        a = F32(alpha)
+        value = F32(value)
+        result = value if self.stored is None else F32(a * value + (1.0 - float(a)) * self.stored)
+        self.raw, self.stored = value, result
+        return result
+
+
+class OneEuro:
+    """MediaPipe's OneEuroFilter (util/filtering/one_euro_filter.cc) for one value."""
+
+    def __init__(self, min_cutoff: float, beta: float, derivate_cutoff: float) -> None:
+        self.min_cutoff, self.beta, self.derivate_cutoff = min_cutoff, beta, derivate_cutoff
+        self.frequency = _FPS
+        self.last_time: int = 0  # ns; 0: none yet (MediaPipe's own sentinel)
+        self.x, self.dx = _LowPass(), _LowPass()
+
+    def _alpha(self, cutoff: float) -> float:
+        te, tau = 1.0 / self.frequency, 1.0 / (2 * math.pi * cutoff)
+        return 1.0 / (1.0 + tau / te)
+
+    def __call__(self, t_ns: int, value_scale: float, value: float) -> float:
+        if self.last_time >= t_ns:
+            return value
+        if self.last_time != 0 and t_ns != 0:
+            self.frequency = 1.0 / ((t_ns - self.last_time) * 1e-9)
+        self.last_time = t_ns
+        dvalue = (value - float(self.x.raw)) * value_scale * self.frequency if self.x.raw is not None else 0.0
+        edvalue = self.dx(dvalue, self._alpha(self.derivate_cutoff))
+        return self.x(value, self._alpha(self.min_cutoff + self.beta * abs(float(edvalue))))
+
+
+class AuxLandmarkFilter:
+    """LandmarksSmoothingCalculator with the auxiliary landmarks' One Euro options, on pixels, with
+    the value scale 1 / (the unfiltered landmarks' alignment box size)."""
+
+    def __init__(self) -> None:
+        self.filters: list[OneEuro] = []
+
+    def reset(self) -> None:
+        self.filters = []
+
+    def __call__(self, t_ns: int, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        roi = alignment_box(points, width, height)
+        scale = F32((F32(roi[0] * F32(width)) + F32(roi[1] * F32(height))) / F32(2.0))
+        if scale < 1e-6:
+            return points
+        if not self.filters:
+            self.filters = [OneEuro(_AUX_MIN_CUTOFF, _AUX_BETA, _AUX_DERIVATE_CUTOFF) for _ in range(points.size)]
+        px = (points.astype(F32) * np.array([width, height], F32)).reshape(-1)
+        flat = [f(t_ns, float(F32(1.0) / scale), float(v)) for f, v in zip(self.filters, px, strict=True)]
+        return (np.array(flat, F32).reshape(points.shape) / np.array([width, height], F32)).astype(F32)
+
+
+@dataclass
+class PoseResult:
+    mask: np.ndarray  # float32 P(person) at frame size (zeros when no pose)
+    present: bool
+    landmarks: np.ndarray | None  # 33 x (x, y) normalised frame coordinates
+    roi: Roi | None  # the region the landmark model looked at
+    detected: bool  # this frame ran the detector
+    infer_ms: float = 0.0
+
+
+class PosePipeline:
+    """One video's pose state (ROI, landmark filter) over shared sessions."""
+
+    def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, smooth: bool = True,
+                 lag: int = 0) -> None:
+        self.detector = shared_session(find_model(DETECTOR), provider, threads)
+        self.landmarks = shared_session(find_model(LANDMARKS), provider, threads)
+        self.smooth, self.lag = smooth, lag
+        self.aux_filter = AuxLandmarkFilter()
+        self.rois: deque[Roi | None] = deque(maxlen=lag + 1)  # ROIs from landmarks, newest last
+        self.frame = 0
+        self.size: tuple[int, int] | None = None
+
+    def reset(self) -> None:
+        self.aux_filter.reset()
+        self.rois.clear()
+
+    def _next_roi(self) -> Roi | None:
+        """The ROI from the landmarks `lag` frames before the newest, when there are that many."""
+        return self.rois[0] if len(self.rois) == self.rois.maxlen else None
+
+    def plan(self, width: int, height: int) -> FramePlan:
+        """The crop this frame needs: the pose's rotated square from landmarks `lag` frames old, or
+        (nobody yet) the letterboxed frame for the detector."""
+        roi = self._next_roi()
+        if roi is None:
+            return FramePlan((width, height), (letterbox_crop(width, height)[0],))
+        return FramePlan((width, height), (Crop(quad=roi.quad(width, height), model=LANDMARKS, size=(256, 256)),))
+
+    def _detect(self, frame_rgb: np.ndarray) -> tuple[Roi | None, float]:
+        h, w = frame_rgb.shape[:2]
+        crop, pad = letterbox_crop(w, h)
+        x = cut(frame_rgb, crop).astype(np.float32)[None] * (2.0 / 255.0) - 1.0
+        t0 = time.perf_counter()
+        raw_boxes, raw_scores = self.detector.run_all(x)
+        ms = (time.perf_counter() - t0) * 1e3
+        keypoints = decode_first_detection(raw_boxes, raw_scores, pad)
+        if keypoints is None:
+            return None, ms
+        return alignment_roi(tuple(keypoints[0]), tuple(keypoints[1]), w, h), ms
+
+    def process(self, frame_rgb: np.ndarray) -> PoseResult:
+        """One frame of video (uint8 RGB) -> the pose mask at frame size."""
+        h, w = frame_rgb.shape[:2]
+        if self.size != (w, h):
+            self.reset()
+            self.size = (w, h)
+        self.frame += 1
+        t_ns = self.frame * 33333 * 1000  # the solution's timestamps: 33333 us apart, the first at 33333
+        roi, ms = self._next_roi(), 0.0
+        detected = roi is None
+        if detected:
+            roi, ms = self._detect(frame_rgb)
+        empty = np.zeros((h, w), np.float32)
+        if roi is None:
+            return self._lost(empty, detected, ms)
+        crop = Crop(quad=roi.quad(w, h), model=LANDMARKS, size=(256, 256))
+        x = cut(frame_rgb, crop, roi.box_points(w, h)).astype(np.float32)[None] * (1.0 / 255.0)
+        t0 = time.perf_counter()
+        raw_landmarks, presence, seg, heatmap, _ = self.landmarks.run_all(x)
+        ms += (time.perf_counter() - t0) * 1e3
+        if float(presence.reshape(-1)[0]) < _PRESENCE_THRESHOLD:
+            return self._lost(empty, detected, ms)
+        points = raw_landmarks.reshape(_NUM_LANDMARKS, 5)[:, :2] / 256.0
+        points = refine_on_heatmap(points, heatmap[0])
+        frame_points = project(points, roi)
+        aux = frame_points[33:35]
+        if self.smooth:
+            aux = self.aux_filter(t_ns, aux, w, h)
+        self.rois.append(alignment_roi(tuple(aux[0]), tuple(aux[1]), w, h))
+        m = crop_matrix(roi.box_points(w, h), (256, 256))
+        mask = cv2.warpPerspective(_sigmoid(seg[0, :, :, 0]), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return PoseResult(mask.astype(np.float32), True, frame_points[:33], roi, detected, ms)
+
+    def _lost(self, empty: np.ndarray, detected: bool, ms: float) -> PoseResult:
+        """No pose: MediaPipe outputs nothing, its filters start over, and the next frame detects."""
+        self.reset()
+        return PoseResult(empty, False, None, None, detected, ms)
