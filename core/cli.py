@@ -60,9 +60,8 @@ def _parse_background(value: str | None) -> tuple[tuple[int, int, int] | None, n
 
 def cmd_process(args: argparse.Namespace) -> int:
     from .composite import alpha_lut, composite
+    from .maskers import make_masker
     from .media_io import VIDEO_EXTS, VideoSink
-    from .pipeline import MaskPipeline
-    from .segmenter import Segmenter
 
     color, background = _parse_background(args.background)
     mode = args.mode or ("color" if color else "image" if background is not None else "transparent")
@@ -78,14 +77,14 @@ def cmd_process(args: argparse.Namespace) -> int:
     if source.kind != "video" and not to_video:  # check every target before writing anything
         for p in source.paths:
             _output_path(source, p.stem, args.output)
-    pipeline = MaskPipeline(Segmenter(args.model, args.provider, args.threads), _mask_options(args))
+    pipeline = make_masker(args.model, args.provider, args.threads, _mask_options(args))
     sink = VideoSink(args.output, source.fps) if to_video else None
     progress = _Progress(source.count, not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
     done, out = 0, args.output
     try:
         for stem, rgb in source:
-            q = pipeline.full_mask(pipeline.run(rgb, done), rgb)
+            q = pipeline.mask(rgb, done)
             if args.mask_only:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
@@ -104,8 +103,7 @@ def cmd_process(args: argparse.Namespace) -> int:
             sink.close()
     ms = 1000 * (time.perf_counter() - t0) / max(done, 1)
     where = out if source.kind == "image" else args.output
-    session = pipeline.segmenter.session
-    print(f"backdrop: {done} frame(s) -> {where} ({ms:.1f} ms/frame, {session.describe()})")
+    print(f"backdrop: {done} frame(s) -> {where} ({ms:.1f} ms/frame, {pipeline.describe()})")
     return 0
 
 
@@ -121,12 +119,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
-    rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads) for s in seqs}
+    rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag) for s in seqs}
     videos = [r for name, r in rows.items() if not next(s for s in seqs if s.name == name).stills]
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
     if args.json:
-        print(json.dumps({"options": vars(options), "model": args.model, "results": rows}, indent=2))
+        print(json.dumps({"options": vars(options), "model": args.model, "lag": args.lag, "results": rows}, indent=2))
         return 0
     print(f"{'sequence':18s} {'J':>6s} {'F':>6s} {'flicker':>8s} {'dtSSD':>7s} {'ms':>6s}  frames")
     for name, r in rows.items():
@@ -142,7 +140,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name or card path (see `backdrop models`)")
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help="model name or card path, or the pipeline `pose` (see `backdrop models`)")
     p.add_argument("--provider", default="auto", help="auto, cpu, cuda, tensorrt, directml, coreml, openvino")
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
 
@@ -166,8 +165,12 @@ def _mask_options(args: argparse.Namespace):
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from .maskers import PIPELINES
+
     for name, card in sorted(list_models().items()):
         print(f"{name:20s} {card.width}x{card.height}  {card.licence:10s} {card.description}")
+    for name, about in PIPELINES.items():
+        print(f"{name:20s} pipeline  Apache-2.0 {about}")
     return 0
 
 
@@ -198,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--ignore-unannotated-blobs", action="store_true",
                    help="drop predicted blobs that do not touch the annotated person")
     e.add_argument("--stills", action="store_true", help="frames are unrelated photos, not a video")
+    e.add_argument("--lag", type=int, default=0,
+                   help="pose pipeline: its crop comes from landmarks N frames old (what OBS's GPU crops cost)")
     e.add_argument("--json", action="store_true")
     _add_mask_options(e)
     e.set_defaults(func=cmd_eval)
@@ -205,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="per-stage milliseconds at 720p, 1080p and 4K")
     b.add_argument("--json", action="store_true")
     b.add_argument("--runs", type=int, default=200, help="timed runs per measurement")
+    b.add_argument("--model", help="`pose`: time the pose pipeline over --frames (default: every segmentation model)")
+    b.add_argument("--frames", type=Path, help="with --model pose: a folder of video frames")
     b.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
     b.add_argument("--compare-threads", action="store_true", help="also time inference at 1, 2 and 4 threads")
     b.set_defaults(func=cmd_bench)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import cv2
 
+from .maskers import make_masker
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore
-from .pipeline import MaskOptions, MaskPipeline
-from .segmenter import Segmenter
+from .pipeline import MaskOptions
 
 STILL_WARMUP = 2  # frames a still is shown before it is scored, when person tracking is on
 
@@ -47,9 +47,10 @@ def suite(root: Path) -> list[Sequence]:
 
 
 def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general", provider: str = "auto",
-             threads: int = 2) -> dict[str, float]:
-    """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement)."""
-    pipeline = MaskPipeline(Segmenter(model, provider, threads), options)
+             threads: int = 2, lag: int = 0) -> dict[str, float]:
+    """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement). `model` may
+    name a pipeline ("pose"); `lag` is its crop lag in frames."""
+    pipeline = make_masker(model, provider, threads, options, lag)
     score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
     spent = 0.0
     for frame_path, mask_path in pairs(seq.frames, seq.masks):
@@ -59,11 +60,11 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
             raise InputError(f"{mask_path}: not a readable mask")
         if seq.stills:
             pipeline.reset()
-            if options.roi:  # a still in a stream: let tracking engage before scoring the frame
+            if options.roi and model != "pose":  # a still in a stream: let tracking engage before scoring
                 for _ in range(STILL_WARMUP):
-                    pipeline.run(rgb)
+                    pipeline.mask(rgb)
         t0 = time.perf_counter()
-        soft = pipeline.full_mask(pipeline.run(rgb), rgb).astype("float32") / 255.0
+        soft = pipeline.mask(rgb).astype("float32") / 255.0
         spent += time.perf_counter() - t0
         score.add(soft, gt > 127)
     result = score.summary()

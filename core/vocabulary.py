@@ -41,6 +41,16 @@ def blur_pairs(sigma: float) -> int:
     return max(1, math.ceil(BLUR_RADIUS_SIGMAS * sigma / 2.0))
 
 
+def gpu_blur_plan(strength: float) -> tuple[int, float, int]:
+    """(halvings, sigma, pairs) for the GPU's Gaussian: the 1/4-size background is halved (a 2x2
+    box each time) while the blur stays at least 3 texels wide there, at most twice, so the
+    Gaussian reads as few texels as its shape allows (GPU time grows with texels x taps)."""
+    sigma, halvings = blur_sigma(strength), 0
+    while sigma >= 3.0 and halvings < 2:
+        sigma, halvings = sigma / 2.0, halvings + 1
+    return halvings, sigma, blur_pairs(sigma)
+
+
 def blur_size(width: int, height: int) -> tuple[int, int]:
     return max(1, width // BLUR_SCALE), max(1, height // BLUR_SCALE)
 

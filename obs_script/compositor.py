@@ -49,16 +49,17 @@ class RenderParams:
     use_coeffs: float
     light_wrap: float
     color: tuple[float, float, float, float]
-    blur_sigma: float  # in 1/4-size texels
+    blur_halvings: int  # 2x2 box halvings of the 1/4-size background before the Gaussian
+    blur_sigma: float  # in texels of the halved background
     blur_pairs: int
 
     @classmethod
     def from_settings(cls, s) -> RenderParams:
-        sigma = V.blur_sigma(float(s.blur))
+        halvings, sigma, pairs = V.gpu_blur_plan(float(s.blur))
         return cls(mode=s.mode, technique=technique(s.mode, s.light_wrap, s.show_mask),
                    fallback=technique("color", s.light_wrap, s.show_mask), threshold=s.threshold,
                    softness=s.softness, use_coeffs=1.0 if s.refine > 0.0 else 0.0, light_wrap=s.light_wrap,
-                   color=s.background_color, blur_sigma=sigma, blur_pairs=V.blur_pairs(sigma))
+                   color=s.background_color, blur_halvings=halvings, blur_sigma=sigma, blur_pairs=pairs)
 
 
 @dataclass(frozen=True)
@@ -241,31 +242,39 @@ class Compositor:
         lib.gs_effect_set_vec4(params["mask_rect"], L.vec4(r.x0, r.y0, r.x1, r.y1))
 
     def _blur(self, rp: RenderParams, tex: int, width: int, height: int) -> int | None:
-        """The background with the person weighted out, at 1/4 size, Gaussian-blurred (backdrop_blur.effect)."""
-        while len(self.blur_targets) < 3:
+        """The background with the person weighted out at 1/4 size, halved while the blur allows,
+        Gaussian-blurred (backdrop_blur.effect)."""
+        while len(self.blur_targets) < 5:  # 1/4, two halvings, the two Gaussian passes
             self.blur_targets.append(lib.gs_texrender_create(L.GS_RGBA16F, L.GS_ZS_NONE))
-        down, horiz, vert = self.blur_targets
+        down, half1, half2, horiz, vert = self.blur_targets
         bw, bh = V.blur_size(width, height)
         p = self.blur_params
 
-        def draw_down():
+        def run(target, cx: int, cy: int, name: bytes, src: int, bind=None) -> int | None:
+            def draw():
+                if bind is not None:
+                    bind()
+                self._run(self.blur_effect, p, name, src, cx, cy)
+
+            if not draw_into(target, cx, cy, (0.0, float(cx), 0.0, float(cy)), draw):
+                return None
+            return lib.gs_texrender_get_texture(target)
+
+        def bind_down():
             self._bind_mask(p, rp)
             lib.gs_effect_set_vec2(p["texel"], L.vec2(1.0 / width, 1.0 / height))
-            self._run(self.blur_effect, p, b"Down", tex, bw, bh)
 
-        if not draw_into(down, bw, bh, (0.0, float(bw), 0.0, float(bh)), draw_down):
-            return None
-        src = lib.gs_texrender_get_texture(down)
+        src = run(down, bw, bh, b"Down", tex, bind_down)
+        for target in (half1, half2)[:rp.blur_halvings]:
+            bw, bh = max(1, bw // 2), max(1, bh // 2)
+            src = src and run(target, bw, bh, b"Half", src)
         for target, step in ((horiz, (1.0 / bw, 0.0)), (vert, (0.0, 1.0 / bh))):
-            def gauss(src=src, step=step):
+            def bind_gauss(step=step):
                 lib.gs_effect_set_vec2(p["texel"], L.vec2(*step))
                 lib.gs_effect_set_float(p["sigma"], rp.blur_sigma)
                 lib.gs_effect_set_int(p["pairs"], rp.blur_pairs)
-                self._run(self.blur_effect, p, b"Gauss", src, bw, bh)
 
-            if not draw_into(target, bw, bh, (0.0, float(bw), 0.0, float(bh)), gauss):
-                return None
-            src = lib.gs_texrender_get_texture(target)
+            src = src and run(target, bw, bh, b"Gauss", src, bind_gauss)
         return src
 
     def draw(self, rp: RenderParams, tex: int, width: int, height: int) -> bool:
