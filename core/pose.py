@@ -25,6 +25,7 @@ GPU pipeline costs: the ROI comes from landmarks `lag` frames old.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections import deque
@@ -151,6 +152,16 @@ def _box_points(crop: Crop, width: int, height: int) -> np.ndarray:
     return np.array([bl, tl, tr, br], np.float32) * [width, height]
 
 
+@functools.lru_cache(maxsize=4)
+def _block_grid(w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each output pixel's block start column, column in its block, and row (warpPerspective's
+    walk: BLOCK_SZ 32, so blocks of min(1024 // min(16, h), w) columns)."""
+    bw = min(1024 // min(16, h), w)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    xb = (xs // bw) * bw
+    return xb, xs - xb, ys
+
+
 def warp_u8(image: np.ndarray, m: np.ndarray, size: tuple[int, int], zero_border: bool) -> np.ndarray:
     """cv::warpPerspective(INTER_LINEAR) as the OpenCV inside MediaPipe computes it: source
     coordinates rounded to 1/32 pixel, 15-bit bilinear weights, the sum rounded. opencv-python
@@ -161,27 +172,17 @@ def warp_u8(image: np.ndarray, m: np.ndarray, size: tuple[int, int], zero_border
     inv = cv2.invert(m)[1]  # OpenCV's own LU, as warpPerspective inverts: the last bits decide roundings
     # warpPerspective walks the output in blocks (BLOCK_SZ 32: 64 columns here) and sums in that
     # order: (M0 * block_x + M1 * y + M2) + M0 * x_in_block; the same order gives the same ties.
-    bh = min(16, h)
-    bw = min(1024 // bh, w)
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
-    xb = (xs // bw) * bw
-    x1 = xs - xb
+    xb, x1, ys = _block_grid(w, h)
     w0 = inv[2, 0] * xb + inv[2, 1] * ys + inv[2, 2]
     den = w0 + inv[2, 0] * x1
     scale = np.where(den != 0, 32.0 / np.where(den != 0, den, 1.0), 0.0)
     fx = np.rint(((inv[0, 0] * xb + inv[0, 1] * ys + inv[0, 2]) + inv[0, 0] * x1) * scale).astype(np.int64)
     fy = np.rint(((inv[1, 0] * xb + inv[1, 1] * ys + inv[1, 2]) + inv[1, 0] * x1) * scale).astype(np.int64)
-    x0, y0, ax, ay = fx >> 5, fy >> 5, fx & 31, fy & 31
-    ih, iw = image.shape[:2]
-    acc = np.zeros((h, w, image.shape[2]), np.int64)
-    for dy, wy in ((0, 32 - ay), (1, ay)):
-        for dx, wx in ((0, 32 - ax), (1, ax)):
-            yy, xx = y0 + dy, x0 + dx
-            tap = image[np.clip(yy, 0, ih - 1), np.clip(xx, 0, iw - 1)].astype(np.int64)
-            if zero_border:
-                tap[(xx < 0) | (xx >= iw) | (yy < 0) | (yy >= ih)] = 0
-            acc += tap * (wy * wx * 32)[..., None]
-    return np.clip((acc + (1 << 14)) >> 15, 0, 255).astype(np.uint8)
+    # OpenCV's own fixed-point remap with those coordinates: integer parts and a 5+5-bit weight index.
+    map1 = np.stack([fx >> 5, fy >> 5], -1).astype(np.int16)
+    map2 = ((fy & 31) * 32 + (fx & 31)).astype(np.uint16)
+    border = cv2.BORDER_CONSTANT if zero_border else cv2.BORDER_REPLICATE
+    return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
 
 
 def cut(frame_rgb: np.ndarray, crop: Crop, corners: np.ndarray | None = None) -> np.ndarray:
@@ -240,24 +241,27 @@ def decode_first_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray,
 def refine_on_heatmap(landmarks: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     """RefineLandmarksFromHeatmapCalculator: x, y (normalised to the crop) moved to the
     confidence-weighted mean of a 9x9 window of the landmark's heatmap, when it is confident.
-    Summed in float, in the calculator's order."""
-    hm_h, hm_w, _ = heatmap.shape
+    Summed in float, in the calculator's row-major order (a running sum; cells beyond the
+    heatmap add exact zeros, as its shrunken window leaves them out)."""
+    hm_h, hm_w, n = heatmap.shape
     out = landmarks.astype(F32)
     off = (_HEATMAP_KERNEL - 1) // 2
-    conf_all = _sigmoid(heatmap)
-    for i in range(landmarks.shape[0]):
-        col, row = int(out[i, 0] * F32(hm_w)), int(out[i, 1] * F32(hm_h))
-        if not (0 <= col < hm_w and 0 <= row < hm_h):
-            continue
-        total = wcol = wrow = top = F32(0.0)
-        for r in range(max(0, row - off), min(hm_h, row + off + 1)):
-            for c in range(max(0, col - off), min(hm_w, col + off + 1)):
-                conf = conf_all[r, c, i]
-                total, top = F32(total + conf), max(top, conf)
-                wcol, wrow = F32(wcol + F32(c) * conf), F32(wrow + F32(r) * conf)
-        if top >= _HEATMAP_MIN_CONFIDENCE and total > 0:
-            out[i, 0] = F32(F32(wcol / F32(hm_w)) / total)
-            out[i, 1] = F32(F32(wrow / F32(hm_h)) / total)
+    cols = (out[:, 0] * F32(hm_w)).astype(np.int64)  # C's float -> int: toward zero
+    rows = (out[:, 1] * F32(hm_h)).astype(np.int64)
+    inside = (cols >= 0) & (cols < hm_w) & (rows >= 0) & (rows < hm_h)
+    conf = np.pad(_sigmoid(heatmap), ((off, off), (off, off), (0, 0)))
+    k = np.arange(-off, off + 1)
+    rr = np.clip(rows, 0, hm_h - 1)[:, None, None] + k[None, :, None]  # window rows and columns
+    cc = np.clip(cols, 0, hm_w - 1)[:, None, None] + k[None, None, :]
+    win = conf[rr + off, cc + off, np.arange(n)[:, None, None]].reshape(n, -1)
+    r_idx = np.broadcast_to(rr, win.shape[:1] + (2 * off + 1,) * 2).reshape(n, -1).astype(F32)
+    c_idx = np.broadcast_to(cc, win.shape[:1] + (2 * off + 1,) * 2).reshape(n, -1).astype(F32)
+    total = np.cumsum(win, 1, dtype=F32)[:, -1]
+    wcol = np.cumsum(c_idx * win, 1, dtype=F32)[:, -1]
+    wrow = np.cumsum(r_idx * win, 1, dtype=F32)[:, -1]
+    refine = inside & (win.max(1) >= _HEATMAP_MIN_CONFIDENCE) & (total > 0)
+    out[refine, 0] = (wcol[refine] / F32(hm_w)) / total[refine]
+    out[refine, 1] = (wrow[refine] / F32(hm_h)) / total[refine]
     return out
 
 
