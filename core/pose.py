@@ -102,9 +102,11 @@ class Roi:
         from the same float32 products ImageToTensor makes (its ties decide pixel roundings)."""
         f = np.float32
         centre = (float(f(self.x_center) * f(width)), float(f(self.y_center) * f(height)))
-        size = (float(f(self.width) * f(width)), float(f(self.height) * f(height)))
+        w, h = f(self.width) * f(width), f(self.height) * f(height)
+        # PadRoi (keep_aspect_ratio, a square tensor): the side the float products make longer wins.
+        w, h = (w, w) if f(1.0) > f(h / w) else (h, h)
         angle = float(f(self.rotation) * f(180.0)) / math.pi
-        return cv2.boxPoints((centre, size, angle)).astype(np.float32)
+        return cv2.boxPoints((centre, (float(w), float(h)), angle)).astype(np.float32)
 
     def quad(self, width: int, height: int) -> Quad:
         bl, tl, tr, br = self.box_points(width, height)
