@@ -240,19 +240,7 @@ class _Converter:
         self._node("Pad", inputs, outs[0], self._out_shape(outs[0]), mode="constant")
 
     def op_MAX_POOL_2D(self, op, ins, outs):
-        opts = self._options(op, tflite.Pool2DOptions)
-        x = self._act(ins[0])
-        kh, kw = opts.FilterHeight(), opts.FilterWidth()
-        sh, sw = opts.StrideH(), opts.StrideW()
-        if opts.Padding() == tflite.Padding.SAME:  # padded cells never win, as in ONNX's MaxPool
-            pt, pb = _same_pads(x.shape[2], kh, sh)
-            pl, pr = _same_pads(x.shape[3], kw, sw)
-        else:
-            pt = pb = pl = pr = 0
-        shape = self._out_shape(outs[0])
-        y = self._node("MaxPool", [x.name], None, shape, kernel_shape=[kh, kw], strides=[sh, sw],
-                       pads=[pt, pl, pb, pr])
-        self._fused(y, opts.FusedActivationFunction(), outs[0], shape)
+        self._pool("MaxPool", op, ins, outs)  # padded cells never win, as in ONNX's MaxPool
 
     def op_DEPTH_TO_SPACE(self, op, ins, outs):
         # TensorFlow's depth_to_space is ONNX's DCR order.
@@ -339,7 +327,7 @@ class _Converter:
     def op_LOGISTIC(self, op, ins, outs):
         self._unary("Sigmoid", ins, outs)
 
-    def op_AVERAGE_POOL_2D(self, op, ins, outs):
+    def _pool(self, onnx_op: str, op, ins, outs, **attrs):
         opts = self._options(op, tflite.Pool2DOptions)
         x = self._act(ins[0])
         kh, kw = opts.FilterHeight(), opts.FilterWidth()
@@ -350,10 +338,12 @@ class _Converter:
         else:
             pt = pb = pl = pr = 0
         shape = self._out_shape(outs[0])
-        # TFLite averages over the valid pixels only: count_include_pad=0.
-        y = self._node("AveragePool", [x.name], None, shape, kernel_shape=[kh, kw], strides=[sh, sw],
-                       pads=[pt, pl, pb, pr], count_include_pad=0)
+        y = self._node(onnx_op, [x.name], None, shape, kernel_shape=[kh, kw], strides=[sh, sw],
+                       pads=[pt, pl, pb, pr], **attrs)
         self._fused(y, opts.FusedActivationFunction(), outs[0], shape)
+
+    def op_AVERAGE_POOL_2D(self, op, ins, outs):
+        self._pool("AveragePool", op, ins, outs, count_include_pad=0)  # TFLite averages the valid pixels only
 
     def op_MEAN(self, op, ins, outs):
         opts = self._options(op, tflite.ReducerOptions)
