@@ -64,6 +64,9 @@ def properties_modified(props: int, prop: int, settings: int) -> bool:
     return True  # redraw the dialog
 
 
+preset_modified = properties_modified  # the name a holder registered by an older Backdrop calls
+
+
 def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
     p = lib.obs_properties_create()
     status = filt.status_text() if filt is not None else "Add the filter to a source to see its status."

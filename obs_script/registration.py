@@ -74,7 +74,9 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         h.impl.get_defaults(settings)
 
     def get_properties(data):
-        return h.impl.get_properties(instance(data), h.modified_callback)
+        # A holder registered by an older Backdrop in this process (updated, script reloaded) has the
+        # callback under its old name, which calls impl.preset_modified.
+        return h.impl.get_properties(instance(data), getattr(h, "modified_callback", None) or h.preset_callback)
 
     def properties_modified(props, prop, settings):
         return bool(h.impl.properties_modified(props, prop, settings))
