@@ -98,15 +98,23 @@ class Roi:
     rotation: float  # radians
 
     def box_points(self, width: int, height: int) -> np.ndarray:
-        """Corners in frame pixels: bottom-left, top-left, top-right, bottom-right (cv::boxPoints),
-        from the same float32 products ImageToTensor makes (its ties decide pixel roundings)."""
+        """Corners in frame pixels: bottom-left, top-left, top-right, bottom-right, computed as the
+        OpenCV inside MediaPipe computes cv::RotatedRect::points, in float32 from ImageToTensor's
+        float products. (cv2.boxPoints in opencv-python 4.10 and 5.x rounds the corners otherwise:
+        a 7th-digit difference that flips crop roundings and, through the tracking loop, drifts.)"""
         f = np.float32
-        centre = (float(f(self.x_center) * f(width)), float(f(self.y_center) * f(height)))
+        cx, cy = f(self.x_center) * f(width), f(self.y_center) * f(height)
         w, h = f(self.width) * f(width), f(self.height) * f(height)
         # PadRoi (keep_aspect_ratio, a square tensor): the side the float products make longer wins.
         w, h = (w, w) if f(1.0) > f(h / w) else (h, h)
-        angle = float(f(self.rotation) * f(180.0)) / math.pi
-        return cv2.boxPoints((centre, (float(w), float(h)), angle)).astype(np.float32)
+        angle = f(float(f(self.rotation) * f(180.0)) / math.pi)  # RotatedRect's float angle, degrees
+        radians = float(angle) * math.pi / 180.0
+        b, a = f(math.cos(radians)) * f(0.5), f(math.sin(radians)) * f(0.5)
+        p0 = (cx - a * h - b * w, cy + b * h - a * w)
+        p1 = (cx + a * h - b * w, cy - b * h - a * w)
+        p2 = (f(2) * cx - p0[0], f(2) * cy - p0[1])
+        p3 = (f(2) * cx - p1[0], f(2) * cy - p1[1])
+        return np.array([p0, p1, p2, p3], np.float32)
 
     def quad(self, width: int, height: int) -> Quad:
         bl, tl, tr, br = self.box_points(width, height)
@@ -285,7 +293,8 @@ class _LowPass:
     def __call__(self, value: float, alpha: float) -> float:
         a = F32(alpha)
         value = F32(value)
-        result = value if self.stored is None else F32(a * value + (1.0 - float(a)) * self.stored)
+        # alpha_ * value is a float product; (1.0 - alpha_) * stored_value_ is computed in double.
+        result = value if self.stored is None else F32(float(a * value) + (1.0 - float(a)) * float(self.stored))
         self.raw, self.stored = value, result
         return result
 
