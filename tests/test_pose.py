@@ -51,7 +51,7 @@ def test_video_masks_follow_mediapipe_frame_by_frame(video):
     for frame in sorted((EVAL / video / "frames").glob("*.jpg")):
         result = pipe.process(read_rgb(frame))
         ious.append(_iou(result.mask, _reference(REF / video / f"{frame.stem}.png", result.mask.shape)))
-    assert np.mean(ious) >= 0.95 and min(ious) >= 0.9, ious
+    assert np.mean(ious) >= 0.97 and min(ious) >= 0.9, ious  # measured: 0.99 and 0.99
 
 
 @pytest.mark.skipif(not EVAL.is_dir(), reason="the eval videos (../shared/eval) are not on this machine")
