@@ -72,7 +72,7 @@ def _tflite_outputs(buf: bytes, x: np.ndarray, xnnpack: bool = True) -> list[np.
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -100.0, 100.0)))
+    return 1.0 / (1.0 + np.exp(-np.clip(x.astype(np.float64), -100.0, 100.0)))
 
 
 def _pose_inputs(card, people_photos, lo: float) -> dict[str, np.ndarray]:
