@@ -31,7 +31,7 @@ class PoseMasker:
     def __init__(self, provider: str, threads: int, lag: int = 0) -> None:
         from .pose import PosePipeline
 
-        self.provider, self.threads, self.lag = provider, threads, lag
+        self.lag = lag
         self.pipeline = PosePipeline(provider, threads, lag=lag)
 
     def reset(self) -> None:

@@ -125,29 +125,32 @@ def _normalize_radians(angle: float) -> float:
     return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
 
 
+def _alignment(start, end, width: int, height: int):
+    """AlignmentPointsRectsCalculator in float32: (x0, y0, x1, y1) in pixels and the box size,
+    twice the distance from `start` to `end`."""
+    w, h = F32(width), F32(height)
+    x0, y0 = F32(start[0]) * w, F32(start[1]) * h
+    x1, y1 = F32(end[0]) * w, F32(end[1]) * h
+    return x0, y0, x1, y1, F32(np.sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)) * 2.0)
+
+
 def alignment_roi(start: tuple[float, float], end: tuple[float, float], width: int, height: int) -> Roi:
     """AlignmentPointsRectsCalculator + RectTransformationCalculator: a square around `start` as big
     as twice its distance to `end`, turned so that start -> end points up, then 1.25x. In float32,
     as MediaPipe computes it."""
-    f = np.float32
-    w, h = f(width), f(height)
-    x0, y0 = f(start[0]) * w, f(start[1]) * h
-    x1, y1 = f(end[0]) * w, f(end[1]) * h
-    size = f(np.sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)) * 2.0)
-    rotation = f(_normalize_radians(float(f(f(_ROI_TARGET_ANGLE) - np.arctan2(-(y1 - y0), x1 - x0)))))
-    long_side = max(f(size / w) * w, f(size / h) * h)  # square_long
-    side_w, side_h = f(long_side / w) * f(_ROI_SCALE), f(long_side / h) * f(_ROI_SCALE)
+    w, h = F32(width), F32(height)
+    x0, y0, x1, y1, size = _alignment(start, end, width, height)
+    rotation = F32(_normalize_radians(float(F32(F32(_ROI_TARGET_ANGLE) - np.arctan2(-(y1 - y0), x1 - x0)))))
+    long_side = max(F32(size / w) * w, F32(size / h) * h)  # square_long
+    side_w, side_h = F32(long_side / w) * F32(_ROI_SCALE), F32(long_side / h) * F32(_ROI_SCALE)
     return Roi(float(x0 / w), float(y0 / h), float(side_w), float(side_h), float(rotation))
 
 
 def alignment_box(points: np.ndarray, width: int, height: int) -> tuple[float, float]:
     """(width, height), normalised, of AlignmentPointsRectsCalculator's box for points[0] -> points[1]
     (before any transformation): the object scale the landmark filter divides by."""
-    w, h = F32(width), F32(height)
-    x0, y0 = F32(points[0, 0]) * w, F32(points[0, 1]) * h
-    x1, y1 = F32(points[1, 0]) * w, F32(points[1, 1]) * h
-    size = F32(np.sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)) * 2.0)
-    return F32(size / w), F32(size / h)
+    size = _alignment(points[0], points[1], width, height)[4]
+    return F32(size / F32(width)), F32(size / F32(height))
 
 
 def crop_matrix(quad_px: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -195,13 +198,10 @@ def warp_u8(image: np.ndarray, m: np.ndarray, size: tuple[int, int], zero_border
     return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
 
 
-def cut(frame_rgb: np.ndarray, crop: Crop, corners: np.ndarray | None = None) -> np.ndarray:
-    """A plan's quad crop at model size, uint8 RGB, as ImageToTensor cuts it on the CPU. `corners`:
-    the quad in frame pixels as cv::boxPoints gives them, when known (no round trip through
-    normalised coordinates: the last bits decide roundings)."""
+def cut(frame_rgb: np.ndarray, crop: Crop) -> np.ndarray:
+    """A plan's quad crop at model size, uint8 RGB, as ImageToTensor cuts it on the CPU."""
     h, w = frame_rgb.shape[:2]
-    corners = _box_points(crop, w, h) if corners is None else corners
-    return warp_u8(frame_rgb, crop_matrix(corners, crop.size), crop.size, crop.border == "zero")
+    return warp_u8(frame_rgb, crop_matrix(_box_points(crop, w, h), crop.size), crop.size, crop.border == "zero")
 
 
 def letterbox_crop(width: int, height: int, size: int = 224) -> tuple[Crop, tuple[float, float, float, float]]:
@@ -358,11 +358,10 @@ class PoseResult:
 class PosePipeline:
     """One video's pose state (ROI, landmark filter) over shared sessions."""
 
-    def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, smooth: bool = True,
-                 lag: int = 0) -> None:
+    def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0) -> None:
         self.detector = shared_session(find_model(DETECTOR), provider, threads)
         self.landmarks = shared_session(find_model(LANDMARKS), provider, threads)
-        self.smooth, self.lag = smooth, lag
+        self.lag = lag
         self.aux_filter = AuxLandmarkFilter()
         self.rois: deque[Roi | None] = deque(maxlen=lag + 1)  # ROIs from landmarks, newest last
         self.frame = 0
@@ -411,8 +410,8 @@ class PosePipeline:
         empty = np.zeros((h, w), np.float32)
         if roi is None:
             return self._lost(empty, detected, ms)
-        crop = Crop(quad=roi.quad(w, h), model=LANDMARKS, size=(256, 256))
-        x = cut(frame_rgb, crop, roi.box_points(w, h)).astype(np.float32)[None] * (1.0 / 255.0)
+        m = crop_matrix(roi.box_points(w, h), (256, 256))  # frame -> crop: the cut, then the mask back
+        x = warp_u8(frame_rgb, m, (256, 256), zero_border=False).astype(np.float32)[None] * (1.0 / 255.0)
         t0 = time.perf_counter()
         raw_landmarks, presence, seg, heatmap, _ = self.landmarks.run_all(x)
         ms += (time.perf_counter() - t0) * 1e3
@@ -421,11 +420,8 @@ class PosePipeline:
         points = raw_landmarks.reshape(_NUM_LANDMARKS, 5)[:, :2] / 256.0
         points = refine_on_heatmap(points, heatmap[0])
         frame_points = project(points, roi)
-        aux = frame_points[33:35]
-        if self.smooth:
-            aux = self.aux_filter(t_ns, aux, w, h)
+        aux = self.aux_filter(t_ns, frame_points[33:35], w, h)  # always on in MediaPipe's graph
         self.rois.append(alignment_roi(tuple(aux[0]), tuple(aux[1]), w, h))
-        m = crop_matrix(roi.box_points(w, h), (256, 256))
         mask = cv2.warpPerspective(_sigmoid(seg[0, :, :, 0]), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         return PoseResult(mask.astype(np.float32), True, frame_points[:33], roi, detected, ms)
