@@ -123,21 +123,17 @@ def migrate(settings: int) -> None:
         lib.obs_data_set_int(settings, key, SETTINGS_VERSION)
 
 
-def _applied_preset(settings: int) -> str:
-    return (lib.obs_data_get_string(settings, _k(S_APPLIED_PRESET)) or b"").decode("utf-8", "replace")
-
-
-def _pending_preset(settings: int) -> tuple[str, dict[str, object]]:
-    """(chosen preset, its values if they have not been written into the settings yet)."""
+def _pending_preset(settings: int) -> tuple[str, dict[str, object] | None]:
+    """(chosen preset, its values if they have not been written into the settings yet, else None)."""
     preset = _string(settings, S_PRESET, PRESETS)
-    return preset, ({} if preset == _applied_preset(settings) else PRESET_VALUES.get(preset, {}))
+    return preset, (None if preset == _string(settings, S_APPLIED_PRESET) else PRESET_VALUES.get(preset, {}))
 
 
 def apply_preset(settings: int) -> bool:
     """Write the chosen preset's values into the settings once, when the preset changes. Called by
     the dialog's preset callback and at creation only: OBS's `update` never writes settings."""
     preset, values = _pending_preset(settings)
-    if preset == _applied_preset(settings):
+    if values is None:
         return False
     for key, value in values.items():
         if isinstance(value, str):
@@ -190,6 +186,7 @@ def read(settings: int) -> FilterSettings:
     """The settings as the filter uses them: typed, clamped, defaults for anything invalid. A preset
     chosen without the dialog (obs-websocket) counts at once, though nothing writes its values."""
     preset, pending = _pending_preset(settings)
+    pending = pending or {}
     path = _string(settings, S_BG_IMAGE)
 
     def pick(key: str, read_value):
