@@ -40,6 +40,17 @@ def _regions(alpha: np.ndarray, margin: int = 6) -> tuple[np.ndarray, np.ndarray
     return inside, outside
 
 
+def _shot_when(inst: ObsInstance, done, timeout: float = 15.0) -> np.ndarray:
+    """The first screenshot (RGB, int) for which `done` holds, polling until `timeout`; the last one
+    otherwise, for the caller's assertion to report."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = inst.screenshot()[:, :, :3].astype(int)
+        if done(shot) or time.monotonic() > deadline:
+            return shot
+        time.sleep(0.2)
+
+
 def _ready(inst: ObsInstance, name: str = "Backdrop", count: int = 1) -> None:
     inst.wait_log(f"engine ready for '{name}'", timeout=60, count=count)
     time.sleep(1.5)  # a few masks, so the temporal filter settles on the still picture
@@ -101,17 +112,15 @@ def test_light_wrap_brightens_the_edge_only_and_switches_technique(photo_obs):
     inside, outside = _regions(cv2.LUT(_cpu_q(rgb), alpha_lut()))
     edge = ~inside & ~outside
     photo_obs.set_filter({"mode": "color", "background_color": 0xFFFFFFFF, "light_wrap": 0.0})
-    time.sleep(0.5)
-    plain = photo_obs.screenshot()[:, :, :3].astype(int)
+    plain = _shot_when(photo_obs, lambda shot: shot[outside].min() >= 253)  # the white colour mode is on
     photo_obs.set_filter({"light_wrap": 0.8})
-    time.sleep(0.5)
-    wrapped = photo_obs.screenshot()[:, :, :3].astype(int)
+    wrapped = _shot_when(photo_obs, lambda shot: (shot[edge] - plain[edge]).mean() > 5)
     assert (wrapped[edge] - plain[edge]).mean() > 5  # the edge band is lit by the background
     deep = cv2.erode(inside.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0  # keeps the border rows
     assert deep[-1].any() and np.abs(wrapped[deep] - plain[deep]).max() <= 2  # the middle of the person is not
     photo_obs.set_filter({"light_wrap": 0.0})
-    time.sleep(0.5)
-    assert np.abs(photo_obs.screenshot()[:, :, :3].astype(int) - plain).max() <= 2
+    off = _shot_when(photo_obs, lambda shot: np.abs(shot - plain).max() <= 2)
+    assert np.abs(off - plain).max() <= 2
     photo_obs.set_filter({"mode": "transparent"})
 
 
