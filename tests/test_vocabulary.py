@@ -27,7 +27,7 @@ def _private(name: str):
 def _effect_text(name: str) -> str:
     """An effect file with its #includes inlined, as OBS's preprocessor reads it."""
     text = (DATA / name).read_text()
-    return re.sub(r'#include\s+"([^"]+)"', lambda m: _effect_text(m.group(1)), text)
+    return re.sub(r'^#include\s+"([^"]+)"', lambda m: _effect_text(m.group(1)), text, flags=re.M)
 
 
 def _define(name: str) -> str:
