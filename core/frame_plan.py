@@ -42,6 +42,7 @@ class Crop:
     size: tuple[int, int] = (0, 0)  # the model's input (width, height): what the crop is drawn at
     quad: Quad | None = None  # instead of `rect`: any four corners, drawn onto the model's square
     border: str = "replicate"  # beyond the frame: "replicate" its edge pixels, or "zero" (black)
+    tag: object = None  # the planning pipeline's own note on this crop (the pose's ROI), handed back with it
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ from .pipeline import MaskOptions, MaskPipeline
 from .postprocess import to_u8
 from .segmenter import Segmenter
 
-PIPELINES = {"pose": "MediaPipe Pose (BlazePose full): one person, whole body; detector + landmarks + segmentation"}
+PIPELINES = {
+    "pose": "MediaPipe Pose (BlazePose full): one person, whole body; detector + landmarks + segmentation",
+    "full_body": "selfie_general (everyone, tracked) fused with the pose while a full body is in view",
+}
 
 
 class SelfieMasker:
@@ -44,9 +47,22 @@ class PoseMasker:
         return f"pose pipeline ({self.pipeline.landmarks.describe()}; lag {self.lag})"
 
 
+class FullBodyMasker(SelfieMasker):
+    def __init__(self, provider: str, threads: int, options: MaskOptions, lag: int = 0) -> None:
+        from .full_body import FullBodyPipeline
+
+        self.pipeline = FullBodyPipeline(Segmenter("selfie_general", provider, threads), options, provider,
+                                         threads, lag)
+
+    def describe(self) -> str:
+        return f"full_body ({self.pipeline.segmenter.session.describe()} + pose; lag {self.pipeline.pose.lag})"
+
+
 def make_masker(model: str, provider: str = "auto", threads: int = 2, options: MaskOptions | None = None,
                 lag: int = 0):
     """The per-frame mask source for a model name, or for a pipeline name (PIPELINES)."""
     if model == "pose":
         return PoseMasker(provider, threads, lag)
+    if model == "full_body":
+        return FullBodyMasker(provider, threads, options or MaskOptions(), lag)
     return SelfieMasker(model, provider, threads, options or MaskOptions())

@@ -347,16 +347,25 @@ class AuxLandmarkFilter:
 
 @dataclass
 class PoseResult:
-    mask: np.ndarray  # float32 P(person) at frame size (zeros when no pose)
+    mask: np.ndarray  # float32 P(person): at frame size from `process`, at crop size from `run_crop`
     present: bool
     landmarks: np.ndarray | None  # 33 x (x, y) normalised frame coordinates
     roi: Roi | None  # the region the landmark model looked at
     detected: bool  # this frame ran the detector
     infer_ms: float = 0.0
+    visibility: np.ndarray | None = None  # 33 x P(landmark visible, not occluded) (the graph's SIGMOID activation)
+    crop_matrix: np.ndarray | None = None  # 3x3 frame pixel -> `mask` pixel (`run_crop` only)
 
 
 class PosePipeline:
-    """One video's pose state (ROI, landmark filter) over shared sessions."""
+    """One video's pose state (ROI, landmark filter) over shared sessions.
+
+    Two ways to drive it: `process` takes whole frames and is MediaPipe's graph step for step (the
+    detector and the landmark model on the same frame); `plan_crop` + `run_crop` take the one crop
+    the pose needs, cut elsewhere (by the OBS filter on the GPU), so a frame that re-detects gives
+    its ROI to the next frame instead of a mask. Threads for the second: `plan_crop` runs on the
+    render thread and reads `next_roi`, which the worker replaces whole.
+    """
 
     def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0) -> None:
         self.detector = shared_session(find_model(DETECTOR), provider, threads)
@@ -364,67 +373,107 @@ class PosePipeline:
         self.lag = lag
         self.aux_filter = AuxLandmarkFilter()
         self.rois: deque[Roi | None] = deque(maxlen=lag + 1)  # ROIs from landmarks, newest last
+        self.next_roi: Roi | None = None  # the ROI from landmarks `lag` frames before the newest, if any
         self.frame = 0
         self.size: tuple[int, int] | None = None
 
     def reset(self) -> None:
         self.aux_filter.reset()
         self.rois.clear()
+        self.next_roi = None
 
-    def _next_roi(self) -> Roi | None:
-        """The ROI from the landmarks `lag` frames before the newest, when there are that many."""
-        return self.rois[0] if len(self.rois) == self.rois.maxlen else None
+    def _push_roi(self, roi: Roi) -> None:
+        self.rois.append(roi)
+        self.next_roi = self.rois[0] if len(self.rois) == self.rois.maxlen else None
+
+    def _start_frame(self, width: int, height: int) -> int:
+        """Count the frame (a new size starts over); its timestamp in ns, MediaPipe's: 33333 us apart."""
+        if self.size != (width, height):
+            self.reset()
+            self.size = (width, height)
+        self.frame += 1
+        return self.frame * 33333 * 1000
+
+    def plan_crop(self, width: int, height: int) -> Crop:
+        """The crop the next frame needs: the pose's rotated square (its ROI as the tag), or, with
+        nobody tracked, the letterboxed frame for the detector."""
+        roi = self.next_roi
+        if roi is None or self.size not in (None, (width, height)):
+            return letterbox_crop(width, height)[0]
+        return Crop(quad=roi.quad(width, height), model=LANDMARKS, size=(256, 256), tag=roi)
 
     def plan(self, width: int, height: int) -> FramePlan:
-        """The crop this frame needs: the pose's rotated square from landmarks `lag` frames old, or
-        (nobody yet) the letterboxed frame for the detector."""
-        roi = self._next_roi()
-        if roi is None:
-            return FramePlan((width, height), (letterbox_crop(width, height)[0],))
-        return FramePlan((width, height), (Crop(quad=roi.quad(width, height), model=LANDMARKS, size=(256, 256)),))
+        return FramePlan((width, height), (self.plan_crop(width, height),))
 
-    def _detect(self, frame_rgb: np.ndarray) -> tuple[Roi | None, float]:
-        h, w = frame_rgb.shape[:2]
-        crop, pad = letterbox_crop(w, h)
-        x = cut(frame_rgb, crop).astype(np.float32)[None] * (2.0 / 255.0) - 1.0
+    def _detect(self, image: np.ndarray, pad: tuple[float, float, float, float], width: int, height: int
+                ) -> tuple[Roi | None, float]:
+        """The letterboxed frame (224x224 uint8 RGB) -> the first person's ROI."""
+        x = image.astype(np.float32)[None] * (2.0 / 255.0) - 1.0
         t0 = time.perf_counter()
         raw_boxes, raw_scores = self.detector.run_all(x)
         ms = (time.perf_counter() - t0) * 1e3
         keypoints = decode_first_detection(raw_boxes, raw_scores, pad)
         if keypoints is None:
             return None, ms
-        return alignment_roi(tuple(keypoints[0]), tuple(keypoints[1]), w, h), ms
+        return alignment_roi(tuple(keypoints[0]), tuple(keypoints[1]), width, height), ms
+
+    def _track(self, image: np.ndarray, roi: Roi, t_ns: int, width: int, height: int):
+        """The ROI's 256x256 crop (uint8 RGB) -> (landmarks, visibility, mask at crop size, ms), or None
+        when nobody is there; the next ROI is pushed."""
+        x = image.astype(np.float32)[None] * (1.0 / 255.0)
+        t0 = time.perf_counter()
+        raw_landmarks, presence, seg, heatmap, _ = self.landmarks.run_all(x)
+        ms = (time.perf_counter() - t0) * 1e3
+        if float(presence.reshape(-1)[0]) < _PRESENCE_THRESHOLD:
+            return None, ms
+        raw = raw_landmarks.reshape(_NUM_LANDMARKS, 5)
+        points = refine_on_heatmap(raw[:, :2] / 256.0, heatmap[0])
+        frame_points = project(points, roi)
+        aux = self.aux_filter(t_ns, frame_points[33:35], width, height)  # always on in MediaPipe's graph
+        self._push_roi(alignment_roi(tuple(aux[0]), tuple(aux[1]), width, height))
+        return (frame_points[:33], _sigmoid(raw[:33, 3]), _sigmoid(seg[0, :, :, 0])), ms
 
     def process(self, frame_rgb: np.ndarray) -> PoseResult:
         """One frame of video (uint8 RGB) -> the pose mask at frame size."""
         h, w = frame_rgb.shape[:2]
-        if self.size != (w, h):
-            self.reset()
-            self.size = (w, h)
-        self.frame += 1
-        t_ns = self.frame * 33333 * 1000  # the solution's timestamps: 33333 us apart, the first at 33333
-        roi, ms = self._next_roi(), 0.0
+        t_ns = self._start_frame(w, h)
+        roi, ms = self.next_roi, 0.0
         detected = roi is None
         if detected:
-            roi, ms = self._detect(frame_rgb)
+            crop, pad = letterbox_crop(w, h)
+            roi, ms = self._detect(cut(frame_rgb, crop), pad, w, h)
         empty = np.zeros((h, w), np.float32)
         if roi is None:
             return self._lost(empty, detected, ms)
         m = crop_matrix(roi.box_points(w, h), (256, 256))  # frame -> crop: the cut, then the mask back
-        x = warp_u8(frame_rgb, m, (256, 256), zero_border=False).astype(np.float32)[None] * (1.0 / 255.0)
-        t0 = time.perf_counter()
-        raw_landmarks, presence, seg, heatmap, _ = self.landmarks.run_all(x)
-        ms += (time.perf_counter() - t0) * 1e3
-        if float(presence.reshape(-1)[0]) < _PRESENCE_THRESHOLD:
-            return self._lost(empty, detected, ms)
-        points = raw_landmarks.reshape(_NUM_LANDMARKS, 5)[:, :2] / 256.0
-        points = refine_on_heatmap(points, heatmap[0])
-        frame_points = project(points, roi)
-        aux = self.aux_filter(t_ns, frame_points[33:35], w, h)  # always on in MediaPipe's graph
-        self.rois.append(alignment_roi(tuple(aux[0]), tuple(aux[1]), w, h))
-        mask = cv2.warpPerspective(_sigmoid(seg[0, :, :, 0]), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        tracked, ms2 = self._track(warp_u8(frame_rgb, m, (256, 256), zero_border=False), roi, t_ns, w, h)
+        if tracked is None:
+            return self._lost(empty, detected, ms + ms2)
+        points, visibility, prob = tracked
+        mask = cv2.warpPerspective(prob, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return PoseResult(mask.astype(np.float32), True, frame_points[:33], roi, detected, ms)
+        return PoseResult(mask.astype(np.float32), True, points, roi, detected, ms + ms2, visibility)
+
+    def run_crop(self, image: np.ndarray, crop: Crop, frame_size: tuple[int, int]) -> PoseResult:
+        """The pixels of a crop from `plan_crop`, cut elsewhere (uint8 RGB at crop.size) -> the pose,
+        its mask at crop size. A detector crop gives no mask: its ROI serves the next frame."""
+        w, h = frame_size
+        t_ns = self._start_frame(w, h)
+        empty = np.zeros(crop.size[::-1], np.float32)
+        if crop.model == DETECTOR:
+            roi, ms = self._detect(image, letterbox_crop(w, h)[1], w, h)
+            if roi is not None:  # tracked from the very next frame, whatever the lag
+                self.aux_filter.reset()
+                self.rois.extend([roi] * self.rois.maxlen)
+                self.next_roi = roi
+            return PoseResult(empty, False, None, None, True, ms)
+        roi = crop.tag
+        tracked, ms = self._track(image, roi, t_ns, w, h)
+        if tracked is None:
+            return self._lost(empty, False, ms)
+        points, visibility, prob = tracked
+        m = crop_matrix(roi.box_points(w, h), crop.size)
+        return PoseResult(prob, True, points, roi, False, ms, visibility, m)
 
     def _lost(self, empty: np.ndarray, detected: bool, ms: float) -> PoseResult:
         """No pose: MediaPipe outputs nothing, its filters start over, and the next frame detects."""

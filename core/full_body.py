@@ -1,0 +1,168 @@
+"""`full_body`: the selfie model (everyone, with person tracking) fused with the pose (one person,
+whole body).
+
+The selfie model finds every person but loses limbs of a full body in motion; the pose model follows
+one person and holds the whole body. Per frame both run on their own crops (one FramePlan: the
+selfie's tracked rectangle, then the pose's rotated square or, while nobody is tracked, the
+letterboxed frame for its detector), each mask is smoothed as the other models' are, and, while
+the pose sees a full body, they are fused on a grid over both crops:
+
+    fused = max(pose, selfie where it is kept)
+
+Selfie pixels outside the pose's mask are kept only where they form parts thicker than BAND of
+the pose person's height: other people and limbs the pose missed stay, and the selfie's halo
+around the pose person (a thin band, the selfie's commonest error on full bodies) goes. Without a
+full body in view (a webcam at a desk, a group photo) the result is the selfie mask as is.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from .frame_plan import Crop, FramePlan, Rect
+from .pipeline import MaskOptions, MaskPipeline, MaskResult
+from .pose import PosePipeline, cut
+from .postprocess import to_u8
+from .preprocess import resize_to_model
+from .roi import model_to_frame, model_to_model
+from .segmenter import Segmenter
+from .temporal import TemporalFilter
+
+PIPELINE = "full_body"
+GRID = (256, 256)  # the fused mask's size, over the union of both crops
+# Selfie parts beyond the pose mask must be this thick, as a fraction of the pose person's height.
+# Tuned on breakdance-flare and dance-jump (0.01-0.04 within 0.004 J of each other; 0.02 best on CIHP).
+BAND = 0.02
+HIPS_AND_KNEES = (23, 24, 25, 26)  # BlazePose landmarks: all inside the frame = a full body in view
+LEAVE_AFTER = 5  # frames without a full body in view before the pose branch stands down (no flicker)
+
+# What the pose branch is doing, for the status line.
+POSE_ACTIVE = "active"
+POSE_NO_FULL_BODY = "no full body in view"
+POSE_SEARCHING = "looking for a person"
+
+
+def full_body_in_view(landmarks: np.ndarray) -> bool:
+    """Hips and knees inside the frame (normalised coordinates)."""
+    pts = landmarks[list(HIPS_AND_KNEES)]
+    return bool(np.all((pts >= 0.0) & (pts <= 1.0)))
+
+
+def _union(rect: Rect, quad) -> Rect:
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    return Rect(max(0.0, min(rect.x0, *xs)), max(0.0, min(rect.y0, *ys)),
+                min(1.0, max(rect.x1, *xs)), min(1.0, max(rect.y1, *ys)))
+
+
+def _as3x3(m: np.ndarray) -> np.ndarray:
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def fuse(selfie: np.ndarray, pose: np.ndarray, pixel: tuple[float, float]) -> np.ndarray:
+    """float32 selfie and pose P(person) on one grid -> the fused P(person). `pixel`: one grid cell's
+    (width, height) in frame pixels, so the band is round in the frame."""
+    person = pose > 0.5
+    rows = np.flatnonzero(person.any(1))
+    if rows.size == 0:
+        return selfie
+    radius = BAND * (rows[-1] - rows[0] + 1) * pixel[1]  # frame pixels
+    rx, ry = max(1, round(radius / pixel[0])), max(1, round(radius / pixel[1]))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rx + 1, 2 * ry + 1))
+    extra = ((selfie > 0.5) & ~person).astype(np.uint8)
+    keep = cv2.dilate(cv2.erode(extra, kernel), kernel)  # an opening: parts thinner than the band go
+    return np.maximum(pose, selfie * keep)
+
+
+class FullBodyPipeline:
+    """One stream's state: the selfie's MaskPipeline, the pose's PosePipeline and its smoothing."""
+
+    def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None, provider: str = "auto",
+                 threads: int = 1, lag: int = 0) -> None:
+        self.segmenter = segmenter
+        self.options = options or MaskOptions()
+        # Edge refinement needs the frame's pixels on the fused grid, which no crop has: off here.
+        self.selfie = MaskPipeline(segmenter, replace(self.options, refine=0.0))
+        self.pose = PosePipeline(provider, threads, lag)
+        self.pose_temporal = TemporalFilter(self.options.temporal)
+        self._pose_prev: tuple[np.ndarray, tuple[int, int]] | None = None  # last crop matrix, frame size
+        self._out_of_view = LEAVE_AFTER  # frames since a full body was last in view
+        self._size: tuple[int, int] | None = None
+
+    def configure(self, options: MaskOptions) -> None:
+        if options.temporal != self.options.temporal:
+            self.pose_temporal = TemporalFilter(options.temporal)
+        self.options = options
+        self.selfie.configure(replace(options, refine=0.0))
+
+    def reset(self) -> None:
+        self.selfie.reset()
+        self.pose.reset()
+        self.pose_temporal.reset()
+        self._pose_prev, self._out_of_view = None, LEAVE_AFTER
+
+    def plan(self, width: int, height: int) -> FramePlan:
+        """The selfie's crop, then the pose's."""
+        return FramePlan((width, height), self.selfie.plan(width, height).crops + (self.pose.plan_crop(width, height),))
+
+    def run(self, frame_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
+        """uint8 RGB frame -> MaskResult, each crop cut on the CPU as the OBS filter draws it on the GPU."""
+        h, w = frame_rgb.shape[:2]
+        if self._size not in (None, (w, h)):
+            self.reset()
+        self._size = (w, h)
+        plan = self.plan(w, h)
+        selfie_crop, pose_crop = plan.crops
+        images = (resize_to_model(frame_rgb, *selfie_crop.size, selfie_crop.rect), cut(frame_rgb, pose_crop))
+        return self.run_plan(images, frame_id, plan)
+
+    def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
+        selfie_crop, pose_crop = plan.crops
+        s = self.selfie.run_plan(images[:1], frame_id, FramePlan(plan.frame_size, (selfie_crop,)))
+        t0 = time.perf_counter()
+        p = self.pose.run_crop(images[1], pose_crop, plan.frame_size)
+        t1 = time.perf_counter()
+        infer_ms = s.infer_ms + p.infer_ms
+        if not p.present:
+            self.pose_temporal.reset()
+            self._pose_prev = None
+            self._out_of_view = LEAVE_AFTER
+            return replace(s, infer_ms=infer_ms, post_ms=s.post_ms + (t1 - t0) * 1e3 - p.infer_ms,
+                           pose=POSE_SEARCHING)
+        prob = self.pose_temporal(p.mask, images[1], self._pose_warp(p.crop_matrix, plan.frame_size))
+        self._pose_prev = (p.crop_matrix, plan.frame_size)
+        self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
+        if self._out_of_view >= LEAVE_AFTER:
+            result, state = s, POSE_NO_FULL_BODY
+        else:
+            result, state = self._fused(s, prob, p.crop_matrix, pose_crop, plan.frame_size), POSE_ACTIVE
+        post_ms = s.post_ms + (time.perf_counter() - t0) * 1e3 - p.infer_ms
+        return replace(result, infer_ms=infer_ms, post_ms=post_ms, pose=state)
+
+    def _pose_warp(self, m: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray | None:
+        """2x3: last frame's pose-crop pixel -> this one's (both crops are similarities of the frame)."""
+        if self._pose_prev is None or self._pose_prev[1] != frame_size:
+            return None
+        return (m @ np.linalg.inv(self._pose_prev[0]))[:2]
+
+    def _fused(self, s: MaskResult, pose_prob: np.ndarray, m: np.ndarray, pose_crop: Crop,
+               frame_size: tuple[int, int]) -> MaskResult:
+        w, h = frame_size
+        rect = _union(s.rect, pose_crop.quad)
+        gw, gh = GRID
+        sh, sw = s.mask.shape
+        selfie = cv2.warpAffine(s.mask, model_to_model(w, h, s.rect, (sw, sh), rect, GRID), GRID,
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).astype(np.float32) / 255.0
+        grid_to_crop = m @ _as3x3(model_to_frame(w, h, rect, gw, gh))
+        pose = cv2.warpPerspective(pose_prob, grid_to_crop, GRID, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        x0, y0, x1, y1 = rect.to_pixels(w, h)
+        fused = fuse(selfie, pose, ((x1 - x0) / gw, (y1 - y0) / gh))
+        return replace(s, mask=to_u8(fused), coeffs=None, rect=rect)
+
+    def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
+        return self.selfie.full_mask(result, frame_rgb)
+
