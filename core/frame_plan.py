@@ -44,6 +44,19 @@ class Crop:
     border: str = "replicate"  # beyond the frame: "replicate" its edge pixels, or "zero" (black)
     tag: object = None  # the planning pipeline's own note on this crop (the pose's ROI), handed back with it
 
+    def frame_uv_map(self, width: int, height: int) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
+        """For a quad (a parallelogram): (origin, (x axis, y axis)) with frame uv = origin + u * x_axis +
+        v * y_axis for crop uv (u, v), texel centres where OpenCV's warp puts them. core/pose.py's
+        `cut` maps the quad's corners onto the crop's corner *coordinates* in OpenCV's pixel
+        convention (pixel centres at integers), so crop pixel x sits at u * size - 1/2 and frame
+        pixel X at uv * width - 1/2: the same samples as the CPU cut, drawn by the GPU."""
+        (tlx, tly), (trx, try_), _, (blx, bly) = self.quad
+        mw, mh = self.size
+        ex, ey = (trx - tlx, try_ - tly), (blx - tlx, bly - tly)
+        ox = tlx - 0.5 / mw * ex[0] - 0.5 / mh * ey[0] + 0.5 / width
+        oy = tly - 0.5 / mw * ex[1] - 0.5 / mh * ey[1] + 0.5 / height
+        return (ox, oy), (*ex, *ey)
+
 
 @dataclass(frozen=True)
 class FramePlan:

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
-from .engine import Engine
+from .engine import OBS_PIPELINES, Engine
 from .frame_capture import FrameCapture
 from .libobs import (
     GS_CS_SRGB,
@@ -45,7 +45,11 @@ from .mask_sync import MaskSync
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
-PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "custom": "Custom"}
+PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "full_body": "Full body",
+                 "custom": "Custom"}
+POSE_STATUS = {"active": "pose branch active (whole body)",
+               "no full body in view": "pose branch idle: no full body in view",
+               "looking for a person": "pose branch idle: looking for a person"}
 
 
 # -- type-level callbacks ------------------------------------------------------------------------
@@ -115,10 +119,11 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
 
 
 def _model_names() -> list[str]:
+    """The segmentation models installed, and the pipelines the filter runs (core/maskers.py)."""
     try:
         from ..core.model_registry import list_models
 
-        return sorted(list_models()) or ["selfie_general"]
+        return (sorted(list_models()) or ["selfie_general"]) + list(OBS_PIPELINES)
     except Exception:
         return ["selfie_general"]
 
@@ -370,6 +375,9 @@ class BackdropFilter:
             parts.append(f"mask rate limited by inference speed (video {1.0 / self.frame_seconds:.0f} fps)")
         elif s.mask_rate == 0:
             parts.append(f"mask rate: {sync.limiter.limit}")
+        latest = runner.latest()
+        if latest is not None and latest.pose is not None:
+            parts.append(POSE_STATUS.get(latest.pose, latest.pose))
         if s.match_video:
             parts.append(f"video delayed {sync.shown_delay} frame(s)")
         if runner.error:

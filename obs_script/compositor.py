@@ -131,19 +131,11 @@ class Compositor:
         """Compile both effects once; on failure keep OBS's own error message (its graphics backend's)."""
         effects = []
         for path in self.paths:
-            error = ctypes.c_void_p()
-            effect = lib.gs_effect_create_from_file(str(path).encode(), ctypes.byref(error))
-            message = ctypes.string_at(error.value).decode("utf-8", "replace").strip() if error.value else ""
-            if error.value:
-                lib.bfree(error)
+            effect, why = L.effect_from_file(path)
             if not effect:
                 for done in effects:
                     lib.gs_effect_destroy(done)
-                # The effect parser's errors come back here; the renderer's compiler writes its own to OBS's log.
-                detail = ": " + " ".join(message.split()) if message else \
-                    " (the compiler's errors are in OBS's log above)"
-                self.error = f"the effect {path.name} does not compile on this renderer{detail}"
-                L.log(L.LOG_ERROR, self.error)
+                self.error = why
                 return False
             effects.append(effect)
         self.effect, self.blur_effect = effects

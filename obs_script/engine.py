@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 # other cores to OBS's own encoder and render threads.
 OBS_THREADS = 1
 PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that provides it
+OBS_PIPELINES = ("full_body",)  # model choices that are pipelines (core/maskers.py), not one model
 
 
 def mask_options(s: FilterSettings):
@@ -53,6 +54,13 @@ class Engine:
                 from .test_pipelines import build
 
                 pipeline, self.describe = build(s.debug_mask, s.model, s.provider, OBS_THREADS)
+            elif s.model == "full_body":
+                from ..core.full_body import FullBodyPipeline
+                from ..core.segmenter import Segmenter
+
+                seg = Segmenter("selfie_general", s.provider, OBS_THREADS)
+                pipeline = FullBodyPipeline(seg, mask_options(s), s.provider, OBS_THREADS)
+                self.describe = f"{seg.session.describe()} + pose"
             else:
                 from ..core.pipeline import MaskPipeline
                 from ..core.segmenter import Segmenter
@@ -93,5 +101,6 @@ class Engine:
 
     def session_description(self) -> str:
         if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):
-            return self.pipeline.segmenter.session.describe()  # live: shows run-time fallbacks
+            live = self.pipeline.segmenter.session.describe()  # live: shows run-time fallbacks
+            return f"{live} + pose" if hasattr(self.pipeline, "pose") else live
         return self.describe

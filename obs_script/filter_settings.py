@@ -37,7 +37,7 @@ S_SHOW_MASK = "show_mask"
 S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "luma", "bare" (inference only)
 
 MODES = V.MODES
-PRESETS = ("low_cpu", "balanced", "quality", "custom")
+PRESETS = ("low_cpu", "balanced", "quality", "full_body", "custom")
 DEBUG_MASKS = ("", "opaque", "split", "luma", "bare")
 PROVIDERS = tuple(SHORT_NAMES)
 
@@ -68,6 +68,9 @@ PRESET_VALUES: dict[str, dict[str, object]] = {
     "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
     "balanced": {S_MODEL: "selfie_general", S_MASK_RATE: 0, S_TEMPORAL: 0.6, S_REFINE: 0.0},
     "quality": {S_MODEL: "selfie_general", S_MASK_RATE: 1, S_TEMPORAL: 0.5, S_REFINE: 0.5},
+    # Standing streamers (fitness, dance, VR): the selfie model fused with the pose (core/full_body.py).
+    # Edge refinement does not apply to the fused mask; the mask rate adapts to the CPU budget.
+    "full_body": {S_MODEL: "full_body", S_MASK_RATE: 0, S_TEMPORAL: 0.6, S_REFINE: 0.0},
 }
 
 

@@ -4,17 +4,21 @@ Every method except `destroy` runs on OBS's graphics thread inside `video_render
 graphics context is already held. Frame flow (compositing is compositor.py's):
 
     target --draw--> ring[slot] (WxH RGBA; a ring of past frames for "match video to mask")
-    ring[slot] (or the tracked crop of it) --linear downscale--> small (model size) --stage--> stage surface
+    ring[slot] --each crop of the plan, linear--> small (model size) --stage--> stage surface
+        (a rectangle: the default effect, a scaled view; a quad: data/backdrop_crop.effect)
     one frame later: stage surface --map--> numpy (model size RGB) -> the async runner
 """
 
 from __future__ import annotations
 
 import ctypes
+from pathlib import Path
 
-from ..core.frame_plan import FramePlan
+from ..core.frame_plan import Crop, FramePlan
 from . import libobs as L
 from .libobs import lib
+
+CROP_EFFECT = Path(__file__).resolve().parent / "data" / "backdrop_crop.effect"
 
 _CLEAR_BUF, _CLEAR_ZERO = L.aligned_vec4(0.0, 0.0, 0.0, 0.0)
 
@@ -42,7 +46,11 @@ def draw_into(texrender, cx: int, cy: int, view: tuple[float, float, float, floa
 class FrameCapture:
     """Capture resources of one filter, created lazily on the graphics thread, freed in `destroy`."""
 
-    def __init__(self) -> None:
+    def __init__(self, crop_effect: Path = CROP_EFFECT) -> None:
+        self.crop_effect_path = crop_effect
+        self.crop_effect = None  # compiled when a plan first has a quad
+        self.crop_params: dict[str, int] = {}
+        self.error: str | None = None  # latched: the crop effect does not compile here
         self.ring: list[int] = []
         self.ring_frames: list[int] = []  # which frame each ring slot holds
         self.smalls: dict[tuple[int, int], int] = {}  # one texrender per crop size
@@ -86,6 +94,9 @@ class FrameCapture:
                 for _, surface in slot.values():
                     if surface:
                         lib.gs_stagesurface_destroy(surface)
+            if self.crop_effect:
+                lib.gs_effect_destroy(self.crop_effect)
+            self.crop_effect = None
             self.ring, self.ring_frames, self.smalls, self.slots, self.pending = [], [], {}, [{}, {}], []
         finally:
             lib.obs_leave_graphics()
@@ -115,15 +126,24 @@ class FrameCapture:
 
     def stage(self, tex: int, width: int, height: int, frame_id: int, render_frame: int, plan: FramePlan) -> bool:
         """Draw each crop of `plan` out of `tex` at its model size and queue its copy to the CPU.
-        False when both slots are busy or the GPU refused a resource.
-
-        The view is shifted by half a texel so the GPU samples where MediaPipe's pure-scale warp
-        (core/preprocess.py, core/roi.py) does, instead of at scaled pixel centres: same input, same mask.
-        """
+        False when both slots are busy or the GPU refused a resource."""
         busy = {slot for slot, _, _, _ in self.pending}
         free = [slot for slot in range(len(self.slots)) if slot not in busy]
         if not free:
             return False
+        for index, crop in enumerate(plan.crops):
+            small, surface = self._small(crop.size), self._surface(free[0], index, crop.size)
+            draw = self._draw_rect if crop.quad is None else self._draw_quad
+            if not small or not surface or not draw(small, tex, width, height, crop):
+                return False
+            lib.gs_stage_texture(surface, lib.gs_texrender_get_texture(small))
+        self.pending.append((free[0], frame_id, render_frame, plan))
+        return True
+
+    def _draw_rect(self, small: int, tex: int, width: int, height: int, crop: Crop) -> bool:
+        """An axis-aligned crop: the frame drawn through a view of the rectangle. The view is shifted by
+        half a texel so the GPU samples where MediaPipe's pure-scale warp (core/preprocess.py,
+        core/roi.py) does, instead of at scaled pixel centres: same input, same mask."""
         default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
         p_img = lib.gs_effect_get_param_by_name(default, b"image")
 
@@ -132,17 +152,35 @@ class FrameCapture:
             while lib.gs_effect_loop(default, b"Draw"):
                 lib.gs_draw_sprite(tex, 0, width, height)
 
-        for index, crop in enumerate(plan.crops):
-            (mw, mh), small = crop.size, self._small(crop.size)
-            surface = self._surface(free[0], index, crop.size)
-            x0, y0, x1, y1 = crop.rect.to_pixels(width, height)
-            dx, dy = 0.5 * (1.0 - (x1 - x0) / mw), 0.5 * (1.0 - (y1 - y0) / mh)
-            if not small or not surface or not draw_into(small, mw, mh, (x0 + dx, x1 + dx, y0 + dy, y1 + dy),
-                                                               draw):
+        (mw, mh) = crop.size
+        x0, y0, x1, y1 = crop.rect.to_pixels(width, height)
+        dx, dy = 0.5 * (1.0 - (x1 - x0) / mw), 0.5 * (1.0 - (y1 - y0) / mh)
+        return draw_into(small, mw, mh, (x0 + dx, x1 + dx, y0 + dy, y1 + dy), draw)
+
+    def _draw_quad(self, small: int, tex: int, width: int, height: int, crop: Crop) -> bool:
+        """A quad crop (the pose's rotated square, the detector's letterbox), through backdrop_crop.effect."""
+        if self.crop_effect is None:
+            if self.error is not None:
                 return False
-            lib.gs_stage_texture(surface, lib.gs_texrender_get_texture(small))
-        self.pending.append((free[0], frame_id, render_frame, plan))
-        return True
+            self.crop_effect, why = L.effect_from_file(self.crop_effect_path)
+            if not self.crop_effect:
+                self.error = why
+                return False
+            self.crop_params = {p: lib.gs_effect_get_param_by_name(self.crop_effect, p.encode())
+                                for p in ("image", "origin", "axes")}
+        effect, p = self.crop_effect, self.crop_params
+        origin, axes = crop.frame_uv_map(width, height)
+        technique = b"Zero" if crop.border == "zero" else b"Replicate"
+        mw, mh = crop.size
+
+        def draw():
+            lib.gs_effect_set_texture(p["image"], tex)
+            lib.gs_effect_set_vec2(p["origin"], L.vec2(*origin))
+            lib.gs_effect_set_vec4(p["axes"], L.vec4(*axes))
+            while lib.gs_effect_loop(effect, technique):
+                lib.gs_draw_sprite(tex, 0, mw, mh)
+
+        return draw_into(small, mw, mh, (0.0, float(mw), 0.0, float(mh)), draw)
 
     def read_staged(self, render_frame: int):
         """(frame id, the crops as uint8 RGB arrays, plan) of the oldest copy staged on an earlier frame.

@@ -270,6 +270,23 @@ for _name, (_res, _args) in _SIGNATURES.items():
     _fn.argtypes = _args
 
 
+def effect_from_file(path) -> tuple[int | None, str]:
+    """Compile an .effect file (graphics thread): (effect, "") or (None, why, for the status line;
+    also logged). The effect parser's errors come back here; the renderer's compiler writes its own
+    to OBS's log."""
+    error = ctypes.c_void_p()
+    effect = lib.gs_effect_create_from_file(str(path).encode(), ctypes.byref(error))
+    message = ctypes.string_at(error.value).decode("utf-8", "replace").strip() if error.value else ""
+    if error.value:
+        lib.bfree(error)
+    if effect:
+        return effect, ""
+    detail = ": " + " ".join(message.split()) if message else " (the compiler's errors are in OBS's log above)"
+    why = f"the effect {os.path.basename(str(path))} does not compile on this renderer{detail}"
+    log(LOG_ERROR, why)
+    return None, why
+
+
 def log(level: int, message: str) -> None:
     """Write `[backdrop] message` into OBS's log (through libobs, so it never takes the GIL twice)."""
     lib.blog(level, ("[backdrop] " + message).replace("%", "%%").encode("utf-8", "replace"))

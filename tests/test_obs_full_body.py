@@ -1,0 +1,86 @@
+"""The Full body preset in real OBS 29: the pose's crops drawn on the GPU (a rotated square, or the
+letterboxed frame while re-detecting), read back at model size, fused with the selfie mask; on a
+full-body frame the selfie model alone loses a leg, the fused mask keeps it."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.maskers import make_masker
+from core.media_io import read_rgb
+from core.pipeline import MaskOptions
+from tests.obs_harness import ObsInstance, filter_entry
+
+pytestmark = pytest.mark.obs
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "davis" / "breakdance-flare"
+FRAME = "00000"  # the dancer on one hand, a leg straight up: the selfie model alone drops that leg
+
+
+def _cpu_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(selfie default, full_body) uint8 masks for the frame shown as a still (settled)."""
+    selfie = make_masker("selfie_general", "cpu", 2, MaskOptions())
+    full = make_masker("full_body", "cpu", 2, MaskOptions())
+    for _ in range(6):
+        s, f = selfie.mask(rgb), full.mask(rgb)
+    return s, f
+
+
+def _limb(rgb: np.ndarray) -> np.ndarray:
+    """The largest part of the person that full_body keeps and the selfie model alone loses (CPU),
+    eroded away from its edges."""
+    truth = cv2.imread(str(EVAL / "masks" / f"{FRAME}.png"), cv2.IMREAD_GRAYSCALE) > 127
+    s, f = _cpu_masks(rgb)
+    gain = (truth & (f > 127) & (s < 128)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(gain)
+    assert n > 1, "the frame no longer shows the selfie model dropping a limb"
+    limb = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    return cv2.erode(limb, np.ones((7, 7), np.uint8)) > 0
+
+
+def _status(inst: ObsInstance, pattern: str, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, status := inst.latest_status()):
+        assert time.monotonic() < deadline, f"status never matched {pattern!r}: {status}\n{inst.log_tail()}"
+        time.sleep(0.2)
+    return status
+
+
+def _alpha_when(inst: ObsInstance, limb: np.ndarray, done, timeout: float = 30.0) -> float:
+    """Mean alpha (0..1) over the limb in the first screenshot for which `done(mean)` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mean = float(inst.screenshot()[:, :, 3][limb].mean()) / 255.0
+        if done(mean) or time.monotonic() > deadline:
+            return mean
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not EVAL.is_dir(), reason="needs ../shared/eval")
+def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch_is_active(tmp_path):
+    frame = EVAL / "frames" / f"{FRAME}.jpg"
+    picture = tmp_path / "dancer.png"  # PNG: OBS and OpenCV decode JPEG slightly differently
+    rgb = read_rgb(frame)
+    cv2.imwrite(str(picture), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    limb = _limb(rgb)
+    h, w = rgb.shape[:2]
+    with ObsInstance(image=picture, width=w, height=h, filters=[filter_entry("Backdrop")],
+                     env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
+        _status(inst, r"\b[1-9][\d.]* mask fps")
+        selfie_only = _alpha_when(inst, limb, lambda m: m < 0.5)
+        assert "pose branch" not in inst.latest_status()
+
+        inst.set_filter({"preset": "full_body"})
+        status = _status(inst, r"pose branch active")
+        assert "Full body:" in status and "+ pose" in status
+        full_body = _alpha_when(inst, limb, lambda m: m > 0.5)
+        print(f"leg ({limb.sum()} px): mean alpha {selfie_only:.2f} with the selfie model alone, "
+              f"{full_body:.2f} with Full body; {status}")
+        assert selfie_only < 0.5 < full_body
+        assert inst.stop() == 0
