@@ -113,12 +113,64 @@ def bench_pose(frames: list[np.ndarray], threads: int, provider: str = "cpu") ->
             "crop_ms": _median_ms(lambda: cut(frames[0], crop), 30) if crop.model == LANDMARKS else 0.0}
 
 
-def _pose_bench(args: argparse.Namespace) -> int:
+def bench_full_body(frames: list[np.ndarray], threads: int, provider: str = "cpu", rounds: int = 3
+                    ) -> dict[str, float]:
+    """What the OBS filter's mask worker spends per frame (crops already cut, as the GPU cuts them) for
+    the selfie mask path, the pose alone and full_body, over the same frames, the three passes taking
+    turns `rounds` times so load drifts hit all alike. Medians of per-frame milliseconds."""
+    from .full_body import FullBodyPipeline, cut_plan
+    from .pose import PosePipeline
+
+    seg = Segmenter("selfie_general", provider, threads)
+    h, w = frames[0].shape[:2]
+
+    def selfie():
+        return MaskPipeline(seg, MaskOptions()), lambda p, images, i, plan: p.run_plan(images, i, plan)
+
+    def pose():
+        return PosePipeline(provider, threads), lambda p, images, i, plan: p.run_crop(images[0], plan.crops[0], (w, h))
+
+    def full_body():
+        return FullBodyPipeline(seg, MaskOptions(), provider, threads), \
+            lambda p, images, i, plan: p.run_plan(images, i, plan)
+
+    times: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for name, make in (("selfie_ms", selfie), ("pose_ms", pose), ("full_body_ms", full_body)):
+            pipe, step = make()
+            for i, frame in enumerate(frames):
+                plan = pipe.plan(w, h)
+                images = cut_plan(frame, plan)
+                t0 = time.perf_counter()
+                step(pipe, images, i, plan)
+                times.setdefault(name, []).append(1000.0 * (time.perf_counter() - t0))
+    out = {name: float(np.median(v)) for name, v in times.items()}
+    out["fused_minus_pose_ms"] = out["full_body_ms"] - out["pose_ms"]
+    out["frames"] = len(frames)
+    return out
+
+
+def _frames(folder) -> list[np.ndarray]:
     from .media_io import IMAGE_EXTS
 
-    folder = args.frames
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS) if folder else []
-    frames = [read_rgb(p) for p in paths] or [read_rgb(SAMPLE)] * 30
+    return [read_rgb(p) for p in paths] or [read_rgb(SAMPLE)] * 30
+
+
+def _full_body_bench(args: argparse.Namespace) -> int:
+    r = bench_full_body(_frames(args.frames), args.threads)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return 0
+    print(f"mask worker per frame on CPU ({args.threads} threads), {r['frames']} frames of {args.frames or SAMPLE}, "
+          f"crops cut beforehand: selfie mask path {r['selfie_ms']:.1f} ms, pose {r['pose_ms']:.1f} ms, full_body "
+          f"{r['full_body_ms']:.1f} ms; full_body - pose = {r['fused_minus_pose_ms']:.1f} ms")
+    return 0
+
+
+def _pose_bench(args: argparse.Namespace) -> int:
+    folder = args.frames
+    frames = _frames(folder)
     r = bench_pose(frames, args.threads)
     if args.json:
         print(json.dumps(r, indent=2))
@@ -134,6 +186,8 @@ def run_bench(args: argparse.Namespace) -> int:
 
     if getattr(args, "model", None) == "pose":
         return _pose_bench(args)
+    if getattr(args, "model", None) == "full_body":
+        return _full_body_bench(args)
 
     ort = onnxruntime()
 

@@ -113,14 +113,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import Sequence, evaluate, suite
 
     if args.suite:
-        seqs = suite(args.suite)
+        seqs = suite(args.suite, args.upper_body)
     elif args.frames and args.masks:
         seqs = [Sequence(args.frames.name, args.frames, args.masks, args.ignore_unannotated_blobs, args.stills)]
     else:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
     rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag) for s in seqs}
-    videos = [r for name, r in rows.items() if not next(s for s in seqs if s.name == name).stills]
+    videos = [rows[s.name] for s in seqs if not s.stills or s.upper_body]  # the DAVIS rows
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
     if args.json:
@@ -201,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--ignore-unannotated-blobs", action="store_true",
                    help="drop predicted blobs that do not touch the annotated person")
     e.add_argument("--stills", action="store_true", help="frames are unrelated photos, not a video")
+    e.add_argument("--upper-body", action="store_true",
+                   help="with --suite: each DAVIS frame cut to its person's upper body, scored as a still")
     e.add_argument("--lag", type=int, default=0,
                    help="pose pipeline: its crop comes from landmarks N frames old (what OBS's GPU crops cost)")
     e.add_argument("--json", action="store_true")
@@ -210,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="per-stage milliseconds at 720p, 1080p and 4K")
     b.add_argument("--json", action="store_true")
     b.add_argument("--runs", type=int, default=200, help="timed runs per measurement")
-    b.add_argument("--model", help="`pose`: time the pose pipeline over --frames (default: every segmentation model)")
-    b.add_argument("--frames", type=Path, help="with --model pose: a folder of video frames")
+    b.add_argument("--model", help="`pose`: time the pose pipeline over --frames; `full_body`: the selfie mask path, "
+                                    "the pose and full_body side by side (default: every segmentation model)")
+    b.add_argument("--frames", type=Path, help="with --model pose or full_body: a folder of video frames")
     b.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
     b.add_argument("--compare-threads", action="store_true", help="also time inference at 1, 2 and 4 threads")
     b.set_defaults(func=cmd_bench)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from .maskers import make_masker
 from .media_io import IMAGE_EXTS, InputError, read_rgb
@@ -23,6 +24,22 @@ class Sequence:
     masks: Path
     ignore_unannotated: bool = False  # people behind the subject are not annotated
     stills: bool = False  # unrelated photos: no temporal state, no temporal metrics
+    upper_body: bool = False  # each frame cut to the top half of its person (scored as stills)
+
+
+def upper_body(rgb: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A webcam's half-body framing of a full-body frame: the top half of the annotated person's box
+    and a tenth of its height above, widened to 16:9 around it (within the frame)."""
+    ys, xs = np.nonzero(truth > 127)
+    if ys.size == 0:
+        return rgb, truth
+    h, w = truth.shape
+    top, height = ys.min(), ys.max() - ys.min() + 1
+    y0, y1 = max(0, int(top - 0.1 * height)), min(h, int(top + 0.5 * height) + 1)
+    upper = xs[ys < y1]
+    cx, half = (upper.min() + upper.max()) / 2.0, max((upper.max() - upper.min()) / 2.0, (y1 - y0) * 8 / 9)
+    x0, x1 = max(0, int(cx - half)), min(w, int(cx + half) + 1)
+    return rgb[y0:y1, x0:x1], truth[y0:y1, x0:x1]
 
 
 def pairs(frames: Path, masks: Path) -> list[tuple[Path, Path]]:
@@ -35,9 +52,11 @@ def pairs(frames: Path, masks: Path) -> list[tuple[Path, Path]]:
     return out
 
 
-def suite(root: Path) -> list[Sequence]:
-    """The sequences of shared/eval: DAVIS videos, and the CIHP group photos as stills."""
-    seqs = [Sequence(d.name, d / "frames", d / "masks", ignore_unannotated=d.name == "dance-jump")
+def suite(root: Path, upper: bool = False) -> list[Sequence]:
+    """The sequences of shared/eval: DAVIS videos, and the CIHP group photos as stills. `upper`: the
+    DAVIS frames cut to the upper body instead (as stills)."""
+    seqs = [Sequence(d.name, d / "frames", d / "masks", ignore_unannotated=d.name == "dance-jump",
+                     stills=upper, upper_body=upper)
             for d in sorted((root / "davis").iterdir()) if (d / "frames").is_dir()] if (root / "davis").is_dir() else []
     if (root / "cihp" / "images").is_dir():
         seqs.append(Sequence("cihp", root / "cihp" / "images", root / "cihp" / "masks", stills=True))
@@ -58,6 +77,8 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
         gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
         if gt is None:
             raise InputError(f"{mask_path}: not a readable mask")
+        if seq.upper_body:
+            rgb, gt = upper_body(rgb, gt)
         if seq.stills:
             pipeline.reset()
             if options.roi and model != "pose":  # a still in a stream: let tracking engage before scoring

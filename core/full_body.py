@@ -62,19 +62,26 @@ def _as3x3(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
+def cut_plan(frame_rgb: np.ndarray, plan: FramePlan) -> tuple[np.ndarray, ...]:
+    """Every crop of a plan cut on the CPU (uint8 RGB at its size), as the OBS filter draws them on the GPU."""
+    return tuple(cut(frame_rgb, c) if c.quad is not None else resize_to_model(frame_rgb, *c.size, c.rect)
+                 for c in plan.crops)
+
+
 def fuse(selfie: np.ndarray, pose: np.ndarray, pixel: tuple[float, float]) -> np.ndarray:
-    """float32 selfie and pose P(person) on one grid -> the fused P(person). `pixel`: one grid cell's
-    (width, height) in frame pixels, so the band is round in the frame."""
-    person = pose > 0.5
+    """uint8 selfie and pose P(person) * 255 on one grid -> the fused one. `pixel`: one grid cell's
+    (width, height) in frame pixels, so the band is as wide across as down in the frame."""
+    person = pose > 127
     rows = np.flatnonzero(person.any(1))
     if rows.size == 0:
         return selfie
     radius = BAND * (rows[-1] - rows[0] + 1) * pixel[1]  # frame pixels
     rx, ry = max(1, round(radius / pixel[0])), max(1, round(radius / pixel[1]))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rx + 1, 2 * ry + 1))
-    extra = ((selfie > 0.5) & ~person).astype(np.uint8)
+    # A rectangle, not a disc: separable, so the opening costs the same at any radius.
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rx + 1, 2 * ry + 1))
+    extra = ((selfie > 127) & ~person).astype(np.uint8)
     keep = cv2.dilate(cv2.erode(extra, kernel), kernel)  # an opening: parts thinner than the band go
-    return np.maximum(pose, selfie * keep)
+    return cv2.max(pose, selfie * keep)
 
 
 class FullBodyPipeline:
@@ -115,9 +122,7 @@ class FullBodyPipeline:
             self.reset()
         self._size = (w, h)
         plan = self.plan(w, h)
-        selfie_crop, pose_crop = plan.crops
-        images = (resize_to_model(frame_rgb, *selfie_crop.size, selfie_crop.rect), cut(frame_rgb, pose_crop))
-        return self.run_plan(images, frame_id, plan)
+        return self.run_plan(cut_plan(frame_rgb, plan), frame_id, plan)
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
         selfie_crop, pose_crop = plan.crops
@@ -155,13 +160,13 @@ class FullBodyPipeline:
         gw, gh = GRID
         sh, sw = s.mask.shape
         selfie = cv2.warpAffine(s.mask, model_to_model(w, h, s.rect, (sw, sh), rect, GRID), GRID,
-                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).astype(np.float32) / 255.0
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         grid_to_crop = m @ _as3x3(model_to_frame(w, h, rect, gw, gh))
         pose = cv2.warpPerspective(pose_prob, grid_to_crop, GRID, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         x0, y0, x1, y1 = rect.to_pixels(w, h)
-        fused = fuse(selfie, pose, ((x1 - x0) / gw, (y1 - y0) / gh))
-        return replace(s, mask=to_u8(fused), coeffs=None, rect=rect)
+        fused = fuse(selfie, to_u8(pose), ((x1 - x0) / gw, (y1 - y0) / gh))
+        return replace(s, mask=fused, coeffs=None, rect=rect)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
         return self.selfie.full_mask(result, frame_rgb)

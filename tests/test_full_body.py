@@ -15,26 +15,26 @@ from core.segmenter import Segmenter
 
 
 def _disc(shape, centre, radius) -> np.ndarray:
-    out = np.zeros(shape, np.float32)
-    cv2.circle(out, centre, radius, 1.0, -1)
+    out = np.zeros(shape, np.uint8)
+    cv2.circle(out, centre, radius, 255, -1)
     return out
 
 
 def test_fusion_keeps_other_people_and_a_lost_limb_and_drops_the_selfie_halo():
     shape = (256, 256)
-    pose = np.zeros(shape, np.float32)
-    pose[60:200, 100:140] = 1.0  # the main person, 140 px tall
+    pose = np.zeros(shape, np.uint8)
+    pose[60:200, 100:140] = 255  # the main person, 140 px tall
     selfie = cv2.dilate(pose, np.ones((5, 5), np.uint8))  # the selfie's halo: 2 px around the person
-    selfie[60:70, 140:220] = 1.0  # an arm the pose missed: 10 px thick, 80 px long
+    selfie[60:70, 140:220] = 255  # an arm the pose missed: 10 px thick, 80 px long
     selfie = np.maximum(selfie, _disc(shape, (40, 120), 25))  # someone else
     fused = fuse(selfie, pose, (1.0, 1.0))
-    assert (fused[pose > 0.5] == 1.0).all()
-    assert fused[62:68, 160:215].min() == 1.0  # the arm stays
-    assert fused[_disc(shape, (40, 120), 20) > 0].min() == 1.0  # so does the other person
-    halo = (selfie > 0.5) & (pose < 0.5)
+    assert (fused[pose > 127] == 255).all()
+    assert fused[62:68, 160:215].min() == 255  # the arm stays
+    assert fused[_disc(shape, (40, 120), 20) > 0].min() == 255  # so does the other person
+    halo = (selfie > 127) & (pose < 128)
     halo[60:70, 138:222] = False
     halo[_disc(shape, (40, 120), 27) > 0] = False
-    assert halo.sum() > 500 and fused[halo].max() == 0.0  # the thin band around the person goes
+    assert halo.sum() > 500 and fused[halo].max() == 0  # the thin band around the person goes
 
 
 def test_without_a_pose_person_the_fusion_is_the_selfie_mask():
