@@ -155,17 +155,20 @@ class FullBodyPipeline:
 
     def _fused(self, s: MaskResult, pose_prob: np.ndarray, m: np.ndarray, pose_crop: Crop,
                frame_size: tuple[int, int]) -> MaskResult:
+        """Both masks on one grid over both crops (the selfie's own when it holds the pose's), fused."""
         w, h = frame_size
         rect = _union(s.rect, pose_crop.quad)
-        gw, gh = GRID
-        sh, sw = s.mask.shape
-        selfie = cv2.warpAffine(s.mask, model_to_model(w, h, s.rect, (sw, sh), rect, GRID), GRID,
-                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        grid_to_crop = m @ _as3x3(model_to_frame(w, h, rect, gw, gh))
-        pose = cv2.warpPerspective(pose_prob, grid_to_crop, GRID, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        if rect == s.rect:
+            grid, selfie = (s.mask.shape[1], s.mask.shape[0]), s.mask
+        else:
+            grid = GRID
+            selfie = cv2.warpAffine(s.mask, model_to_model(w, h, s.rect, s.mask.shape[::-1], rect, grid), grid,
+                                    flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        grid_to_crop = m @ _as3x3(model_to_frame(w, h, rect, *grid))
+        pose = cv2.warpPerspective(pose_prob, grid_to_crop, grid, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         x0, y0, x1, y1 = rect.to_pixels(w, h)
-        fused = fuse(selfie, to_u8(pose), ((x1 - x0) / gw, (y1 - y0) / gh))
+        fused = fuse(selfie, to_u8(pose), ((x1 - x0) / grid[0], (y1 - y0) / grid[1]))
         return replace(s, mask=fused, coeffs=None, rect=rect)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("Backdrop colour", [filter_entry("Backdrop", {"mode": "color"})], False),
     ("Backdrop Low CPU", [filter_entry("Backdrop", {"preset": "low_cpu"})], False),
     ("Backdrop Quality", [filter_entry("Backdrop", {"preset": "quality"})], False),
+    ("Backdrop Full body", [filter_entry("Backdrop", {"preset": "full_body"})], False),
     ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
 ]
 STATUS = {  # figure: pattern in the filter's status line
