@@ -152,14 +152,15 @@ def _add_mask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refine", type=float, default=0.0, help="edge refinement strength 0..1 (0 = off)")
     p.add_argument("--refine-radius", type=int, default=2, help="refinement window radius, model pixels")
     p.add_argument("--min-blob", type=float, default=0.0, help="drop blobs below this fraction of the largest")
-    p.add_argument("--raw", action="store_true", help="the bare model: no smoothing, refinement or blob removal")
+    p.add_argument("--raw", action="store_true",
+                   help="the bare model: no tracking, smoothing, refinement or blob removal")
 
 
 def _mask_options(args: argparse.Namespace):
     from .pipeline import MaskOptions
 
     if args.raw:
-        return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0)
+        return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0, roi=False)
     return MaskOptions(temporal=args.temporal, min_blob=args.min_blob, refine=args.refine,
                        refine_radius=args.refine_radius)
 
