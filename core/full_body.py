@@ -32,7 +32,6 @@ from .roi import model_to_frame, model_to_model
 from .segmenter import Segmenter
 from .temporal import TemporalFilter
 
-PIPELINE = "full_body"
 GRID = (256, 256)  # the fused mask's size, over the union of both crops
 # Selfie parts beyond the pose mask must be this thick, as a fraction of the pose person's height.
 # Tuned on breakdance-flare and dance-jump (0.01-0.04 within 0.004 J of each other; 0.02 best on CIHP).

@@ -144,7 +144,8 @@ def _random_value(rng: random.Random):
         rng.randint(-10**9, 10**9), rng.uniform(-1e6, 1e6), float("inf") if rng.random() < 0.5 else -0.0,
         "", "x" * rng.randint(1000, 100_000), "\u2764\ufe0f\U0001f600 \u00e9\u00e8 \u202e rtl", "../../../etc/passwd",
         "/nonexistent/picture.png", str(PHOTO), "C:\\Windows\\win.ini", None, True, False, [1, 2], {"a": 1},
-        rng.choice(["transparent", "blur", "image", "color", "low_cpu", "quality", "selfie_landscape", "cuda"]),
+        rng.choice(["transparent", "blur", "image", "color", "low_cpu", "quality", "full_body", "selfie_landscape",
+                    "cuda"]),
     ])
 
 
