@@ -136,7 +136,10 @@ class FullBodyPipeline:
             self._out_of_view = LEAVE_AFTER
             return replace(s, infer_ms=infer_ms, post_ms=s.post_ms + (t1 - t0) * 1e3 - p.infer_ms,
                            pose=POSE_SEARCHING)
-        prob = self.pose_temporal(p.mask, images[1], self._pose_warp(p.crop_matrix, plan.frame_size))
+        warp = self._pose_warp(p.crop_matrix, plan.frame_size)
+        if warp is None:  # no history in this frame's terms (the first pose, another frame size)
+            self.pose_temporal.reset()
+        prob = self.pose_temporal(p.mask, images[1], warp)
         self._pose_prev = (p.crop_matrix, plan.frame_size)
         self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
         if self._out_of_view >= LEAVE_AFTER:

@@ -55,11 +55,31 @@ def _status(inst: ObsInstance, pattern: str, timeout: float = 60.0) -> str:
 def _alpha_when(inst: ObsInstance, limb: np.ndarray, done, timeout: float = 30.0) -> float:
     """Mean alpha (0..1) over the limb in the first screenshot for which `done(mean)` holds."""
     deadline = time.monotonic() + timeout
+    mean = float("nan")
     while True:
-        mean = float(inst.screenshot()[:, :, 3][limb].mean()) / 255.0
-        if done(mean) or time.monotonic() > deadline:
+        try:
+            alpha = inst.screenshot()[:, :, 3]
+        except Exception:  # a source that is 0x0 right now cannot be screenshot
+            alpha = None
+        if alpha is not None and alpha.shape == limb.shape:  # the source may not have its new size yet
+            mean = float(alpha[limb].mean()) / 255.0
+            if done(mean):
+                return mean
+        if time.monotonic() > deadline:
             return mean
         time.sleep(0.2)
+
+
+def _gone(inst: ObsInstance, timeout: float = 20.0) -> None:
+    """Wait until the source has no picture (OBS refuses to screenshot a 0x0 source)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            inst.screenshot()
+        except Exception:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the source still has a picture\n{inst.log_tail()}")
 
 
 @pytest.mark.skipif(not EVAL.is_dir(), reason="needs ../shared/eval")
@@ -83,4 +103,16 @@ def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch
         print(f"leg ({limb.sum()} px): mean alpha {selfie_only:.2f} with the selfie model alone, "
               f"{full_body:.2f} with Full body; {status}")
         assert selfie_only < 0.5 < full_body
+
+        # The source changes size, vanishes (0x0) and comes back: the plans follow, the leg stays.
+        bigger = tmp_path / "dancer-720p.png"
+        cv2.imwrite(str(bigger), cv2.resize(cv2.imread(str(picture)), (1280, 720), interpolation=cv2.INTER_LINEAR))
+        big_limb = cv2.resize(limb.astype(np.uint8), (1280, 720), interpolation=cv2.INTER_NEAREST) > 0
+        inst.call("SetInputSettings", {"inputName": "Camera", "inputSettings": {"file": str(bigger)}})
+        assert _alpha_when(inst, big_limb, lambda m: m > 0.5, timeout=60) > 0.5
+        inst.call("SetInputSettings", {"inputName": "Camera", "inputSettings": {"file": str(tmp_path / "gone.png")}})
+        _gone(inst)  # 0x0: nothing to draw, nothing may break
+        inst.call("SetInputSettings", {"inputName": "Camera", "inputSettings": {"file": str(picture)}})
+        assert _alpha_when(inst, limb, lambda m: m > 0.5, timeout=60) > 0.5
+        assert "Traceback" not in inst.log_text()
         assert inst.stop() == 0
