@@ -6,6 +6,7 @@ BACKDROP_TEST_FAULTS is a comma-separated list of:
     fail_run=NAME@N       NAME's session raises on every run after N good ones
     delay_ms=N            every inference takes N ms longer (a slow GPU or a loaded machine)
     effect=PATH           the OBS filter compiles this effect file instead of its own (a broken one)
+    crop_effect=PATH      the same for the effect that draws the pose's crops
 Names are ONNX Runtime provider names, e.g. CUDAExecutionProvider.
 """
 
@@ -29,13 +30,14 @@ class Faults:
     fail_run: dict[str, int] = field(default_factory=dict)
     delay_ms: float = 0.0
     effect: str = ""
+    crop_effect: str = ""
 
 
 def parse(spec: str) -> Faults:
     fake: set[str] = set()
     fail_create: set[str] = set()
     fail_run: dict[str, int] = {}
-    delay, effect = 0.0, ""
+    delay, effect, crop_effect = 0.0, "", ""
     for item in filter(None, (s.strip() for s in spec.split(","))):
         key, _, value = item.partition("=")
         if key == "fake":
@@ -49,9 +51,11 @@ def parse(spec: str) -> Faults:
             delay = float(value)
         elif key == "effect":
             effect = value
+        elif key == "crop_effect":
+            crop_effect = value
         else:
             raise ValueError(f"{ENV}: unknown item {item!r}")
-    return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay, effect)
+    return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay, effect, crop_effect)
 
 
 FAULTS = parse(os.environ.get(ENV, ""))

@@ -26,7 +26,7 @@ from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
 from .engine import OBS_PIPELINES, Engine
-from .frame_capture import FrameCapture
+from .frame_capture import CROP_EFFECT, FrameCapture
 from .libobs import (
     GS_CS_SRGB,
     GS_CS_SRGB_16F,
@@ -144,13 +144,13 @@ def _provider_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def _mask_effect() -> Path:
-    """The compositing effect; tests swap in a broken one through BACKDROP_TEST_FAULTS."""
+def _effect(hook: str, ours: Path) -> Path:
+    """One of our effect files; tests swap in a broken one through BACKDROP_TEST_FAULTS."""
     if os.environ.get("BACKDROP_TEST_FAULTS"):
         from ..core.test_hooks import FAULTS
 
-        return Path(FAULTS.effect) if FAULTS.effect else MASK_EFFECT
-    return MASK_EFFECT
+        return Path(getattr(FAULTS, hook) or ours)
+    return ours
 
 
 def create(settings: int, source: int) -> BackdropFilter:
@@ -163,8 +163,8 @@ class BackdropFilter:
     def __init__(self, settings: int, source: int) -> None:
         self.source = source
         self.name = (lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
-        self.capture = FrameCapture()
-        self.compositor = Compositor(_mask_effect())
+        self.capture = FrameCapture(_effect("crop_effect", CROP_EFFECT))
+        self.compositor = Compositor(_effect("effect", MASK_EFFECT))
         # (engine, settings, render parameters): replaced whole by update() on the UI thread, read
         # once per frame by video_render, so one frame never mixes two updates.
         self.state: tuple[Engine, fs.FilterSettings, RenderParams] | None = None
@@ -358,8 +358,8 @@ class BackdropFilter:
             return "Starting."
         if engine.error:
             return f"Passing video through: {engine.error}"
-        if self.compositor.error:
-            return f"Passing video through: {self.compositor.error}"
+        if self.compositor.error or self.capture.error:
+            return f"Passing video through: {self.compositor.error or self.capture.error}"
         if not engine.ready:
             return "Loading the model; video passes through until it is ready."
         if self.hdr:

@@ -116,3 +116,24 @@ def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch
         assert _alpha_when(inst, limb, lambda m: m > 0.5, timeout=60) > 0.5
         assert "Traceback" not in inst.log_text()
         assert inst.stop() == 0
+
+
+def test_a_crop_effect_that_does_not_compile_is_reported_and_video_passes_through(tmp_path):
+    """The pose's crops are drawn by an effect of their own: if a renderer rejects it, Full body says
+    so in the status line (logged once, not retried every frame) and the picture is untouched."""
+    ours = Path(__file__).resolve().parents[1] / "obs_script" / "data" / "backdrop_crop.effect"
+    broken = tmp_path / "broken_crop.effect"
+    broken.write_text(ours.read_text().replace("uniform float2 origin;", "struct Broken {{ float x; };\n"
+                                                                        "uniform float2 origin;"))
+    env = {"BACKDROP_TEST_FAULTS": f"crop_effect={broken}", "BACKDROP_STATUS_LOG_S": "0.5"}
+    with ObsInstance(env=env) as inst:
+        reference = inst.screenshot()
+        inst.add_filter(settings={"preset": "full_body"})
+        inst.wait_log("status: Passing video through: the effect broken_crop.effect does not compile", timeout=60)
+        start = inst.measured_stats()["renderTotalFrames"]
+        while inst.stats()["renderTotalFrames"] < start + 60:  # two seconds of frames after the failure
+            time.sleep(0.1)
+        assert np.array_equal(inst.screenshot(), reference)
+        failures = [x for x in inst.log_text().splitlines() if "does not compile" in x and "status:" not in x]
+        assert len(failures) == 1, failures
+    assert inst.exit_code == 0
