@@ -375,6 +375,17 @@ class ObsInstance:
         return lines[-1] if lines else ""
 
 
+def assert_effect_failure_passes_video_through(inst: ObsInstance, reference: np.ndarray) -> None:
+    """After an effect failed to compile: two seconds of frames later the picture is still the source's
+    own, and the failure was logged once (latched: not compiled again every frame)."""
+    start = inst.measured_stats()["renderTotalFrames"]
+    while inst.stats()["renderTotalFrames"] < start + 60:
+        time.sleep(0.1)
+    assert np.array_equal(inst.screenshot(), reference)
+    failures = [x for x in inst.log_text().splitlines() if "does not compile" in x and "status:" not in x]
+    assert len(failures) == 1, failures
+
+
 def switch_collections(inst: ObsInstance, times: int, check=None) -> None:
     """Switch between the instance's two collections `times` times, waiting for each switch.
 
