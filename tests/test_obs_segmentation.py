@@ -200,14 +200,19 @@ def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
     settings = {"debug_mask": "luma", "temporal_smoothing": 0.0, "edge_softness": 0.0, "mask_every_n_frames": 1}
     with ObsInstance(image=_bar_video(tmp_path), filters=[filter_entry("Backdrop", settings)], env=env) as inst:
         _ready(inst)
-        unmatched = np.mean([_alignment(inst.screenshot()) for _ in range(5)])
+        unmatched = np.mean([_alignment(inst.screenshot()) for _ in range(10)])
         inst.set_filter({"match_video_to_mask": True})
-        time.sleep(1.5)
-        matched = np.mean([_alignment(inst.screenshot()) for _ in range(5)])
-        status = inst.latest_status()
+        deadline = time.monotonic() + 30
+        while not re.search(r"video delayed [1-9]", status := inst.latest_status()):  # the ring is in use
+            assert time.monotonic() < deadline, inst.log_tail()
+            time.sleep(0.2)
+        matched = np.mean([_alignment(inst.screenshot()) for _ in range(10)])
     delay = int(re.search(r"video delayed (\d+) frame", status).group(1))
     assert 1 <= delay <= 7, status  # the readback frame plus inference; at most the ring
-    assert matched >= 0.95 and unmatched <= matched - 0.08, (matched, unmatched)
+    # A mask one frame late leaves 0.962 of the measured pixels aligned (the bar moves 16 px a frame:
+    # 2 x 16 columns wrong, 8 of them in the edge band left out, of 624), two frames late 0.91.
+    print(f"alignment: {unmatched:.3f} without matching, {matched:.3f} with it, video delayed {delay} frame(s)")
+    assert matched >= 0.95 and unmatched <= matched - 0.03, (matched, unmatched)
 
 
 def test_slow_inference_lowers_the_mask_rate_not_the_frame_rate(tmp_path):
