@@ -41,7 +41,6 @@ from .session import DEFAULT_THREADS, shared_session
 F32 = np.float32  # MediaPipe computes in float; the video path is chaotic enough for its last bits to matter
 DETECTOR = "pose_detection"
 LANDMARKS = "pose_landmarks_full"
-PIPELINE = "pose"
 
 # pose_detection_cpu.pbtxt: SsdAnchorsCalculator
 _ANCHOR_LAYERS, _ANCHOR_MIN_SCALE, _ANCHOR_MAX_SCALE = 5, 0.1484375, 0.75
@@ -353,7 +352,6 @@ class PoseResult:
     roi: Roi | None  # the region the landmark model looked at
     detected: bool  # this frame ran the detector
     infer_ms: float = 0.0
-    visibility: np.ndarray | None = None  # 33 x P(landmark visible, not occluded) (the graph's SIGMOID activation)
     crop_matrix: np.ndarray | None = None  # 3x3 frame pixel -> `mask` pixel (`run_crop` only)
 
 
@@ -418,7 +416,7 @@ class PosePipeline:
         return alignment_roi(tuple(keypoints[0]), tuple(keypoints[1]), width, height), ms
 
     def _track(self, image: np.ndarray, roi: Roi, t_ns: int, width: int, height: int):
-        """The ROI's 256x256 crop (uint8 RGB) -> (landmarks, visibility, mask at crop size, ms), or None
+        """The ROI's 256x256 crop (uint8 RGB) -> ((landmarks, mask at crop size), ms), or (None, ms)
         when nobody is there; the next ROI is pushed."""
         x = image.astype(np.float32)[None] * (1.0 / 255.0)
         t0 = time.perf_counter()
@@ -431,7 +429,7 @@ class PosePipeline:
         frame_points = project(points, roi)
         aux = self.aux_filter(t_ns, frame_points[33:35], width, height)  # always on in MediaPipe's graph
         self._push_roi(alignment_roi(tuple(aux[0]), tuple(aux[1]), width, height))
-        return (frame_points[:33], _sigmoid(raw[:33, 3]), _sigmoid(seg[0, :, :, 0])), ms
+        return (frame_points[:33], _sigmoid(seg[0, :, :, 0])), ms
 
     def process(self, frame_rgb: np.ndarray) -> PoseResult:
         """One frame of video (uint8 RGB) -> the pose mask at frame size."""
@@ -449,10 +447,10 @@ class PosePipeline:
         tracked, ms2 = self._track(warp_u8(frame_rgb, m, (256, 256), zero_border=False), roi, t_ns, w, h)
         if tracked is None:
             return self._lost(empty, detected, ms + ms2)
-        points, visibility, prob = tracked
+        points, prob = tracked
         mask = cv2.warpPerspective(prob, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return PoseResult(mask.astype(np.float32), True, points, roi, detected, ms + ms2, visibility)
+        return PoseResult(mask.astype(np.float32), True, points, roi, detected, ms + ms2)
 
     def run_crop(self, image: np.ndarray, crop: Crop, frame_size: tuple[int, int]) -> PoseResult:
         """The pixels of a crop from `plan_crop`, cut elsewhere (uint8 RGB at crop.size) -> the pose,
@@ -471,9 +469,9 @@ class PosePipeline:
         tracked, ms = self._track(image, roi, t_ns, w, h)
         if tracked is None:
             return self._lost(empty, False, ms)
-        points, visibility, prob = tracked
+        points, prob = tracked
         m = crop_matrix(roi.box_points(w, h), crop.size)
-        return PoseResult(prob, True, points, roi, False, ms, visibility, m)
+        return PoseResult(prob, True, points, roi, False, ms, m)
 
     def _lost(self, empty: np.ndarray, detected: bool, ms: float) -> PoseResult:
         """No pose: MediaPipe outputs nothing, its filters start over, and the next frame detects."""
