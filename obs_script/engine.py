@@ -54,20 +54,20 @@ class Engine:
                 from .test_pipelines import build
 
                 pipeline, self.describe = build(s.debug_mask, s.model, s.provider, OBS_THREADS)
-            elif s.model == "full_body":
-                from ..core.full_body import FullBodyPipeline
-                from ..core.segmenter import Segmenter
-
-                seg = Segmenter("selfie_general", s.provider, OBS_THREADS)
-                pipeline = FullBodyPipeline(seg, mask_options(s), s.provider, OBS_THREADS)
-                self.describe = f"{seg.session.describe()} + pose"
             else:
-                from ..core.pipeline import MaskPipeline
                 from ..core.segmenter import Segmenter
 
-                seg = Segmenter(s.model, s.provider, OBS_THREADS)
-                pipeline = MaskPipeline(seg, mask_options(s))
-                self.describe = seg.session.describe()
+                full_body = s.model == "full_body"  # selfie_general fused with the pose
+                seg = Segmenter("selfie_general" if full_body else s.model, s.provider, OBS_THREADS)
+                if full_body:
+                    from ..core.full_body import FullBodyPipeline
+
+                    pipeline = FullBodyPipeline(seg, mask_options(s), s.provider, OBS_THREADS)
+                else:
+                    from ..core.pipeline import MaskPipeline
+
+                    pipeline = MaskPipeline(seg, mask_options(s))
+                self.describe = _describe(pipeline)
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
         except ImportError as exc:
             missing = PIP_NAMES.get(exc.name, exc.name or str(exc))
@@ -101,6 +101,11 @@ class Engine:
 
     def session_description(self) -> str:
         if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):
-            live = self.pipeline.segmenter.session.describe()  # live: shows run-time fallbacks
-            return f"{live} + pose" if hasattr(self.pipeline, "pose") else live
+            return _describe(self.pipeline)  # live: shows run-time fallbacks
         return self.describe
+
+
+def _describe(pipeline) -> str:
+    """The model session in use (its provider, any fallback), and the pose's when the pipeline has one."""
+    live = pipeline.segmenter.session.describe()
+    return f"{live} + pose" if hasattr(pipeline, "pose") else live
