@@ -39,10 +39,10 @@ BAND = 0.02
 HIPS_AND_KNEES = (23, 24, 25, 26)  # BlazePose landmarks: all inside the frame = a full body in view
 LEAVE_AFTER = 5  # frames without a full body in view before the pose branch stands down (no flicker)
 
-# What the pose branch is doing, for the status line.
-POSE_ACTIVE = "active"
-POSE_NO_FULL_BODY = "no full body in view"
-POSE_SEARCHING = "looking for a person"
+# What the pose branch is doing (MaskResult.pose), as the OBS filter's status line shows it.
+POSE_ACTIVE = "pose branch active (whole body)"
+POSE_NO_FULL_BODY = "pose branch idle: no full body in view"
+POSE_SEARCHING = "pose branch idle: looking for a person"
 
 
 def full_body_in_view(landmarks: np.ndarray) -> bool:
@@ -128,26 +128,23 @@ class FullBodyPipeline:
         s = self.selfie.run_plan(images[:1], frame_id, FramePlan(plan.frame_size, (selfie_crop,)))
         t0 = time.perf_counter()
         p = self.pose.run_crop(images[1], pose_crop, plan.frame_size)
-        t1 = time.perf_counter()
-        infer_ms = s.infer_ms + p.infer_ms
         if not p.present:
             self.pose_temporal.reset()
-            self._pose_prev = None
-            self._out_of_view = LEAVE_AFTER
-            return replace(s, infer_ms=infer_ms, post_ms=s.post_ms + (t1 - t0) * 1e3 - p.infer_ms,
-                           pose=POSE_SEARCHING)
-        warp = self._pose_warp(p.crop_matrix, plan.frame_size)
-        if warp is None:  # no history in this frame's terms (the first pose, another frame size)
-            self.pose_temporal.reset()
-        prob = self.pose_temporal(p.mask, images[1], warp)
-        self._pose_prev = (p.crop_matrix, plan.frame_size)
-        self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
-        if self._out_of_view >= LEAVE_AFTER:
-            result, state = s, POSE_NO_FULL_BODY
+            self._pose_prev, self._out_of_view = None, LEAVE_AFTER
+            result, state = s, POSE_SEARCHING
         else:
-            result, state = self._fused(s, prob, p.crop_matrix, pose_crop, plan.frame_size), POSE_ACTIVE
+            warp = self._pose_warp(p.crop_matrix, plan.frame_size)
+            if warp is None:  # no history in this frame's terms (the first pose, another frame size)
+                self.pose_temporal.reset()
+            prob = self.pose_temporal(p.mask, images[1], warp)
+            self._pose_prev = (p.crop_matrix, plan.frame_size)
+            self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
+            if self._out_of_view >= LEAVE_AFTER:
+                result, state = s, POSE_NO_FULL_BODY
+            else:
+                result, state = self._fused(s, prob, p.crop_matrix, pose_crop, plan.frame_size), POSE_ACTIVE
         post_ms = s.post_ms + (time.perf_counter() - t0) * 1e3 - p.infer_ms
-        return replace(result, infer_ms=infer_ms, post_ms=post_ms, pose=state)
+        return replace(result, infer_ms=s.infer_ms + p.infer_ms, post_ms=post_ms, pose=state)
 
     def _pose_warp(self, m: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray | None:
         """2x3: last frame's pose-crop pixel -> this one's (both crops are similarities of the frame)."""

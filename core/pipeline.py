@@ -45,7 +45,7 @@ class MaskResult:
     infer_ms: float
     post_ms: float
     rect: Rect = FULL  # the part of the frame the mask covers
-    pose: str | None = None  # what a pose branch is doing (core/full_body.py), None without one
+    pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
 
 
 class MaskPipeline:

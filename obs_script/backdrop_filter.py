@@ -47,9 +47,6 @@ PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
 PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "full_body": "Full body",
                  "custom": "Custom"}
-POSE_STATUS = {"active": "pose branch active (whole body)",
-               "no full body in view": "pose branch idle: no full body in view",
-               "looking for a person": "pose branch idle: looking for a person"}
 
 
 # -- type-level callbacks ------------------------------------------------------------------------
@@ -377,7 +374,7 @@ class BackdropFilter:
             parts.append(f"mask rate: {sync.limiter.limit}")
         latest = runner.latest()
         if latest is not None and latest.pose is not None:
-            parts.append(POSE_STATUS.get(latest.pose, latest.pose))
+            parts.append(latest.pose)
         if s.match_video:
             parts.append(f"video delayed {sync.shown_delay} frame(s)")
         if runner.error:
