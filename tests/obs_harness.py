@@ -374,6 +374,14 @@ class ObsInstance:
         lines = [x for x in self.log_text().splitlines() if f"filter '{name}' status:" in x]
         return lines[-1] if lines else ""
 
+    def wait_status(self, pattern: str, timeout: float = 30.0, name: str = "Backdrop") -> str:
+        """The filter's newest status line once it matches `pattern` (a regex), polled until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, status := self.latest_status(name)):
+            assert time.monotonic() < deadline, f"status never matched {pattern!r}: {status}\n{self.log_tail()}"
+            time.sleep(0.2)
+        return status
+
 
 def assert_effect_failure_passes_video_through(inst: ObsInstance, reference: np.ndarray) -> None:
     """After an effect failed to compile: two seconds of frames later the picture is still the source's

@@ -6,9 +6,6 @@ canvas: sampled without mipmaps they alias into a moire of black and white."""
 
 from __future__ import annotations
 
-import re
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -45,10 +42,7 @@ def _red_excess(img: np.ndarray) -> np.ndarray:
 
 
 def _wait_for_masks(inst: ObsInstance, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not re.search(r"\b[1-9][\d.]* mask fps", inst.latest_status()):
-        assert time.monotonic() < deadline, inst.log_tail()
-        time.sleep(0.2)
+    inst.wait_status(r"\b[1-9][\d.]* mask fps", timeout)
 
 
 def test_blur_is_an_exact_gaussian_without_a_grid_and_keeps_the_person_out(tmp_path):

@@ -4,7 +4,6 @@ full-body frame the selfie model alone loses a leg, the fused mask keeps it."""
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -42,14 +41,6 @@ def _limb(rgb: np.ndarray) -> np.ndarray:
     assert n > 1, "the frame no longer shows the selfie model dropping a limb"
     limb = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
     return cv2.erode(limb, np.ones((7, 7), np.uint8)) > 0
-
-
-def _status(inst: ObsInstance, pattern: str, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while not re.search(pattern, status := inst.latest_status()):
-        assert time.monotonic() < deadline, f"status never matched {pattern!r}: {status}\n{inst.log_tail()}"
-        time.sleep(0.2)
-    return status
 
 
 def _alpha_when(inst: ObsInstance, limb: np.ndarray, done, timeout: float = 30.0) -> float:
@@ -92,12 +83,12 @@ def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch
     h, w = rgb.shape[:2]
     with ObsInstance(image=picture, width=w, height=h, filters=[filter_entry("Backdrop")],
                      env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
-        _status(inst, r"\b[1-9][\d.]* mask fps")
+        inst.wait_status(r"\b[1-9][\d.]* mask fps", timeout=60)
         selfie_only = _alpha_when(inst, limb, lambda m: m < 0.5)
         assert "pose branch" not in inst.latest_status()
 
         inst.set_filter({"preset": "full_body"})
-        status = _status(inst, r"pose branch active")
+        status = inst.wait_status(r"pose branch active", timeout=60)
         assert "Full body:" in status and "+ pose" in status
         full_body = _alpha_when(inst, limb, lambda m: m > 0.5)
         print(f"leg ({limb.sum()} px): mean alpha {selfie_only:.2f} with the selfie model alone, "

@@ -202,10 +202,7 @@ def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
         _ready(inst)
         unmatched = np.mean([_alignment(inst.screenshot()) for _ in range(10)])
         inst.set_filter({"match_video_to_mask": True})
-        deadline = time.monotonic() + 30
-        while not re.search(r"video delayed [1-9]", status := inst.latest_status()):  # the ring is in use
-            assert time.monotonic() < deadline, inst.log_tail()
-            time.sleep(0.2)
+        status = inst.wait_status(r"video delayed [1-9]", timeout=30)  # the ring is in use
         matched = np.mean([_alignment(inst.screenshot()) for _ in range(10)])
     delay = int(re.search(r"video delayed (\d+) frame", status).group(1))
     assert 1 <= delay <= 7, status  # the readback frame plus inference; at most the ring
