@@ -31,6 +31,7 @@ from ctypes import (
     c_uint32,
     c_void_p,
 )
+from pathlib import PureWindowsPath
 
 # obs-source.h
 OBS_SOURCE_TYPE_FILTER = 1
@@ -51,6 +52,10 @@ OBS_COMBO_TYPE_LIST = 2
 OBS_COMBO_FORMAT_INT, OBS_COMBO_FORMAT_STRING = 1, 3
 OBS_TEXT_INFO = 3  # OBS_TEXT_DEFAULT, PASSWORD, MULTILINE, INFO
 OBS_PATH_FILE = 0
+# obs-data.h enum obs_data_type (NULL, STRING, NUMBER, BOOLEAN, OBJECT, ARRAY)
+OBS_DATA_STRING, OBS_DATA_NUMBER, OBS_DATA_BOOLEAN = 1, 2, 3
+# obs.h enum obs_task_type
+OBS_TASK_UI = 0
 
 # Callback types, in obs_source_info order.
 GET_NAME = CFUNCTYPE(c_void_p, c_void_p)  # returns const char*; a c_void_p so ctypes does not copy
@@ -65,6 +70,7 @@ VIDEO_TICK = CFUNCTYPE(None, c_void_p, c_float)
 VIDEO_RENDER = CFUNCTYPE(None, c_void_p, c_void_p)
 FILTER_REMOVE = CFUNCTYPE(None, c_void_p, c_void_p)
 PROPERTY_MODIFIED = CFUNCTYPE(c_bool, c_void_p, c_void_p, c_void_p)  # (props, property, settings)
+TASK = CFUNCTYPE(None, c_void_p)  # obs.h obs_task_t, for obs_queue_task
 
 
 class obs_source_info(Structure):  # noqa: N801 - the C name, so it can be compared with the header
@@ -198,6 +204,10 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_source_skip_video_filter": (None, [c_void_p]),
     "obs_source_video_render": (None, [c_void_p]),
     "obs_source_get_name": (c_char_p, [c_void_p]),
+    "obs_source_get_ref": (c_void_p, [c_void_p]),  # NULL once the source is being destroyed
+    "obs_source_release": (None, [c_void_p]),
+    "obs_source_get_settings": (c_void_p, [c_void_p]),  # a new reference: obs_data_release it
+    "obs_queue_task": (None, [c_int, TASK, c_void_p, c_bool]),
     # settings
     "obs_data_get_int": (c_int64, [c_void_p, c_char_p]),
     "obs_data_get_bool": (c_bool, [c_void_p, c_char_p]),
@@ -207,6 +217,11 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_data_set_int": (None, [c_void_p, c_char_p, c_int64]),
     "obs_data_set_double": (None, [c_void_p, c_char_p, c_double]),
     "obs_data_set_string": (None, [c_void_p, c_char_p, c_char_p]),
+    "obs_data_set_bool": (None, [c_void_p, c_char_p, c_bool]),
+    "obs_data_item_byname": (c_void_p, [c_void_p, c_char_p]),  # a new reference: obs_data_item_release it
+    "obs_data_item_release": (None, [POINTER(c_void_p)]),
+    "obs_data_item_gettype": (c_int, [c_void_p]),
+    "obs_data_item_has_user_value": (c_bool, [c_void_p]),
     "obs_data_set_default_int": (None, [c_void_p, c_char_p, c_int64]),
     "obs_data_set_default_bool": (None, [c_void_p, c_char_p, c_bool]),
     "obs_data_set_default_double": (None, [c_void_p, c_char_p, c_double]),
@@ -270,19 +285,44 @@ for _name, (_res, _args) in _SIGNATURES.items():
     _fn.argtypes = _args
 
 
-def effect_from_file(path) -> tuple[int | None, str]:
+_VERBATIM = "\\\\?\\"  # the \\?\ prefix: Win32 takes the rest verbatim
+
+
+def libobs_path(path: str | os.PathLike[str], platform: str = sys.platform) -> bytes:
+    r"""A file path as libobs wants it: UTF-8, and on Windows with `/` between folders.
+
+    libobs resolves an effect's `#include` beside the including file only after its last `/`
+    (libobs/util/cf-lexer.c `insert_path`, `strrchr(file, '/')`, 29.0.0-32.2.2); with backslashes the
+    include is opened relative to OBS's working directory and the effect does not compile. Windows
+    takes `/` as a separator except after the `\\?\` prefix `Path.resolve()` may add (Microsoft,
+    "Naming Files, Paths, and Namespaces"), so the prefix goes: `\\?\C:\x` -> `C:/x`,
+    `\\?\UNC\server\share` -> `//server/share`. libobs opens files from UTF-8 (`os_fopen`,
+    libobs/util/platform.c). On Linux and macOS a backslash is part of a file name and stays.
+    """
+    text = os.fspath(path)
+    if platform != "win32" and not isinstance(path, PureWindowsPath):
+        return text.encode("utf-8")
+    if text.startswith(_VERBATIM + "UNC\\"):
+        text = "\\\\" + text[len(_VERBATIM + "UNC\\"):]
+    elif text.startswith(_VERBATIM):
+        text = text[len(_VERBATIM):]
+    return text.replace("\\", "/").encode("utf-8")
+
+
+def effect_from_file(path: str | os.PathLike[str]) -> tuple[int | None, str]:
     """Compile an .effect file (graphics thread): (effect, "") or (None, why, for the status line;
     also logged). The effect parser's errors come back here; the renderer's compiler writes its own
-    to OBS's log."""
+    to OBS's log. Every effect Backdrop loads goes through here, so here its path is made libobs's."""
     error = ctypes.c_void_p()
-    effect = lib.gs_effect_create_from_file(str(path).encode(), ctypes.byref(error))
+    effect = lib.gs_effect_create_from_file(libobs_path(path), ctypes.byref(error))
     message = ctypes.string_at(error.value).decode("utf-8", "replace").strip() if error.value else ""
     if error.value:
         lib.bfree(error)
     if effect:
         return effect, ""
     detail = ": " + " ".join(message.split()) if message else " (the compiler's errors are in OBS's log above)"
-    why = f"the effect {os.path.basename(str(path))} does not compile on this renderer{detail}"
+    name = libobs_path(path).decode("utf-8").rsplit("/", 1)[-1]
+    why = f"the effect {name} does not compile on this renderer{detail}"
     log(LOG_ERROR, why)
     return None, why
 
