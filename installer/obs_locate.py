@@ -99,7 +99,7 @@ def obs_loaded_python(home: Path, os_name: str, obs: Version) -> str | None:
 
     OBS's own rule (import_python in obs-scripting-python-import.c, 29.0.0-32.2.2): from the highest
     minor it supports downwards, the first file that exists. Windows: `python3XY.dll`; macOS up to
-    31.0: `Python.framework/Versions/Current/lib/libpython3.X.dylib`; from 31.1: `Versions/3.X/...`.
+    31.0.1: `Python.framework/Versions/Current/lib/libpython3.X.dylib`; from 31.0.2: `Versions/3.X/...`.
     """
     for minor in range(obs_python_max(obs), 5, -1):
         v = f"3.{minor}"

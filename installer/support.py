@@ -17,9 +17,14 @@ Version = tuple[int, int, int]
 # Linux builds link the distribution's libpython instead.
 OBS_PYTHON_MAX: tuple[tuple[Version, int], ...] = (((29, 0, 0), 10), ((29, 1, 0), 11), ((30, 1, 0), 12))
 LAST_CHECKED_OBS: Version = (32, 2, 2)
-# macOS, same file, FILE_PATTERN: up to 31.0.x "Python.framework/Versions/Current/lib/libpython%s.dylib";
-# from 31.1.0 "Python.framework/Versions/%s/lib/libpython%s.dylib", the highest minor that exists.
-MACOS_PICKS_HIGHEST_FROM: Version = (31, 1, 0)
+# macOS, same file, FILE_PATTERN: up to 31.0.1 "Python.framework/Versions/Current/lib/libpython%s.dylib";
+# from 31.0.2 "Python.framework/Versions/%s/lib/libpython%s.dylib", the highest minor that exists.
+MACOS_PICKS_HIGHEST_FROM: Version = (31, 0, 2)
+# Oldest macOS each OBS release runs on (CMAKE_OSX_DEPLOYMENT_TARGET in OBS's CMakePresets.json): 11.0 from
+# 29.1.0 to 31.0.4, 12.0 from 31.1.0 to 32.2.1, 13.0 at 32.2.2. Each step: the first release that needs it,
+# that macOS, and the last release before it as the matrix names it.
+MACOS_RAISED: tuple[tuple[Version, tuple[int, int], str], ...] = (((31, 1, 0), (12, 0), "31.0"),
+                                                                  ((32, 2, 2), (13, 0), "32.2.1"))
 BACKDROP_PYTHONS = ("3.11", "3.12")  # pyproject.toml requires-python; numpy 2.4 needs 3.11
 
 # Exact versions, tested together (tests/test_pinned_sets.py runs the core tests with each set).
@@ -136,25 +141,31 @@ PINS_RUN = "core tests run with these pins on Linux"
 IN_OBS = "run in real OBS 29.0.2 on Debian 12"
 
 
+def obs_range(first: Version, last: Version, mac: tuple[int, int] | None = None) -> str:
+    """OBS releases as the matrix names them ("30.1–32.2"), up to the last one that runs on `mac`."""
+    for raised, needs, before in MACOS_RAISED:
+        if mac is not None and mac < needs and last >= raised:
+            return f"{first[0]}.{first[1]}–{before}"
+    return f"{first[0]}.{first[1]}–{last[0]}.{last[1]}"
+
+
 def _rows() -> tuple[Row, ...]:
     rows: list[Row] = []
-    ranges = (("29.1–30.0", (29, 1, 0)), ("30.1–32.2", (30, 1, 0)))
+    ranges = (((29, 1, 0), (30, 0, 0)), ((30, 1, 0), LAST_CHECKED_OBS))  # (first release, last series) per Python
     rows.append(Row("windows", "x64", "29.0.x", (29, 0, 0), (), why_not=OBS_29_0_PYTHON))
-    for text, first in ranges:
-        rows.append(Row("windows", "x64", text, first, obs_pythons(first), gpus=("directml",),
+    for first, last in ranges:
+        rows.append(Row("windows", "x64", obs_range(first, last), first, obs_pythons(first), gpus=("directml",),
                         verified=f"{RESOLVED}; {PINS_RUN} (with the CPU build: DirectML cannot run here)"))
     rows.append(Row("windows", "ARM64", "any", (29, 0, 0), (), why_not="no onnxruntime-directml and no "
                     "opencv-python-headless 5.0.0.93 wheels for win_arm64"))
-    # Oldest macOS each OBS release runs on (CMAKE_OSX_DEPLOYMENT_TARGET in CMakePresets.json): 11.0 from
-    # 29.1.0, 12.0 from 31.1.0, 13.0 from 32.2.2; hence no OBS after 31.0 on the macOS 11 row.
-    macs = (("arm64", (14, 0), "14+"), ("arm64", (11, 0), "11–13"), ("x86_64", (12, 0), "12+"),
-            ("x86_64", (11, 0), "11"))
+    # One row per Mac that changes the pins (onnxruntime 1.32: arm64 macOS 14+; OpenCV 4.10: macOS 12+
+    # on Intel) or the newest OBS it runs (MACOS_RAISED).
+    macs = (("arm64", (14, 0), "14+"), ("arm64", (13, 0), "13"), ("arm64", (12, 0), "12"), ("arm64", (11, 0), "11"),
+            ("x86_64", (13, 0), "13+"), ("x86_64", (12, 0), "12"), ("x86_64", (11, 0), "11"))
     rows.append(Row("macos", "arm64 or x86_64", "29.0.x", (29, 0, 0), (), why_not=OBS_29_0_PYTHON))
     for arch, mac, mac_label in macs:
-        for text, first in ranges:
-            if mac == (11, 0) and arch == "x86_64" and first >= (30, 1, 0):
-                text = "30.1–31.0"  # OBS 31.1 needs macOS 12
-            rows.append(Row("macos", arch, text, first, obs_pythons(first), mac, mac_label,
+        for first, last in ranges:
+            rows.append(Row("macos", arch, obs_range(first, last, mac), first, obs_pythons(first), mac, mac_label,
                             verified=f"{RESOLVED}; {PINS_RUN} (CoreML cannot run here)"))
     rows.append(Row("linux", "x86_64", "29.0+ (distribution package)", (29, 0, 0), BACKDROP_PYTHONS,
                     gpus=(None, "cuda"), verified=f"{RESOLVED}; {PINS_RUN}; {IN_OBS}"))

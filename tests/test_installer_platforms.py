@@ -51,6 +51,21 @@ def test_each_obs_version_gets_the_pythons_it_loads(system, arch, obs, mac, pyth
     assert (row.pythons if row.supported else None) == pythons
 
 
+@pytest.mark.parametrize(("arch", "mac", "label", "newest"), [
+    ("arm64", (11, 2), "macOS 11, OBS arm64", "30.1–31.0"),  # CMAKE_OSX_DEPLOYMENT_TARGET 11.0 up to 31.0.4
+    ("arm64", (12, 7), "macOS 12, OBS arm64", "30.1–32.2.1"),  # 12.0 from 31.1.0 to 32.2.1
+    ("arm64", (13, 6), "macOS 13, OBS arm64", "30.1–32.2"),  # 13.0 at 32.2.2
+    ("arm64", (15, 1), "macOS 14+, OBS arm64", "30.1–32.2"),
+    ("x86_64", (11, 7), "macOS 11, OBS x86_64", "30.1–31.0"),
+    ("x86_64", (12, 7), "macOS 12, OBS x86_64", "30.1–32.2.1"),
+    ("x86_64", (14, 4), "macOS 13+, OBS x86_64", "30.1–32.2"),
+])
+def test_each_mac_s_row_names_the_newest_obs_that_runs_on_it(arch, mac, label, newest):
+    row = support.row_for("macos", arch, None, mac)  # OBS not started yet: the newest release checked
+    assert (row.label(), row.obs) == (label, newest)
+    assert support.row_for("macos", arch, (29, 1, 3), mac).obs == "29.1–30.0"
+
+
 def test_flatpak_is_refused_with_the_reason():
     row = support.row_for("linux", "x86_64", (30, 2, 3), flatpak=True)
     assert not row.supported and "runtime" in row.why_not
@@ -112,18 +127,39 @@ def test_windows_obs_loads_the_highest_dll_it_supports(tmp_path):
     assert obs_loaded_python(tmp_path / "empty", "windows", (32, 2, 2)) is None
 
 
-def test_macos_obs_loads_versions_current_up_to_31_0_and_the_highest_from_31_1(tmp_path):
+def _frameworks(tmp_path: Path, current: str) -> Path:
+    """python.org's 3.11, 3.12 and 3.13 installed, Versions/Current pointing at `current`."""
     frameworks = tmp_path / "Library" / "Frameworks"
     versions = frameworks / "Python.framework" / "Versions"
     for v in ("3.11", "3.12", "3.13"):
         _touch(versions / v / "lib" / f"libpython{v}.dylib")
-    (versions / "Current").symlink_to("3.13")  # the python.org installer points Current at the last install
+    (versions / "Current").unlink(missing_ok=True)
+    (versions / "Current").symlink_to(current)  # the python.org installer points Current at the last install
+    return frameworks
+
+
+def test_macos_obs_loads_versions_current_up_to_31_0_1_and_the_highest_from_31_0_2(tmp_path):
+    frameworks = _frameworks(tmp_path, "3.13")
     assert obs_loaded_python(frameworks, "macos", (30, 2, 3)) is None  # 3.13 is not a version OBS 30 loads
     assert obs_loaded_python(frameworks, "macos", (31, 1, 0)) == "3.12"
-    (versions / "Current").unlink()
-    (versions / "Current").symlink_to("3.11")
+    frameworks = _frameworks(tmp_path, "3.11")
     assert obs_loaded_python(frameworks, "macos", (31, 0, 0)) == "3.11"
-    assert obs_loaded_python(frameworks, "macos", (32, 0, 0)) == "3.12"  # 31.1+: not Current, the highest
+    assert obs_loaded_python(frameworks, "macos", (31, 0, 1)) == "3.11"  # FILE_PATTERN "Versions/Current"
+    assert obs_loaded_python(frameworks, "macos", (31, 0, 2)) == "3.12"  # "Versions/%s", the highest
+    assert obs_loaded_python(frameworks, "macos", (32, 0, 0)) == "3.12"
+
+
+def test_macos_obs_31_0_2_takes_the_highest_python_not_current(tmp_path):
+    frameworks = _frameworks(tmp_path, "3.11")
+    install = _install("macos", (31, 0, 2), tmp_path)
+
+    def info(version):
+        return _info(version, "arm64", str(frameworks / "Python.framework" / "Versions" / version), "14.5")
+
+    target = cli.resolve_target(install, Path("python3.12"), info("3.12"), "darwin")
+    assert target.python == "3.12"  # accepted: OBS 31.0.2 loads 3.12 although Current is 3.11
+    with pytest.raises(cli.InstallError, match=r"would find Python 3\.12 .*not 3\.11"):
+        cli.resolve_target(install, Path("python3.11"), info("3.11"), "darwin")
 
 
 def test_installer_refuses_a_python_obs_would_not_load(tmp_path):
@@ -289,8 +325,8 @@ def test_wheels_command_targets_every_supported_row():
     targets = [t for row in support.ROWS if row.supported for t in row.targets()]
     assert {t.python for t in targets} == {"3.11", "3.12"}
     tags = {wheels.platform_tags(t)[0] for t in targets}
-    assert {"win_amd64", "macosx_11_0_arm64", "macosx_14_0_arm64", "macosx_11_0_x86_64", "macosx_12_0_x86_64",
-            "manylinux_2_35_x86_64"} <= tags
+    assert {"win_amd64", "macosx_11_0_arm64", "macosx_12_0_arm64", "macosx_13_0_arm64", "macosx_14_0_arm64",
+            "macosx_11_0_x86_64", "macosx_12_0_x86_64", "macosx_13_0_x86_64", "manylinux_2_35_x86_64"} <= tags
     assert json.dumps([support.requirements(t) for t in targets])  # every target has requirements
 
 
