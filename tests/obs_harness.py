@@ -157,7 +157,8 @@ class ObsInstance:
     def __init__(self, *, width: int = 1280, height: int = 720, image: Path = PHOTO,
                  filters: list[dict] | None = None, scripts: list[Path] | None = None,
                  sources: list[str] = (SOURCE,), env: dict[str, str] | None = None,
-                 root: Path | None = None, collection: dict | None = None, filters_on_all: bool = False) -> None:
+                 root: Path | None = None, collection: dict | None = None, filters_on_all: bool = False,
+                 expect_exit: int | None = 0) -> None:
         self.root = Path(root or tempfile.mkdtemp(prefix="backdrop-obs-"))
         self.config = self.root / "config"
         self.port = _free_port()
@@ -168,6 +169,7 @@ class ObsInstance:
         self.xvfb: subprocess.Popen | None = None
         self.client = None
         self.exit_code: int | None = None
+        self.expect_exit = expect_exit  # what stop() asserts OBS exited with (None: anything)
         scripts = [SCRIPT] if scripts is None else scripts
         if not (self.config / "obs-studio" / "global.ini").exists():
             self._write_config(collection or scene_collection("backdrop_test", image, filters or [], scripts, sources,
@@ -217,7 +219,7 @@ class ObsInstance:
         try:
             self._start(timeout)
         except BaseException:
-            self.stop(timeout=10.0)
+            self.stop(timeout=10.0, check=False)  # the start-up failure is the error to report
             raise
         return self
 
@@ -264,8 +266,9 @@ class ObsInstance:
                 time.sleep(0.5)
         raise RuntimeError(f"obs-websocket did not answer in {timeout}s ({last}):\n{self.log_tail()}")
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGINT (a clean exit, as on Ctrl+C), then SIGKILL if OBS hangs. Returns OBS's exit code."""
+    def stop(self, timeout: float = 30.0, check: bool = True) -> int | None:
+        """SIGINT (a clean exit, as on Ctrl+C), then SIGKILL if OBS hangs. Returns OBS's exit code, and
+        asserts it is `expect_exit` (0 unless the test said otherwise): a crash at exit is a failure."""
         if self.client is not None:
             try:
                 self.client.base_client.ws.close()
@@ -289,6 +292,9 @@ class ObsInstance:
                 self.xvfb.wait(10)
             except subprocess.TimeoutExpired:
                 self.xvfb.kill()
+        if check and self.obs is not None and self.expect_exit is not None:
+            assert self.exit_code == self.expect_exit, \
+                f"OBS exited with {self.exit_code}, expected {self.expect_exit}:\n{self.log_tail()}"
         return self.exit_code
 
     def _dump_threads(self) -> None:

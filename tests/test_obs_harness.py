@@ -1,6 +1,8 @@
-"""The real-OBS harness itself: a failed start leaves nothing running."""
+"""The real-OBS harness itself: a failed start leaves nothing running; an unclean exit fails the test."""
 
 from __future__ import annotations
+
+import signal
 
 import pytest
 
@@ -19,3 +21,16 @@ def test_a_failed_start_stops_the_obs_and_xvfb_it_started(monkeypatch):
         pytest.fail("the with block must not run")
     assert inst.obs is not None and inst.obs.poll() is not None  # OBS was started, and is gone
     assert inst.xvfb is not None and inst.xvfb.poll() is not None
+
+
+def test_an_obs_that_does_not_exit_with_code_0_fails_the_test():
+    inst = ObsInstance(scripts=[]).start()
+    inst.obs.send_signal(signal.SIGKILL)  # what a crash looks like from outside: no clean exit
+    inst.obs.wait(30)
+    with pytest.raises(AssertionError, match="OBS exited with -9, expected 0"):
+        inst.stop()
+
+    expected = ObsInstance(scripts=[], expect_exit=-9).start()  # a test that expects another exit says so
+    expected.obs.send_signal(signal.SIGKILL)
+    expected.obs.wait(30)
+    assert expected.stop() == -9
