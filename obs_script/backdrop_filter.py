@@ -4,21 +4,33 @@
 inference. It hands model-size frames to the async runner when the runner can take one, uploads
 the newest mask when one arrives, and composites on the GPU.
 
-Threads, and what each may touch:
-- UI thread (`update`, the properties dialog): reads the settings, decodes a chosen picture, then
-  publishes `state` (engine, settings, render parameters) as one tuple and offers the picture to
-  the compositor under its lock. It never writes settings outside the dialog's callback.
-- render thread (`video_render`): reads `state` once per frame; owns FrameCapture, Compositor,
-  MaskSync and the tracker's `since_full`.
-- mask worker (core/runner.py): runs the pipeline on frames handed over with their FramePlan and
-  publishes results and the tracker's (rect, model) as immutable values.
-- loader (engine.py): builds the session and runner once, then hands them over under a lock.
+Threads (libobs 29.0.2, `libobs/obs-source.c`), and what each may touch:
+- graphics thread: `video_tick`, `video_render`, and `update`: `obs_source_update` on a video source
+  only counts a deferred update, which `obs_source_video_tick` runs (`defer_update_count`,
+  `obs_source_deferred_update`). So `update` must be quick too: it reads the settings, publishes
+  `state` (engine, settings, render parameters) as one tuple, stops a replaced engine without waiting
+  for it and hands a chosen picture to a decoding thread. `video_render` reads `state` once per frame
+  and owns FrameCapture, Compositor and MaskSync. All three are timed (graphics_timer.py).
+- creating thread (`create`, which runs `update` once itself): the UI thread when a collection
+  loads, obs-websocket's thread for CreateSourceFilter.
+- UI thread: the properties dialog (`get_properties`, `properties_modified`) and the settings
+  repairs `update` queues (obs_queue_task OBS_TASK_UI).
+- destroy thread: `destroy` (`obs_source_destroy_defer`, before libobs releases the settings); it
+  may wait for the threads below.
+- mask worker (core/runner.py), loader (engine.py), picture decoder: see those.
+
+Who writes the settings, and when: the dialog (UI thread) and obs-websocket or scripts
+(`obs_source_update` → `obs_data_apply`, on their own thread). Backdrop writes them only where no
+other writer can run at the same time: at `create` (nobody else holds them yet), in the dialog's own
+callback and in repairs queued to the UI thread (the dialog's thread), and in `destroy` (nobody
+holds the source any more).
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +39,7 @@ from . import filter_settings as fs
 from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
 from .engine import OBS_PIPELINES, Engine
 from .frame_capture import CROP_EFFECT, FrameCapture
+from .graphics_timer import GraphicsTimer
 from .libobs import (
     GS_CS_SRGB,
     GS_CS_SRGB_16F,
@@ -36,11 +49,13 @@ from .libobs import (
     OBS_COMBO_FORMAT_STRING,
     OBS_COMBO_TYPE_LIST,
     OBS_PATH_FILE,
+    OBS_TASK_UI,
     OBS_TEXT_INFO,
     lib,
     log,
 )
 from .mask_sync import MaskSync
+from .registration import ui_task
 
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
@@ -155,6 +170,16 @@ def create(settings: int, source: int) -> BackdropFilter:
     return BackdropFilter(settings, source)
 
 
+def repair_settings(source: int) -> None:
+    """OBS's UI thread, queued by `update` with a reference to the source, which is released here."""
+    settings = lib.obs_source_get_settings(source)
+    try:
+        fs.repair(settings, fs.wrong_typed(settings))
+    finally:
+        lib.obs_data_release(settings)
+        lib.obs_source_release(source)
+
+
 # -- one filter ----------------------------------------------------------------------------------
 class BackdropFilter:
     def __init__(self, settings: int, source: int) -> None:
@@ -180,25 +205,45 @@ class BackdropFilter:
         self.last_render_ms = 0.0
         self.next_status_log = time.perf_counter() + STATUS_LOG_S
         self._errors: dict[str, int] = {}
+        self.timer = GraphicsTimer(lambda line: log(LOG_WARNING, f"filter '{self.name}' {line}"))
+        self.repaired: tuple[str, ...] = ()  # keys found with a value of the wrong type
+        self.retired: list[Engine] = []  # replaced engines, stopping; joined in destroy
+        self.picture_threads: list[threading.Thread] = []
+        self.picture_choice = 0  # which decode may still offer its picture
+        self._repair(settings)  # nobody else holds the settings yet
         fs.migrate(settings)
         fs.apply_preset(settings)  # a filter created with a preset (obs-websocket, a saved collection)
-        self.update(settings)
+        self._apply(settings)
         log(LOG_INFO, f"filter '{self.name}' created")
 
     def update(self, settings: int) -> None:
-        """OBS's `update` (UI thread): read the settings, never write them (presets are written by the
-        dialog's callback and at creation; fs.read honours a preset not written yet)."""
-        s = fs.read(settings)
+        """OBS's `update`, on the graphics thread: read the settings, never write them here (presets are
+        written by the dialog's callback and at creation; fs.read honours a preset not written yet)."""
+        started = time.perf_counter()
+        try:
+            wrong = fs.wrong_typed(settings)
+            if wrong:
+                self._note_repaired(wrong)
+                source = lib.obs_source_get_ref(self.source)  # keeps the filter alive until the task ran
+                if source:
+                    lib.obs_queue_task(OBS_TASK_UI, ui_task(), source, False)
+            self._apply(settings, wrong)
+        finally:
+            self.timer.record("update", started)
+
+    def _apply(self, settings: int, wrong: list[str] | tuple = ()) -> None:
+        s = fs.read(settings, wrong)
         engine = self.state[0] if self.state is not None else None
         if engine is None or engine.key != s.engine_key():
             if engine is not None:
-                engine.stop()
+                engine.stop()  # does not wait for the inference in flight: destroy joins it
+                self.retired = [e for e in self.retired if e.alive()] + [engine]
             engine = Engine(s, self.name)
         else:
             engine.configure(s)
         if s.background_image != self.background_path:
             self.background_path = s.background_image
-            self._load_background(s.background_image)
+            self._load_background(s.background_image, self._canvas())
         self.state = (engine, s, RenderParams.from_settings(s))
         log(LOG_INFO, f"filter '{self.name}' settings: preset={s.preset} mode={s.mode} model={s.model} "
                       f"mask_rate={s.mask_rate} refine={s.refine:g} provider={s.provider} "
@@ -212,12 +257,40 @@ class BackdropFilter:
     def settings(self) -> fs.FilterSettings | None:
         return self.state[1] if self.state is not None else None
 
-    def _load_background(self, path: str) -> None:
-        """Decode the background picture here (UI thread); the compositor uploads it on the render thread."""
+    def _repair(self, settings: int) -> None:
+        """Repair wrong-typed values now: only where no other thread can write the settings."""
+        wrong = fs.wrong_typed(settings)
+        if wrong:
+            self._note_repaired(wrong)
+            fs.repair(settings, wrong)
+
+    def _note_repaired(self, wrong: list[str]) -> None:
+        """Logged once per key; the status line keeps naming them."""
+        new = [key for key in wrong if key not in self.repaired]
+        if new:
+            self.repaired += tuple(new)
+            log(LOG_WARNING, f"filter '{self.name}': settings of the wrong type set back to their defaults: "
+                             f"{', '.join(new)}")
+
+    def _canvas(self) -> tuple[int, int]:
+        target = lib.obs_filter_get_target(self.source)
+        return (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target)) if target else (0, 0)
+
+    def _load_background(self, path: str, canvas: tuple[int, int]) -> None:
+        """Decode the picture on a helper thread (a 12-megapixel photo takes ~100 ms, and `update` runs
+        on the graphics thread); the compositor uploads it on the render thread."""
+        self.picture_choice += 1
         self.background_error = ""
         if not path:
             self.compositor.offer_picture(None)
             return
+        thread = threading.Thread(target=self._decode_background, args=(path, canvas, self.picture_choice),
+                                  name="backdrop-picture", daemon=True)
+        self.picture_threads = [t for t in self.picture_threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _decode_background(self, path: str, canvas: tuple[int, int], choice: int) -> None:
+        picture, error = None, ""
         try:
             import cv2
             import numpy as np
@@ -226,29 +299,49 @@ class BackdropFilter:
             bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
             if bgr is None:
                 raise ValueError("not a readable image")
-            target = lib.obs_filter_get_target(self.source)
-            canvas = (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target)) if target \
-                else (0, 0)
-            self.compositor.offer_picture(prepare_picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA), canvas))
+            picture = prepare_picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA), canvas)
         except Exception as exc:
-            self.compositor.offer_picture(None)
-            self.background_error = f"background image {path!r}: {exc}"
-            log(LOG_WARNING, f"filter '{self.name}': {self.background_error}")
+            error = f"background image {path!r}: {exc}"
+        if choice != self.picture_choice:
+            return  # another picture was chosen meanwhile
+        self.compositor.offer_picture(picture)
+        self.background_error = error
+        if error:
+            log(LOG_WARNING, f"filter '{self.name}': {error}")
 
     def destroy(self) -> None:
-        if self.engine is not None:
-            self.engine.stop()
+        """The destroy thread, before libobs releases the settings: repair them (a removal or OBS's exit
+        can come before the next `update`), then wait for our threads."""
+        settings = lib.obs_source_get_settings(self.source)
+        if settings:
+            self._repair(settings)
+            lib.obs_data_release(settings)
+        engines = self.retired + ([self.engine] if self.engine is not None else [])
+        for engine in engines:
+            engine.stop()
+        for engine in engines:
+            engine.join()
+        for thread in self.picture_threads:
+            thread.join(10.0)
         self.capture.destroy()
         self.compositor.destroy()
         log(LOG_INFO, f"filter '{self.name}' destroyed")
 
     def video_tick(self, seconds: float) -> None:
+        started = time.perf_counter()
         self.tick += 1
         if seconds > 0:
             self.frame_seconds = seconds
+        self.timer.record("video_tick", started)
 
     def video_render(self) -> None:
         t0 = time.perf_counter()
+        try:
+            self._render(t0)
+        finally:
+            self.timer.record("video_render", t0)
+
+    def _render(self, t0: float) -> None:
         if t0 >= self.next_status_log:  # also while passing video through: the status says why
             self._log_status(t0)
         state = self.state  # this frame's engine, settings and parameters: update() may replace them
@@ -340,7 +433,8 @@ class BackdropFilter:
     def _log_status(self, now: float) -> None:
         self.next_status_log = now + STATUS_LOG_S
         try:
-            log(LOG_INFO, f"filter '{self.name}' status: {self.status_text()}")
+            log(LOG_INFO, f"filter '{self.name}' status: {self.status_text()} Graphics thread, slowest calls "
+                          f"in {STATUS_LOG_S:g} s: {self.timer.take()}.")
         except Exception as exc:  # the status must never cost a frame
             self.log_error("status", exc)
 
@@ -381,6 +475,8 @@ class BackdropFilter:
             parts.append(f"last error: {runner.error}")
         if self.background_error:
             parts.append(self.background_error)
+        if self.repaired:
+            parts.append(f"settings of the wrong type set back to their defaults: {', '.join(self.repaired)}")
         return "; ".join(parts) + "."
 
     def log_error(self, where: str, exc: BaseException) -> None:

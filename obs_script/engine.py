@@ -8,6 +8,7 @@ passes video through. Import or model errors become a status line that says how 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from ..core import INSTALL_COMMAND
@@ -38,7 +39,9 @@ class Engine:
         self.describe = "loading model"
         self._lock = threading.Lock()
         self._stopped = False
-        threading.Thread(target=self._build, args=(settings,), name="backdrop-load", daemon=True).start()
+        self._stopped_runner = None
+        self._loader = threading.Thread(target=self._build, args=(settings,), name="backdrop-load", daemon=True)
+        self._loader.start()
 
     def _build(self, s: FilterSettings) -> None:
         try:
@@ -93,11 +96,27 @@ class Engine:
             self.pipeline.configure(mask_options(s))
 
     def stop(self) -> None:
+        """Ask the loader and the mask worker to stop, without waiting: `update` calls this on OBS's
+        graphics thread, and the inference in flight can take seconds on a slow provider."""
         with self._lock:
             self._stopped = True
             runner, self.runner, self.ready = self.runner, None, False
         if runner is not None:
-            runner.stop()
+            runner.stop(timeout=0.0)
+            self._stopped_runner = runner
+
+    def join(self, timeout: float = 5.0) -> bool:
+        """Wait for a stopped engine's threads (destroy's thread may wait); True when both have exited."""
+        deadline = time.monotonic() + timeout
+        self._loader.join(timeout)
+        runner = self._stopped_runner
+        done = runner is None or runner.stop(timeout=max(0.0, deadline - time.monotonic()))
+        return done and not self._loader.is_alive()
+
+    def alive(self) -> bool:
+        """Whether a stopped engine still has a thread running."""
+        runner = self._stopped_runner
+        return self._loader.is_alive() or (runner is not None and not runner.stop(timeout=0.0))
 
     def session_description(self) -> str:
         if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):

@@ -1,17 +1,19 @@
 """The filter's settings: keys, defaults, ranges and presets, defined once, read with clamping.
 
 Settings live in OBS's scene collection (and can be set through obs-websocket), so every value is
-checked on the way in: wrong types fall back to the default, numbers are clamped to their range,
-unknown choices fall back to the default choice.
+checked on the way in: wrong types fall back to the default (and are repaired, see `repair`), numbers
+are clamped to their range, unknown choices fall back to the default choice.
 """
 
 from __future__ import annotations
 
+import ctypes
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..core import vocabulary as V
 from ..core.providers import SHORT_NAMES
-from .libobs import lib
+from .libobs import OBS_DATA_BOOLEAN, OBS_DATA_NUMBER, OBS_DATA_STRING, lib
 
 SETTINGS_VERSION = 1
 
@@ -63,6 +65,12 @@ STRINGS = {
 }
 BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: False, S_SHOW_MASK: False}
 DEFAULT_COLOR = 0xFF000000 | V.COLOR_RGB[2] << 16 | V.COLOR_RGB[1] << 8 | V.COLOR_RGB[0]  # OBS: 0xAABBGGRR
+DEFAULTS: dict[str, object] = {S_VERSION: SETTINGS_VERSION, S_BG_COLOR: DEFAULT_COLOR, **STRINGS, **BOOLS,
+                               **{key: spec[0] for key, spec in (FLOATS | INTS).items()}}
+# The obs_data type of every key with a default (an int and a double are both NUMBER).
+TYPES = {S_VERSION: OBS_DATA_NUMBER, S_BG_COLOR: OBS_DATA_NUMBER, **dict.fromkeys(FLOATS, OBS_DATA_NUMBER),
+         **dict.fromkeys(INTS, OBS_DATA_NUMBER), **dict.fromkeys(STRINGS, OBS_DATA_STRING),
+         **dict.fromkeys(BOOLS, OBS_DATA_BOOLEAN)}
 
 PRESET_VALUES: dict[str, dict[str, object]] = {
     "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
@@ -114,6 +122,43 @@ def set_defaults(settings: int) -> None:
     for key, default in BOOLS.items():
         lib.obs_data_set_default_bool(settings, _k(key), default)
     lib.obs_data_set_default_int(settings, _k(S_BG_COLOR), DEFAULT_COLOR)
+
+
+def wrong_typed(settings: int) -> list[str]:
+    """Keys whose user value is not of their default's type: an object or an array set through
+    obs-websocket or a script, or read back from a collection saved with one."""
+    wrong = []
+    for key, want in TYPES.items():
+        item = ctypes.c_void_p(lib.obs_data_item_byname(settings, _k(key)))
+        if not item.value:
+            continue
+        if lib.obs_data_item_has_user_value(item) and lib.obs_data_item_gettype(item) != want:
+            wrong.append(key)
+        lib.obs_data_item_release(ctypes.byref(item))
+    return wrong
+
+
+def repair(settings: int, keys: Collection[str]) -> None:
+    """Give each key its default back through its typed setter, then restore the defaults.
+
+    libobs 29.0.2 (`libobs/obs-data.c`) keeps one `type` per item for the user and the default value:
+    an object written over a key with a non-zero default makes `item_default_data_release` release
+    the default's bytes as an `obs_data_t *` when the settings are freed, and OBS crashes after the
+    filter's `destroy`. The typed setter releases the object and gives the item its type back
+    (`obs_data_erase` would take the crashing path itself). On load, `set_item_def` skips a key whose
+    saved value has another type, so the default is set again afterwards.
+    """
+    for key in keys:
+        if key in STRINGS:
+            lib.obs_data_set_string(settings, _k(key), STRINGS[key].encode())
+        elif key in BOOLS:
+            lib.obs_data_set_bool(settings, _k(key), BOOLS[key])
+        elif key in FLOATS:
+            lib.obs_data_set_double(settings, _k(key), FLOATS[key][0])
+        else:
+            lib.obs_data_set_int(settings, _k(key), DEFAULTS[key])
+    if keys:
+        set_defaults(settings)
 
 
 def migrate(settings: int) -> None:
@@ -185,32 +230,40 @@ def color_rgba(obs_color: int) -> tuple[float, float, float, float]:
     return ((c & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, ((c >> 16) & 0xFF) / 255.0, ((c >> 24) & 0xFF) / 255.0)
 
 
-def read(settings: int) -> FilterSettings:
-    """The settings as the filter uses them: typed, clamped, defaults for anything invalid. A preset
-    chosen without the dialog (obs-websocket) counts at once, though nothing writes its values."""
+def read(settings: int, wrong: Collection[str] = ()) -> FilterSettings:
+    """The settings as the filter uses them: typed, clamped, defaults for anything invalid (and for
+    the `wrong` keys, of another type). A preset chosen without the dialog (obs-websocket) counts at
+    once, though nothing writes its values."""
     preset, pending = _pending_preset(settings)
     pending = pending or {}
-    path = _string(settings, S_BG_IMAGE)
 
     def pick(key: str, read_value):
-        return pending[key] if key in pending else read_value(settings, key)
+        if key in pending:
+            return pending[key]
+        return DEFAULTS[key] if key in wrong else read_value(settings, key)
+
+    def choice(choices: tuple[str, ...]):
+        return lambda data, key: _string(data, key, choices)
+
+    def flag(data: int, key: str) -> bool:
+        return bool(lib.obs_data_get_bool(data, _k(key)))
 
     return FilterSettings(
-        preset=preset,
-        mode=_string(settings, S_MODE, MODES),
-        background_image=path[:4096],
-        background_color=color_rgba(lib.obs_data_get_int(settings, _k(S_BG_COLOR))),
-        blur=_int(settings, S_BLUR),
+        preset=preset,  # a wrong type reads as "" there: the default preset
+        mode=pick(S_MODE, choice(MODES)),
+        background_image=pick(S_BG_IMAGE, _string)[:4096],
+        background_color=color_rgba(pick(S_BG_COLOR, lambda data, key: lib.obs_data_get_int(data, _k(key)))),
+        blur=pick(S_BLUR, _int),
         model=(pick(S_MODEL, _string) or STRINGS[S_MODEL])[:256],
-        provider=_string(settings, S_PROVIDER, PROVIDERS),
-        threshold=_float(settings, S_THRESHOLD),
-        softness=_float(settings, S_SOFTNESS),
+        provider=pick(S_PROVIDER, choice(PROVIDERS)),
+        threshold=pick(S_THRESHOLD, _float),
+        softness=pick(S_SOFTNESS, _float),
         temporal=pick(S_TEMPORAL, _float),
         refine=pick(S_REFINE, _float),
-        light_wrap=_float(settings, S_LIGHT_WRAP),
-        tracking=bool(lib.obs_data_get_bool(settings, _k(S_TRACKING))),
-        match_video=bool(lib.obs_data_get_bool(settings, _k(S_MATCH_VIDEO))),
+        light_wrap=pick(S_LIGHT_WRAP, _float),
+        tracking=pick(S_TRACKING, flag),
+        match_video=pick(S_MATCH_VIDEO, flag),
         mask_rate=pick(S_MASK_RATE, _int),
-        show_mask=bool(lib.obs_data_get_bool(settings, _k(S_SHOW_MASK))),
-        debug_mask=_string(settings, S_DEBUG_MASK, DEBUG_MASKS),
+        show_mask=pick(S_SHOW_MASK, flag),
+        debug_mask=pick(S_DEBUG_MASK, choice(DEBUG_MASKS)),
     )

@@ -139,3 +139,18 @@ def ensure_registered(impl) -> types.SimpleNamespace:
         h.impl = impl
         L.log(L.LOG_INFO, f"script reloaded; {len(h.instances)} live filter(s) keep running")
     return h
+
+
+def ui_task() -> L.TASK:
+    """The C entry point for work queued to OBS's UI thread (obs_queue_task): settings repairs. Kept in
+    the holder, like the callbacks, so a task queued before a script reload still finds it."""
+    h = holder()
+    if getattr(h, "ui_task", None) is None:
+        def run(source):
+            try:
+                h.impl.repair_settings(source)
+            except BaseException as exc:  # noqa: BLE001 - nothing may escape into libobs
+                _report("repair_settings", exc)
+
+        h.ui_task = L.TASK(run)
+    return h.ui_task

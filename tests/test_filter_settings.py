@@ -110,3 +110,67 @@ def test_the_dialog_shows_only_what_the_mode_and_preset_use(fs, data, mode, pres
             assert not lib.obs_property_visible(lib.obs_properties_get(props, key.encode())), key
     finally:
         lib.obs_properties_destroy(props)
+
+
+def _set_object(lib, data: int, key: str, array: bool = False) -> None:
+    """What obs-websocket's SetSourceFilterSettings does with a {} or [] value."""
+    import ctypes
+
+    make, put, release = (("obs_data_array_create", "obs_data_set_array", "obs_data_array_release") if array
+                          else ("obs_data_create", "obs_data_set_obj", "obs_data_release"))
+    getattr(lib, make).restype = ctypes.c_void_p
+    getattr(lib, put).argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    getattr(lib, release).argtypes = [ctypes.c_void_p]
+    obj = getattr(lib, make)()
+    getattr(lib, put)(data, key.encode(), obj)
+    getattr(lib, release)(obj)
+
+
+def test_objects_and_arrays_are_found_read_as_defaults_and_repaired(fs, data):
+    lib = fs.lib
+    lib.obs_data_set_double(data, b"light_wrap", 0.25)  # the user's own value, to keep
+    _set_object(lib, data, "threshold")
+    _set_object(lib, data, "blur_strength", array=True)
+    _set_object(lib, data, "person_tracking")
+    lib.obs_data_set_string(data, b"edge_softness", b"soft")  # a string where a number belongs
+    wrong = fs.wrong_typed(data)
+    assert sorted(wrong) == ["blur_strength", "edge_softness", "person_tracking", "threshold"]
+    s = fs.read(data, wrong)
+    assert (s.threshold, s.blur, s.tracking, s.softness, s.light_wrap) == (0.5, 16, True, 0.3, 0.25)
+
+    fs.repair(data, wrong)
+    assert fs.wrong_typed(data) == []
+    assert fs.read(data) == s
+    assert lib.obs_data_get_double(data, b"light_wrap") == 0.25
+
+
+CRASH = """
+import ctypes, importlib.util, sys
+spec = importlib.util.spec_from_file_location("backdrop_obs_entry", sys.argv[1])
+entry = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(entry)
+fs = entry._import_private("obs_script.filter_settings")
+lib = fs.lib
+lib.obs_data_create.restype = ctypes.c_void_p
+lib.obs_data_set_obj.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+data = lib.obs_data_create()
+fs.set_defaults(data)
+obj = lib.obs_data_create()
+lib.obs_data_set_obj(data, b"threshold", obj)  # over the default 0.5
+lib.obs_data_release(obj)
+if sys.argv[2] == "repair":
+    fs.repair(data, fs.wrong_typed(data))
+lib.obs_data_release(data)  # libobs releases the default's bytes (0.5) as an obs_data_t *
+print("released")
+"""
+
+
+@pytest.mark.parametrize("repair, exit_code", [("none", -11), ("repair", 0)])
+def test_an_object_over_a_non_zero_default_crashes_libobs_unless_repaired(repair, exit_code):
+    """The libobs 29.0.2 bug (obs-data.c, item_default_data_release) in one process, and the repair."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", CRASH, str(REPO / "obs_script" / "backdrop_obs.py"), repair],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == exit_code, run.stderr[-2000:]
