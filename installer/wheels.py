@@ -31,19 +31,22 @@ def platform_tags(target: support.Target) -> list[str]:
 
 
 def pip_command(target: support.Target, report: Path, pip: list[str] | None = None) -> list[str]:
+    """A dry run into a folder of its own: pip 23.x allows --platform only with --target (pyenv 3.11's
+    pip 23.2.1), and --target also gets past PEP 668's "externally managed" refusal (Debian 12's
+    /usr/bin/python3, pip 23.0.1). Nothing is written to the folder: it is a dry run."""
     cmd = [*(pip or [sys.executable, "-m", "pip"]), "install", "--dry-run", "--ignore-installed",
-           "--only-binary=:all:", "--python-version", target.python, "--report", str(report), "--quiet",
-           "--disable-pip-version-check"]
+           "--target", str(report.parent / "target"), "--only-binary=:all:", "--python-version", target.python,
+           "--report", str(report), "--quiet", "--disable-pip-version-check"]
     for tag in platform_tags(target):
         cmd += ["--platform", tag]
     return cmd + support.requirements(target)
 
 
-def resolve(target: support.Target) -> tuple[bool, str]:
-    """(installs, what pip chose or why not)."""
+def resolve(target: support.Target, pip: list[str] | None = None) -> tuple[bool, str]:
+    """(installs, what pip chose or why not); `pip` runs pip (default: this Python's)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        res = subprocess.run(pip_command(target, report), capture_output=True, text=True)
+        res = subprocess.run(pip_command(target, report, pip), capture_output=True, text=True)
         if res.returncode != 0:
             errors = [line for line in res.stderr.splitlines() if line.startswith("ERROR")]
             return False, (errors[0] if errors else res.stderr.strip()[-300:])

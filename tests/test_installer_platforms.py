@@ -269,14 +269,14 @@ def test_windows_messages_name_the_command_windows_has():
 
 
 # -- a second run keeps the GPU runtime (real pip, no GPU, no network) -----------------------------
-def _standin_wheel(folder: Path, dist: str, version: str, build: str) -> Path:
+def _standin_wheel(folder: Path, dist: str, version: str, build: str, tag: str = "py3-none-any") -> Path:
     """A wheel that, like every ONNX Runtime build, installs the package folder `onnxruntime/`."""
     name = dist.replace("-", "_")
-    path = folder / f"{name}-{version}-py3-none-any.whl"
+    path = folder / f"{name}-{version}-{tag}.whl"
     info = f"{name}-{version}.dist-info"
     files = {"onnxruntime/__init__.py": f"BUILD = {build!r}\n", "onnxruntime/capi/__init__.py": "",
              f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n",
-             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+             f"{info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"}
     files[f"{info}/RECORD"] = "".join(f"{f},,\n" for f in files) + f"{info}/RECORD,,\n"
     with zipfile.ZipFile(path, "w") as z:
         for arc, text in files.items():
@@ -328,6 +328,25 @@ def test_wheels_command_targets_every_supported_row():
     assert {"win_amd64", "macosx_11_0_arm64", "macosx_12_0_arm64", "macosx_13_0_arm64", "macosx_14_0_arm64",
             "macosx_11_0_x86_64", "macosx_12_0_x86_64", "macosx_13_0_x86_64", "manylinux_2_35_x86_64"} <= tags
     assert json.dumps([support.requirements(t) for t in targets])  # every target has requirements
+
+
+def _pythons_users_run_wheels_with() -> list[Path]:
+    """Debian 12's /usr/bin/python3 (pip 23.0.1, PEP 668) and pyenv's 3.11 (pip 23.2.1), where present."""
+    return [Path("/usr/bin/python3"), *sorted((Path.home() / ".pyenv" / "versions").glob("3.11.*/bin/python3"))]
+
+
+@pytest.mark.parametrize("python", _pythons_users_run_wheels_with(), ids=str)
+def test_wheels_resolves_a_windows_row_with_the_pip_of_debian_and_pyenv(python, tmp_path, monkeypatch):
+    if subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        pytest.skip(f"{python} has no pip")
+    wheelhouse = tmp_path / "wheels"
+    wheelhouse.mkdir()
+    _standin_wheel(wheelhouse, "onnxruntime-directml", "1.24.4", "directml", tag="py3-none-win_amd64")
+    monkeypatch.setattr(support, "requirements", lambda target: ["onnxruntime-directml==1.24.4"])
+    for name, value in (("PIP_NO_INDEX", "1"), ("PIP_FIND_LINKS", str(wheelhouse))):
+        monkeypatch.setenv(name, value)  # offline: the stand-in is the only wheel pip sees
+    ok, detail = wheels.resolve(support.Target("windows", "x64", "3.12", gpu="directml"), [str(python), "-m", "pip"])
+    assert (ok, detail) == (True, "onnxruntime_directml-1.24.4-py3-none-win_amd64.whl")
 
 
 def test_doctor_reports_the_row_and_the_pins_for_a_bug_report(tmp_path, monkeypatch, capsys):
