@@ -22,9 +22,9 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
-from . import INSTALL_COMMAND, support, wiring
+from . import INSTALL_COMMAND, support, windows, wiring
 from .obs_locate import ObsInstall, app_version, binary_arches, find_obs, obs_binary, obs_loaded_python, obs_running
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,8 +43,10 @@ def say(msg: str) -> None:
 
 
 # -- the environment -----------------------------------------------------------------------------
-PROBE = ("import json, platform, sys; print(json.dumps({'version': '%d.%d' % sys.version_info[:2], "
-         "'machine': platform.machine(), 'base_prefix': sys.base_prefix, 'mac': platform.mac_ver()[0]}))")
+# 'bits': the interpreter's pointer size; platform.machine() reports the OS, also under a 32-bit Python.
+PROBE = ("import json, platform, struct, sys; print(json.dumps({'version': '%d.%d' % sys.version_info[:2], "
+         "'machine': platform.machine(), 'bits': struct.calcsize('P') * 8, 'base_prefix': sys.base_prefix, "
+         "'executable': sys.executable, 'mac': platform.mac_ver()[0]}))")
 
 
 def os_name(platform: str = sys.platform) -> str:
@@ -92,6 +94,7 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
     """This machine's row of the support matrix, checked: OBS's build, its version, the Python it loads."""
     system = os_name(platform)
     version = obs_version(install, binary)
+    check_interpreter(python, info, system)
     obs_arches = binary_arches(binary) if binary is not None else set()
     python_arch = support.normalise_arch(system, info["machine"])
     if obs_arches and python_arch not in {support.normalise_arch(system, a) for a in obs_arches}:
@@ -112,8 +115,8 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
         raise InstallError(f"{where} loads Python {' or '.join(row.pythons)}, but {python} is {info['version']}: "
                            f"run the installer with one of those (`python3.12 -m installer`; on Windows "
                            f"`py -3.12 -m installer`; or --python PATH)")
-    if install is not None and install.has_python_setting and version is not None:
-        home = python_home_of(info, system)
+    home = obs_python_folder(info, system) if install is not None and install.has_python_setting else None
+    if home is not None and version is not None:
         loaded = obs_loaded_python(home, system, version)
         if loaded != info["version"]:
             found = f"Python {loaded}" if loaded else "no Python it can load"
@@ -125,6 +128,31 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
                    else ""))
     return support.Target(system, row.arch if system != "macos" else python_arch, info["version"], mac,
                           gpu_runtime(system))
+
+
+def check_interpreter(python: Path, info: dict, system: str) -> None:
+    """Refuse an interpreter OBS cannot load whatever the version: a 32-bit one (OBS is 64-bit), and on
+    Windows the Microsoft Store's."""
+    if info.get("bits", 64) != 64:
+        raise InstallError(f"{python} is a {info['bits']}-bit Python, and OBS is 64-bit: it loads only a 64-bit "
+                           f"Python. Install the 64-bit Python {info['version']} (python.org: \"Windows installer "
+                           f"(64-bit)\") and run the installer with it")
+    store = windows.store_python(info) if system == "windows" else None
+    if store:
+        raise InstallError(f"{python} is the Microsoft Store's Python ({store}): its versioned package folder "
+                           f"changes with every Store update, leaving OBS's Python folder pointing at one that is "
+                           f"gone, and its writes under AppData may be redirected away from where OBS looks. "
+                           f"Install Python {info['version']} from python.org (\"Windows installer (64-bit)\") and "
+                           f"run `py -{info['version']} -m installer`")
+
+
+def check_venv_path(venv: Path, system: str) -> None:
+    """Windows: refuse an environment pip cannot write below MAX_PATH, before anything is installed."""
+    if system != "windows":
+        return
+    problem = windows.venv_path_problem(PureWindowsPath(os.path.abspath(venv)), windows.long_paths_enabled())
+    if problem:
+        raise InstallError(problem)
 
 
 def venv_python(venv: Path) -> Path:
@@ -274,8 +302,22 @@ def python_home_of(info: dict, system: str) -> Path:
     return base
 
 
+def obs_python_folder(info: dict, system: str) -> Path:
+    """What to write in [Python] Path64bit: the base install's folder, as OBS can open it (on Windows
+    its 8.3 short name when the folder is not ASCII: windows.obs_can_open)."""
+    home = python_home_of(info, system)
+    if system != "windows":
+        return home
+    folder = windows.folder_obs_can_open(str(home))
+    if folder is None:
+        raise InstallError(f"OBS cannot open the Python folder {home}: it reads the folder in the ANSI code page, "
+                           f"where this path cannot be spelled, and Windows has no short (8.3) name for it. "
+                           + windows.python_folder_fix(info["version"]))
+    return Path(folder)
+
+
 def python_home(vpy: Path) -> Path:
-    return python_home_of(probe_python(vpy), os_name())
+    return obs_python_folder(probe_python(vpy), os_name())
 
 
 # -- OBS -----------------------------------------------------------------------------------------
@@ -343,6 +385,7 @@ def cmd_install(args) -> int:
     if not args.dry_run and obs_running():  # OBS may hold the environment's libraries open (Windows locks them)
         raise InstallError("OBS is running: close it first (Backdrop's environment and OBS's configuration "
                            "are changed only while it is closed)")
+    check_venv_path(args.venv, os_name())
     python = args.python or obs_python(install)
     target = resolve_target(install, python, probe_python(python), binary=obs_binary())
     if args.dry_run:

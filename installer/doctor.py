@@ -15,6 +15,7 @@ from pathlib import Path
 from . import INSTALL_COMMAND, support
 from .config_files import ini_get
 from .obs_locate import ObsInstall, binary_arches, obs_binary, obs_loaded_python, obs_running
+from .windows import obs_can_open, python_folder_fix, store_python
 from .wiring import script_registered
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,16 +99,29 @@ def doctor(install: ObsInstall | None, venv: Path) -> int:
     if install.has_python_setting:
         ini = install.python_ini
         home = ini_get(ini.read_bytes(), "Python", "Path64bit") if ini.exists() else None
-        report(bool(home), f"OBS Python folder: {home or 'not set'}", f"run `{INSTALL_COMMAND}` (it sets it)")
-        if home and version and info:
-            loaded = obs_loaded_python(Path(home), system, version)
-            report(loaded == info["python"], f"OBS loads Python {loaded or 'nothing'} from there; the environment "
-                   f"is {info['python']}", f"run `{INSTALL_COMMAND}` with Python {loaded or info['python']}")
+        check_python_folder(report, home, system, version, info["python"] if info else None)
     collections = script_registered(install, SCRIPT)
     report(bool(collections), f"Backdrop script loaded by: {', '.join(collections) or 'no scene collection'}",
            f"close OBS and run `{INSTALL_COMMAND}` (or Tools > Scripts > + in OBS)")
     report(not obs_running(), "OBS not running (needed only to change its configuration)", "close OBS")
     return 1 if problems else 0
+
+
+def check_python_folder(report, home: str | None, system: str, version: tuple[int, int, int] | None,
+                        python: str | None) -> None:
+    """OBS's [Python] Path64bit: set, openable by OBS (Windows: ASCII, windows.obs_can_open), and holding
+    the environment's Python by OBS's own rule."""
+    report(bool(home), f"OBS Python folder: {home or 'not set'}", f"run `{INSTALL_COMMAND}` (it sets it)")
+    if not home:
+        return
+    if system == "windows":
+        report(obs_can_open(home), "OBS can open that folder (its path is ASCII: OBS reads it in the ANSI code "
+               "page)", f"run `{INSTALL_COMMAND}` (it writes the folder's short 8.3 name), or "
+               + python_folder_fix(python or "3.12"))
+    if version and python:
+        loaded = obs_loaded_python(Path(home), system, version)
+        report(loaded == python, f"OBS loads Python {loaded or 'nothing'} from there; the environment "
+               f"is {python}", f"run `{INSTALL_COMMAND}` with Python {loaded or python}")
 
 
 def _check_packages(report, info: dict, venv_info: dict, system: str, install: ObsInstall | None) -> None:
@@ -116,6 +130,15 @@ def _check_packages(report, info: dict, venv_info: dict, system: str, install: O
 
     mac = mac_version(venv_info, system)
     arch = support.normalise_arch(system, venv_info["machine"])
+    bits = venv_info.get("bits", 64)
+    report(bits == 64, f"the environment's Python is {bits}-bit", "OBS loads only a 64-bit Python: install the "
+           f"64-bit Python {venv_info['version']} and run `{INSTALL_COMMAND}` with it")
+    if system == "windows":
+        store = store_python(venv_info)
+        where = f": it is ({store})" if store else ""
+        report(not store, f"the environment's Python is not the Microsoft Store's{where}",
+               f"its folder changes with every Store update: install Python {venv_info['version']} from python.org "
+               f"and run `py -{venv_info['version']} -m installer`")
     try:
         row = support.row_for(system, arch, install.version if install else None, mac,
                               bool(install and install.flavour == "flatpak"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .support import MACOS_PICKS_HIGHEST_FROM, Version, obs_python_max
+from .windows import obs_can_open
 
 FLATPAK_ID = "com.obsproject.Studio"
 
@@ -80,8 +81,10 @@ def find_obs(home: Path | None = None, platform: str = sys.platform, env: dict[s
 def obs_running(platform: str = sys.platform) -> bool:
     """Is an OBS process running? (Its config must not be edited under it: OBS rewrites it on exit.)"""
     if platform == "win32":
-        out = subprocess.run(["tasklist", "/FI", "IMAGENAME eq obs64.exe"], capture_output=True, text=True)
-        return "obs64.exe" in out.stdout
+        # Bytes: tasklist writes in the console's OEM code page, which text mode would decode as ANSI
+        # and can fail on (a localized "no tasks" line); the image name is ASCII in every code page.
+        out = subprocess.run(["tasklist", "/FI", "IMAGENAME eq obs64.exe"], capture_output=True)
+        return b"obs64.exe" in out.stdout
     if platform == "darwin":
         return subprocess.run(["pgrep", "-x", "OBS"], capture_output=True).returncode == 0
     for proc in Path("/proc").iterdir():
@@ -100,7 +103,11 @@ def obs_loaded_python(home: Path, os_name: str, obs: Version) -> str | None:
     OBS's own rule (import_python in obs-scripting-python-import.c, 29.0.0-32.2.2): from the highest
     minor it supports downwards, the first file that exists. Windows: `python3XY.dll`; macOS up to
     31.0.1: `Python.framework/Versions/Current/lib/libpython3.X.dylib`; from 31.0.2: `Versions/3.X/...`.
+    Windows checks the file with `_access`, which cannot open a folder whose path is not ASCII
+    (windows.obs_can_open).
     """
+    if os_name == "windows" and not obs_can_open(str(home)):
+        return None
     for minor in range(obs_python_max(obs), 5, -1):
         v = f"3.{minor}"
         if os_name == "windows":
