@@ -36,22 +36,43 @@ def _venv_dir() -> Path:
     return REPO / ".venv"
 
 
-def _add_environment() -> str | None:
+def _venv_python(venv: Path) -> str | None:
+    """The Python ("3.11") the environment was made with, from its pyvenv.cfg (`version` from venv,
+    `version_info` from virtualenv); None when it has none. Windows' layout (Lib/site-packages)
+    names no version, and compiled packages for another Python fail to import in OBS."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        parts = value.strip().split(".")
+        if key.strip() in ("version", "version_info") and len(parts) >= 2:
+            return f"{parts[0]}.{parts[1]}"
+    return None
+
+
+def _add_environment(platform: str = sys.platform) -> str | None:
     """Put the venv's site-packages first on sys.path; return a problem description or None."""
     venv = _venv_dir()
-    want = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    candidates = [venv / "Lib" / "site-packages"] if sys.platform == "win32" else \
-        [venv / "lib" / want / "site-packages"]
-    for site in candidates:
-        if site.is_dir():
-            if str(site) not in sys.path:
-                sys.path.insert(0, str(site))
-            return None
-    found = sorted(p.parent.name for p in (venv / "lib").glob("python3.*/site-packages"))
-    if found:
-        return (f"the environment {venv} was made for {', '.join(found)} but OBS runs {want}; "
-                f"run `{INSTALL_COMMAND}` with the Python OBS uses")
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    made_for = _venv_python(venv)
+    if made_for and made_for != running:
+        return _mismatch(venv, made_for, running)
+    site = venv / ("Lib" if platform == "win32" else f"lib/python{running}") / "site-packages"
+    if site.is_dir():
+        if str(site) not in sys.path:
+            sys.path.insert(0, str(site))
+        return None
+    found = sorted(p.parent.name[len("python"):] for p in (venv / "lib").glob("python3.*/site-packages"))
+    if found:  # no pyvenv.cfg, but the POSIX layout names the version
+        return _mismatch(venv, ", ".join(found), running)
     return f"no environment at {venv}; run `{INSTALL_COMMAND}` in {REPO}"
+
+
+def _mismatch(venv: Path, made_for: str, running: str) -> str:
+    return (f"the environment {venv} was made for Python {made_for} but OBS runs {running}; "
+            f"run `{INSTALL_COMMAND}` with the Python OBS uses")
 
 
 def _import_private(name: str):
