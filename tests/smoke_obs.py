@@ -54,8 +54,9 @@ from installer.config_files import atomic_write, ini_set  # noqa: E402
 try:
     from tests.obs_harness import PHOTO, SCRIPT, ObsInstance  # noqa: E402  (numpy, OpenCV)
 except ImportError as _exc:  # not the Python of Backdrop's environment
-    sys.exit(f"[smoke] cannot run: {_exc}: run this with the Python of Backdrop's environment "
-             f"(.venv/bin/python, or .venv\\Scripts\\python on Windows)")
+    print(f"[smoke] cannot run: {_exc}: run this with the Python of Backdrop's environment "
+          f"(.venv/bin/python, or .venv\\Scripts\\python on Windows)", file=sys.stderr)
+    sys.exit(2)
 
 Version = tuple[int, int, int]
 SYSTEM = {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
@@ -70,7 +71,7 @@ STATUS_BROKEN = r"filter 'Backdrop' status: Passing video through"
 REGISTERED = "registered filter 'backdrop_filter'"
 
 
-class SmokeError(RuntimeError):
+class SmokeError(Exception):
     """The smoke test could not run (as opposed to a check that failed); the message says what to do."""
 
 
@@ -489,6 +490,9 @@ def run(args, result: dict) -> bool:
     passed = all(c["ok"] for c in checks)
     if not passed:
         print(inst.log_tail(80))
+        say(f"OBS's configuration and logs are kept in {work}")
+    elif args.work_dir is None:
+        shutil.rmtree(work, ignore_errors=True)  # on Windows it holds a copy of OBS
     return passed
 
 
@@ -501,8 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--expect-provider", default="auto",
                     help="the provider the status line must name: auto (see above), or CPU, DirectML, CoreML, ...")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for each state (default 180)")
-    ap.add_argument("--work-dir", type=Path, help="where OBS's fresh configuration goes (default: a new temporary "
-                    "folder, kept for its logs)")
+    ap.add_argument("--work-dir", type=Path, help="where OBS's fresh configuration (and on Windows its copy) goes, "
+                    "kept (default: a new temporary folder, removed when every check passed)")
     ap.add_argument("--json", type=Path, help="write the checks and figures to this file")
     args = ap.parse_args(argv)
     result: dict = {"passed": False, "system": SYSTEM, "checks": []}
