@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
+from . import launcher
 from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
 from .engine import OBS_PIPELINES, Engine
 from .frame_capture import CROP_EFFECT, FrameCapture
@@ -210,6 +211,7 @@ class BackdropFilter:
         self.retired: list[Engine] = []  # replaced engines, stopping; joined in destroy
         self.picture_threads: list[threading.Thread] = []
         self.picture_choice = 0  # which decode may still offer its picture
+        self.picture_canvas = (0, 0)  # the canvas size the picture was prepared for
         self._repair(settings)  # nobody else holds the settings yet
         fs.migrate(settings)
         fs.apply_preset(settings)  # a filter created with a preset (obs-websocket, a saved collection)
@@ -280,16 +282,18 @@ class BackdropFilter:
         """Decode the picture on a helper thread (a 12-megapixel photo takes ~100 ms, and `update` runs
         on the graphics thread); the compositor uploads it on the render thread."""
         self.picture_choice += 1
+        self.picture_canvas = canvas
         self.background_error = ""
         if not path:
             self.compositor.offer_picture(None)
             return
         thread = threading.Thread(target=self._decode_background, args=(path, canvas, self.picture_choice),
                                   name="backdrop-picture", daemon=True)
-        self.picture_threads = [t for t in self.picture_threads if t.is_alive()] + [thread]
-        thread.start()
+        self.picture_threads = [t for t in self.picture_threads if launcher.running(t)] + [thread]
+        launcher.launch(thread)
 
     def _decode_background(self, path: str, canvas: tuple[int, int], choice: int) -> None:
+        launcher.lower_priority()
         picture, error = None, ""
         try:
             import cv2
@@ -322,7 +326,7 @@ class BackdropFilter:
         for engine in engines:
             engine.join()
         for thread in self.picture_threads:
-            thread.join(10.0)
+            launcher.join(thread, 10.0)
         self.capture.destroy()
         self.compositor.destroy()
         log(LOG_INFO, f"filter '{self.name}' destroyed")
@@ -335,11 +339,11 @@ class BackdropFilter:
         self.timer.record("video_tick", started)
 
     def video_render(self) -> None:
-        t0 = time.perf_counter()
+        t0, waited = time.perf_counter(), self.capture.gpu_wait_s
         try:
             self._render(t0)
         finally:
-            self.timer.record("video_render", t0)
+            self.timer.record("video_render", t0, self.capture.gpu_wait_s - waited)
 
     def _render(self, t0: float) -> None:
         if t0 >= self.next_status_log:  # also while passing video through: the status says why
@@ -349,6 +353,8 @@ class BackdropFilter:
         width = lib.obs_source_get_base_width(target) if target else 0
         height = lib.obs_source_get_base_height(target) if target else 0
         engine, s, params = state if state is not None else (None, None, None)
+        if self.background_path and (width, height) != self.picture_canvas and width and height:
+            self._load_background(self.background_path, (width, height))  # prepared for another size
         runner = engine.runner if engine is not None and engine.ready else None
         if runner is None or not width or not height or not self.compositor.ensure() \
                 or not self.capture.ensure(self.sync.ring_size(s.match_video)):

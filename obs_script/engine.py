@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..core import INSTALL_COMMAND
+from . import launcher
 from .filter_settings import FilterSettings
 from .libobs import LOG_INFO, LOG_WARNING, log
 
@@ -41,9 +42,10 @@ class Engine:
         self._stopped = False
         self._stopped_runner = None
         self._loader = threading.Thread(target=self._build, args=(settings,), name="backdrop-load", daemon=True)
-        self._loader.start()
+        launcher.launch(self._loader)  # `update` creates engines on the graphics thread: never wait for a start there
 
     def _build(self, s: FilterSettings) -> None:
+        launcher.lower_priority()
         try:
             import cv2
 
@@ -108,15 +110,14 @@ class Engine:
     def join(self, timeout: float = 5.0) -> bool:
         """Wait for a stopped engine's threads (destroy's thread may wait); True when both have exited."""
         deadline = time.monotonic() + timeout
-        self._loader.join(timeout)
+        loaded = launcher.join(self._loader, timeout)
         runner = self._stopped_runner
-        done = runner is None or runner.stop(timeout=max(0.0, deadline - time.monotonic()))
-        return done and not self._loader.is_alive()
+        return loaded and (runner is None or runner.stop(timeout=max(0.0, deadline - time.monotonic())))
 
     def alive(self) -> bool:
         """Whether a stopped engine still has a thread running."""
         runner = self._stopped_runner
-        return self._loader.is_alive() or (runner is not None and not runner.stop(timeout=0.0))
+        return launcher.running(self._loader) or (runner is not None and not runner.stop(timeout=0.0))
 
     def session_description(self) -> str:
         if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):

@@ -12,6 +12,7 @@ graphics context is already held. Frame flow (compositing is compositor.py's):
 from __future__ import annotations
 
 import ctypes
+import time
 from pathlib import Path
 
 from ..core.frame_plan import Crop, FramePlan
@@ -48,7 +49,12 @@ class FrameCapture:
 
     def __init__(self, crop_effect: Path = CROP_EFFECT) -> None:
         self.crop_effect_path = crop_effect
-        self.crop_effect = None  # compiled when a plan first has a quad
+        # Seconds spent in the two calls that wait for the GPU (queueing a copy, mapping one): on a
+        # real GPU the copy is queued and mapped a frame later; a software renderer (llvmpipe) draws
+        # the whole frame so far inside them.
+        self.gpu_wait_s = 0.0
+        self.crop_effect = None  # compiled on the first frame, drawn when a plan has a quad
+        self.crop_failure: str | None = None  # why it does not compile (an error once a quad needs it)
         self.crop_params: dict[str, int] = {}
         self.error: str | None = None  # latched: the crop effect does not compile here
         self.ring: list[int] = []
@@ -60,7 +66,16 @@ class FrameCapture:
 
     # -- resources ---------------------------------------------------------------------------
     def ensure(self, ring_size: int) -> bool:
-        """The ring of full frames at `ring_size` (crop-sized resources are made as plans ask for them)."""
+        """The ring of full frames at `ring_size` (crop-sized resources are made as plans ask for them).
+        The crop effect is compiled on the first frame too, with the compositor's effects: compiled when
+        a plan first has a quad (Full body chosen later), it held that frame's render ~10 ms longer."""
+        if self.crop_effect is None and self.crop_failure is None:
+            self.crop_effect, why = L.effect_from_file(self.crop_effect_path)
+            if self.crop_effect:
+                self.crop_params = {p: lib.gs_effect_get_param_by_name(self.crop_effect, p.encode())
+                                    for p in ("image", "origin", "axes")}
+            else:
+                self.crop_failure = why
         if len(self.ring) != ring_size:
             while len(self.ring) < ring_size:
                 self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
@@ -136,7 +151,9 @@ class FrameCapture:
             draw = self._draw_rect if crop.quad is None else self._draw_quad
             if not small or not surface or not draw(small, tex, width, height, crop):
                 return False
+            started = time.perf_counter()
             lib.gs_stage_texture(surface, lib.gs_texrender_get_texture(small))
+            self.gpu_wait_s += time.perf_counter() - started
         self.pending.append((free[0], frame_id, render_frame, plan))
         return True
 
@@ -160,14 +177,8 @@ class FrameCapture:
     def _draw_quad(self, small: int, tex: int, width: int, height: int, crop: Crop) -> bool:
         """A quad crop (the pose's rotated square, the detector's letterbox), through backdrop_crop.effect."""
         if self.crop_effect is None:
-            if self.error is not None:
-                return False
-            self.crop_effect, why = L.effect_from_file(self.crop_effect_path)
-            if not self.crop_effect:
-                self.error = why
-                return False
-            self.crop_params = {p: lib.gs_effect_get_param_by_name(self.crop_effect, p.encode())
-                                for p in ("image", "origin", "axes")}
+            self.error = self.crop_failure  # latched: shown in the status line while a quad is needed
+            return False
         effect, p = self.crop_effect, self.crop_params
         origin, axes = crop.frame_uv_map(width, height)
         technique = b"Zero" if crop.border == "zero" else b"Replicate"
@@ -196,7 +207,10 @@ class FrameCapture:
         for index, crop in enumerate(plan.crops):
             surface = self.slots[slot][index][1]
             data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
-            if not lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize)):
+            started = time.perf_counter()
+            mapped = lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize))
+            self.gpu_wait_s += time.perf_counter() - started
+            if not mapped:
                 return None
             try:
                 (mw, mh), row = crop.size, linesize.value
