@@ -84,13 +84,14 @@ def prepare_picture(rgba, canvas: tuple[int, int]) -> Picture:
     if w <= canvas[0] and h <= canvas[1]:
         return Picture((np.ascontiguousarray(rgba, np.uint8),), w, h)
 
-    # Level 0: the largest power of two the picture can be shrunk to (area-averaged, never enlarged),
-    # unless the canvas shows it larger than that.
+    # Level 0: the smallest power of two at least as large as the canvas shows the picture (finer
+    # levels are never sampled, and the whole chain is uploaded on the graphics thread); while the
+    # canvas is unknown, the largest power of two the picture can be shrunk to.
     shown = max(canvas[0] / w, canvas[1] / h)
 
     def pow2(n: int) -> int:
         below, needed = 2 ** int(np.log2(n)), 2 ** int(np.ceil(np.log2(max(1.0, n * shown))))
-        return int(min(MAX_PICTURE_SIDE, max(below, needed)))
+        return int(min(MAX_PICTURE_SIDE, needed if shown > 0 else below))
 
     level = cv2.resize(rgba, (pow2(w), pow2(h)), interpolation=cv2.INTER_AREA)
     levels = [level]
