@@ -63,7 +63,9 @@ STRINGS = {
     S_PROVIDER: "auto",
     S_DEBUG_MASK: "",
 }
-BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: False, S_SHOW_MASK: False}
+# Match video to mask is on by default: a mask shown on a newer frame leaves ghosts behind a moving
+# person (core/mask_timeline.py); the price is a delay of the mask latency, stated in the status line.
+BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: True, S_SHOW_MASK: False}
 DEFAULT_COLOR = 0xFF000000 | V.COLOR_RGB[2] << 16 | V.COLOR_RGB[1] << 8 | V.COLOR_RGB[0]  # OBS: 0xAABBGGRR
 DEFAULTS: dict[str, object] = {S_VERSION: SETTINGS_VERSION, S_BG_COLOR: DEFAULT_COLOR, **STRINGS, **BOOLS,
                                **{key: spec[0] for key, spec in (FLOATS | INTS).items()}}
@@ -125,21 +127,29 @@ def set_defaults(settings: int) -> None:
 
 
 def wrong_typed(settings: int) -> list[str]:
-    """Keys whose user value is not of their default's type: an object or an array set through
-    obs-websocket or a script, or read back from a collection saved with one."""
+    """Keys whose item is not of their default's type: an object or an array set through obs-websocket
+    or a script, read back from a collection saved with one, or left behind without a user value by
+    `obs_data_clear` (obs-websocket's SetSourceFilterSettings with overlay false), which keeps the type."""
     wrong = []
     for key, want in TYPES.items():
         item = ctypes.c_void_p(lib.obs_data_item_byname(settings, _k(key)))
         if not item.value:
             continue
-        if lib.obs_data_item_has_user_value(item) and lib.obs_data_item_gettype(item) != want:
+        if lib.obs_data_item_gettype(item) != want:
             wrong.append(key)
         lib.obs_data_item_release(ctypes.byref(item))
     return wrong
 
 
+def repaired_value(settings: int, key: str) -> object:
+    """What a wrong-typed key reads as, and is set back to: the chosen preset's value for the keys a
+    preset sets (a Full body filter stays Full body), else the default."""
+    return PRESET_VALUES.get(_string(settings, S_PRESET, PRESETS), {}).get(key, DEFAULTS[key])
+
+
 def repair(settings: int, keys: Collection[str]) -> None:
-    """Give each key its default back through its typed setter, then restore the defaults.
+    """Give each key a value of its type back through its typed setter, restore the defaults, and
+    drop the user value where it is only the default (it is not pinned into the saved collection).
 
     libobs 29.0.2 (`libobs/obs-data.c`) keeps one `type` per item for the user and the default value:
     an object written over a key with a non-zero default makes `item_default_data_release` release
@@ -148,17 +158,21 @@ def repair(settings: int, keys: Collection[str]) -> None:
     (`obs_data_erase` would take the crashing path itself). On load, `set_item_def` skips a key whose
     saved value has another type, so the default is set again afterwards.
     """
-    for key in keys:
+    values = {key: repaired_value(settings, key) for key in keys}  # the preset first: it may be repaired too
+    for key, value in values.items():
         if key in STRINGS:
-            lib.obs_data_set_string(settings, _k(key), STRINGS[key].encode())
+            lib.obs_data_set_string(settings, _k(key), str(value).encode())
         elif key in BOOLS:
-            lib.obs_data_set_bool(settings, _k(key), BOOLS[key])
+            lib.obs_data_set_bool(settings, _k(key), bool(value))
         elif key in FLOATS:
-            lib.obs_data_set_double(settings, _k(key), FLOATS[key][0])
+            lib.obs_data_set_double(settings, _k(key), float(value))
         else:
-            lib.obs_data_set_int(settings, _k(key), DEFAULTS[key])
+            lib.obs_data_set_int(settings, _k(key), int(value))
     if keys:
         set_defaults(settings)
+    for key, value in values.items():
+        if value == DEFAULTS[key]:
+            lib.obs_data_unset_user_value(settings, _k(key))
 
 
 def migrate(settings: int) -> None:
@@ -240,7 +254,7 @@ def read(settings: int, wrong: Collection[str] = ()) -> FilterSettings:
     def pick(key: str, read_value):
         if key in pending:
             return pending[key]
-        return DEFAULTS[key] if key in wrong else read_value(settings, key)
+        return repaired_value(settings, key) if key in wrong else read_value(settings, key)
 
     def choice(choices: tuple[str, ...]):
         return lambda data, key: _string(data, key, choices)

@@ -218,6 +218,7 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_data_set_double": (None, [c_void_p, c_char_p, c_double]),
     "obs_data_set_string": (None, [c_void_p, c_char_p, c_char_p]),
     "obs_data_set_bool": (None, [c_void_p, c_char_p, c_bool]),
+    "obs_data_unset_user_value": (None, [c_void_p, c_char_p]),
     "obs_data_item_byname": (c_void_p, [c_void_p, c_char_p]),  # a new reference: obs_data_item_release it
     "obs_data_item_release": (None, [POINTER(c_void_p)]),
     "obs_data_item_gettype": (c_int, [c_void_p]),

@@ -34,7 +34,7 @@ def test_defaults_give_a_transparent_cutout_with_tracking(fs, data):
     s = fs.read(data)
     assert (s.mode, s.model, s.provider, s.preset, s.tracking) == ("transparent", "selfie_general", "auto",
                                                                      "balanced", True)
-    assert s.threshold == 0.5 and s.mask_rate == 0 and not s.match_video
+    assert s.threshold == 0.5 and s.mask_rate == 0 and s.match_video
 
 
 def test_bad_values_are_clamped_or_replaced(fs, data):
@@ -142,6 +142,19 @@ def test_objects_and_arrays_are_found_read_as_defaults_and_repaired(fs, data):
     assert fs.wrong_typed(data) == []
     assert fs.read(data) == s
     assert lib.obs_data_get_double(data, b"light_wrap") == 0.25
+    assert not lib.obs_data_has_user_value(data, b"threshold")  # the default, not pinned into the collection
+
+
+def test_a_repaired_key_that_a_preset_sets_keeps_the_presets_value(fs, data):
+    lib = fs.lib
+    lib.obs_data_set_string(data, b"preset", b"full_body")
+    fs.apply_preset(data)
+    _set_object(fs.lib, data, "model")
+    _set_object(fs.lib, data, "mask_every_n_frames", array=True)
+    wrong = fs.wrong_typed(data)
+    assert fs.read(data, wrong).model == "full_body"
+    fs.repair(data, wrong)
+    assert fs.read(data).model == "full_body" and lib.obs_data_get_string(data, b"model") == b"full_body"
 
 
 CRASH = """
@@ -158,19 +171,24 @@ fs.set_defaults(data)
 obj = lib.obs_data_create()
 lib.obs_data_set_obj(data, b"threshold", obj)  # over the default 0.5
 lib.obs_data_release(obj)
-if sys.argv[2] == "repair":
+if sys.argv[2] == "clear":  # obs-websocket's overlay=false: the user value goes, the item's type stays
+    lib.obs_data_clear.argtypes = [ctypes.c_void_p]
+    lib.obs_data_clear(data)
+if sys.argv[3] == "repair":
     fs.repair(data, fs.wrong_typed(data))
 lib.obs_data_release(data)  # libobs releases the default's bytes (0.5) as an obs_data_t *
 print("released")
 """
 
 
-@pytest.mark.parametrize("repair, exit_code", [("none", -11), ("repair", 0)])
-def test_an_object_over_a_non_zero_default_crashes_libobs_unless_repaired(repair, exit_code):
-    """The libobs 29.0.2 bug (obs-data.c, item_default_data_release) in one process, and the repair."""
+@pytest.mark.parametrize("clear, repair, exit_code", [("keep", "none", -11), ("keep", "repair", 0),
+                                                       ("clear", "none", -11), ("clear", "repair", 0)])
+def test_an_object_over_a_non_zero_default_crashes_libobs_unless_repaired(clear, repair, exit_code):
+    """The libobs 29.0.2 bug (obs-data.c, item_default_data_release) in one process, and the repair,
+    also once obs_data_clear has dropped the user value (clear_item keeps the item's type)."""
     import subprocess
     import sys
 
-    run = subprocess.run([sys.executable, "-c", CRASH, str(REPO / "obs_script" / "backdrop_obs.py"), repair],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run([sys.executable, "-c", CRASH, str(REPO / "obs_script" / "backdrop_obs.py"), clear,
+                          repair], capture_output=True, text=True, timeout=60)
     assert run.returncode == exit_code, run.stderr[-2000:]

@@ -46,7 +46,7 @@ def _wait_settings(inst: ObsInstance, expected: dict, timeout: float = 10.0) -> 
     deadline = time.monotonic() + timeout
     while True:
         settings = inst.call("GetSourceFilter", {"sourceName": SOURCE, "filterName": "Backdrop"})["filterSettings"]
-        if {key: settings.get(key) for key in expected} == expected:
+        if {key: settings.get(key, DEFAULTS.get(key)) for key in expected} == expected:  # a default: no user value
             return
         assert time.monotonic() < deadline, f"settings {settings}, expected {expected}"
         time.sleep(0.2)
@@ -83,11 +83,13 @@ def test_a_collection_saved_with_wrong_types_loads_repaired(obs_baseline_leaks):
                 "person_tracking": {}, "light_wrap": 0.25}
     with ObsInstance(filters=[filter_entry("Backdrop", settings)], env=STATUS_EVERY_HALF_SECOND) as inst:
         status = inst.wait_status("set back to their defaults", timeout=60)
+        _non_zero_defaults(inst)
         for key in ("threshold", "edge_softness", "blur_strength", "mode", "person_tracking"):
             assert key in status
         _wait_cut_out(inst)
         _wait_settings(inst, {"threshold": 0.5, "mode": "transparent", "light_wrap": 0.25})  # the rest is kept
     assert leak_count(inst.log_text()) == obs_baseline_leaks()
     saved = _saved_settings(inst)
-    assert (saved["threshold"], saved["edge_softness"], saved["blur_strength"], saved["person_tracking"],
-            saved["light_wrap"]) == (0.5, 0.3, 16, True, 0.25)
+    assert saved["light_wrap"] == 0.25  # the user's own value is kept
+    for key in ("threshold", "edge_softness", "blur_strength", "mode", "person_tracking"):
+        assert key not in saved, saved  # back to the default, which is not saved
