@@ -83,6 +83,10 @@ class AsyncMaskRunner:
             return 0.0
         return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
 
+    def alive(self) -> bool:
+        """The worker thread still runs (a stopped runner finishes the run in progress first)."""
+        return self._thread.is_alive()
+
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop the worker; True when it has exited (it finishes the run in progress first)."""
         with self._cond:

@@ -20,10 +20,11 @@ Threads (libobs 29.0.2, `libobs/obs-source.c`), and what each may touch:
 - mask worker (core/runner.py), loader (engine.py), picture decoder: see those.
 
 Who writes the settings, and when: the dialog (UI thread) and obs-websocket or scripts
-(`obs_source_update` → `obs_data_apply`, on their own thread). Backdrop writes them only where no
-other writer can run at the same time: at `create` (nobody else holds them yet), in the dialog's own
-callback and in repairs queued to the UI thread (the dialog's thread), and in `destroy` (nobody
-holds the source any more).
+(`obs_source_update` → `obs_data_apply`, on their own thread), with no lock in libobs; `update`
+reads them on the graphics thread meanwhile, as for every OBS filter. Backdrop writes them at
+`create` and in `destroy` (nobody else holds them then), and otherwise on the UI thread only: in
+the dialog's own callback and in repairs `update` queues there, so never at the same time as the
+dialog (an obs-websocket client writing at that moment races them as it races the dialog).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pathlib import Path
 from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from . import launcher
-from .compositor import MASK_EFFECT, Compositor, RenderParams, prepare_picture
+from .compositor import MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
 from .engine import OBS_PIPELINES, Engine
 from .frame_capture import CROP_EFFECT, FrameCapture
 from .graphics_timer import GraphicsTimer
@@ -210,8 +211,12 @@ class BackdropFilter:
         self.repaired: tuple[str, ...] = ()  # keys found with a value of the wrong type
         self.retired: list[Engine] = []  # replaced engines, stopping; joined in destroy
         self.picture_threads: list[threading.Thread] = []
-        self.picture_choice = 0  # which decode may still offer its picture
-        self.picture_canvas = (0, 0)  # the canvas size the picture was prepared for
+        # The background picture: decoded on a helper thread once the canvas size is known, again when
+        # the canvas needs another largest level; only the newest choice may offer its picture.
+        self.picture_lock = threading.Lock()
+        self.picture_choice = 0
+        self.picture_canvas: tuple[int, int] | None = None  # the canvas it was (is being) prepared for
+        self.picture_size: tuple[int, int] | None = None  # the decoded picture's own size
         self._repair(settings)  # nobody else holds the settings yet
         fs.migrate(settings)
         fs.apply_preset(settings)  # a filter created with a preset (obs-websocket, a saved collection)
@@ -245,7 +250,7 @@ class BackdropFilter:
             engine.configure(s)
         if s.background_image != self.background_path:
             self.background_path = s.background_image
-            self._load_background(s.background_image, self._canvas())
+            self._load_background(s.background_image, None)  # decoded once video_render knows the size
         self.state = (engine, s, RenderParams.from_settings(s))
         log(LOG_INFO, f"filter '{self.name}' settings: preset={s.preset} mode={s.mode} model={s.model} "
                       f"mask_rate={s.mask_rate} refine={s.refine:g} provider={s.provider} "
@@ -274,23 +279,33 @@ class BackdropFilter:
             log(LOG_WARNING, f"filter '{self.name}': settings of the wrong type set back to their defaults: "
                              f"{', '.join(new)}")
 
-    def _canvas(self) -> tuple[int, int]:
-        target = lib.obs_filter_get_target(self.source)
-        return (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target)) if target else (0, 0)
-
-    def _load_background(self, path: str, canvas: tuple[int, int]) -> None:
-        """Decode the picture on a helper thread (a 12-megapixel photo takes ~100 ms, and `update` runs
-        on the graphics thread); the compositor uploads it on the render thread."""
-        self.picture_choice += 1
-        self.picture_canvas = canvas
-        self.background_error = ""
-        if not path:
-            self.compositor.offer_picture(None)
-            return
+    def _load_background(self, path: str, canvas: tuple[int, int] | None) -> None:
+        """Decode the picture for `canvas` on a helper thread (a 12-megapixel photo takes ~100 ms, and
+        `update` and `video_render` run on the graphics thread); None: not before the canvas is known.
+        The compositor uploads it on the render thread."""
+        with self.picture_lock:
+            self.picture_choice += 1
+            self.picture_canvas, self.background_error = canvas, ""
+            if canvas is None:
+                self.picture_size = None
+            if not path:
+                self.compositor.offer_picture(None)
+            if not path or canvas is None:
+                return
         thread = threading.Thread(target=self._decode_background, args=(path, canvas, self.picture_choice),
                                   name="backdrop-picture", daemon=True)
         self.picture_threads = [t for t in self.picture_threads if launcher.running(t)] + [thread]
         launcher.launch(thread)
+
+    def _picture_stale(self, canvas: tuple[int, int]) -> bool:
+        """Whether the picture must be prepared (again) for this canvas: not yet, or its largest level
+        would change (not on every size change: a resizing source would decode it every frame)."""
+        if not self.background_path:
+            return False
+        if self.picture_canvas is None:
+            return True
+        size = self.picture_size
+        return size is not None and picture_level0(size, canvas) != picture_level0(size, self.picture_canvas)
 
     def _decode_background(self, path: str, canvas: tuple[int, int], choice: int) -> None:
         launcher.lower_priority()
@@ -306,10 +321,12 @@ class BackdropFilter:
             picture = prepare_picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA), canvas)
         except Exception as exc:
             error = f"background image {path!r}: {exc}"
-        if choice != self.picture_choice:
-            return  # another picture was chosen meanwhile
-        self.compositor.offer_picture(picture)
-        self.background_error = error
+        with self.picture_lock:
+            if choice != self.picture_choice:
+                return  # another picture, or none, was chosen meanwhile
+            self.compositor.offer_picture(picture)
+            self.background_error = error
+            self.picture_size = (picture.width, picture.height) if picture is not None else None
         if error:
             log(LOG_WARNING, f"filter '{self.name}': {error}")
 
@@ -323,10 +340,11 @@ class BackdropFilter:
         engines = self.retired + ([self.engine] if self.engine is not None else [])
         for engine in engines:
             engine.stop()
+        deadline = time.monotonic() + 10.0  # one wait for all: OBS's exit waits for this thread
         for engine in engines:
-            engine.join()
+            engine.join(max(0.0, deadline - time.monotonic()))
         for thread in self.picture_threads:
-            launcher.join(thread, 10.0)
+            launcher.join(thread, max(0.0, deadline - time.monotonic()))
         self.capture.destroy()
         self.compositor.destroy()
         log(LOG_INFO, f"filter '{self.name}' destroyed")
@@ -353,8 +371,8 @@ class BackdropFilter:
         width = lib.obs_source_get_base_width(target) if target else 0
         height = lib.obs_source_get_base_height(target) if target else 0
         engine, s, params = state if state is not None else (None, None, None)
-        if self.background_path and (width, height) != self.picture_canvas and width and height:
-            self._load_background(self.background_path, (width, height))  # prepared for another size
+        if width and height and self._picture_stale((width, height)):
+            self._load_background(self.background_path, (width, height))
         runner = engine.runner if engine is not None and engine.ready else None
         if runner is None or not width or not height or not self.compositor.ensure() \
                 or not self.capture.ensure(self.sync.ring_size(s.match_video)):
@@ -476,7 +494,9 @@ class BackdropFilter:
         if latest is not None and latest.pose is not None:
             parts.append(latest.pose)
         if s.match_video:
-            parts.append(f"video delayed {sync.shown_delay} frame(s)")
+            ms = round(sync.shown_delay * self.frame_seconds * 1e3)
+            parts.append(f"video delayed {sync.shown_delay} frame(s) ({ms} ms) to match its masks: set your "
+                         f"microphone's Sync Offset to {ms} ms (Edit > Advanced Audio Properties)")
         if runner.error:
             parts.append(f"last error: {runner.error}")
         if self.background_error:

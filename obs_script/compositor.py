@@ -9,6 +9,7 @@ record to `Compositor.draw`, which binds every uniform itself. Everything except
 from __future__ import annotations
 
 import ctypes
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,23 @@ class Picture:
     height: int
 
 
+def picture_level0(size: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:
+    """The largest level a picture of `size` needs on a canvas: the picture itself when it fits;
+    else the smallest power of two at least as large as the canvas shows it (finer levels are never
+    sampled, and the whole chain is uploaded on the graphics thread); while the canvas is unknown,
+    the largest power of two the picture can be shrunk to."""
+    w, h = size
+    if w <= canvas[0] and h <= canvas[1]:
+        return w, h
+    shown = max(canvas[0] / w, canvas[1] / h)
+
+    def pow2(n: int) -> int:
+        below, needed = 2 ** int(math.log2(n)), 2 ** math.ceil(math.log2(max(1.0, n * shown)))
+        return int(min(MAX_PICTURE_SIDE, needed if shown > 0 else below))
+
+    return pow2(w), pow2(h)
+
+
 def prepare_picture(rgba, canvas: tuple[int, int]) -> Picture:
     """A picture larger than the canvas gets a mip chain, built here rather than by the GPU:
     libobs-opengl 29.0.2 accepts GS_BUILD_MIPMAPS but never generates the levels (gl-texture2d.c
@@ -81,19 +99,10 @@ def prepare_picture(rgba, canvas: tuple[int, int]) -> Picture:
     import numpy as np
 
     h, w = rgba.shape[:2]
-    if w <= canvas[0] and h <= canvas[1]:
+    top = picture_level0((w, h), canvas)
+    if top == (w, h):
         return Picture((np.ascontiguousarray(rgba, np.uint8),), w, h)
-
-    # Level 0: the smallest power of two at least as large as the canvas shows the picture (finer
-    # levels are never sampled, and the whole chain is uploaded on the graphics thread); while the
-    # canvas is unknown, the largest power of two the picture can be shrunk to.
-    shown = max(canvas[0] / w, canvas[1] / h)
-
-    def pow2(n: int) -> int:
-        below, needed = 2 ** int(np.log2(n)), 2 ** int(np.ceil(np.log2(max(1.0, n * shown))))
-        return int(min(MAX_PICTURE_SIDE, needed if shown > 0 else below))
-
-    level = cv2.resize(rgba, (pow2(w), pow2(h)), interpolation=cv2.INTER_AREA)
+    level = cv2.resize(rgba, top, interpolation=cv2.INTER_AREA)
     levels = [level]
     while level.shape[0] > 1 or level.shape[1] > 1:
         level = cv2.resize(level, (max(1, level.shape[1] // 2), max(1, level.shape[0] // 2)),

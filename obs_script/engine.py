@@ -45,7 +45,6 @@ class Engine:
         launcher.launch(self._loader)  # `update` creates engines on the graphics thread: never wait for a start there
 
     def _build(self, s: FilterSettings) -> None:
-        launcher.lower_priority()
         try:
             import cv2
 
@@ -117,7 +116,7 @@ class Engine:
     def alive(self) -> bool:
         """Whether a stopped engine still has a thread running."""
         runner = self._stopped_runner
-        return launcher.running(self._loader) or (runner is not None and not runner.stop(timeout=0.0))
+        return launcher.running(self._loader) or (runner is not None and runner.alive())
 
     def session_description(self) -> str:
         if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):

@@ -32,8 +32,8 @@ def _run(pending: queue.SimpleQueue) -> None:
         thread = pending.get()
         try:
             thread.start()
-        except Exception:  # noqa: BLE001 - a thread that cannot start stays unstarted: join() says so
-            pass
+        except Exception:  # noqa: BLE001 - e.g. no more threads: never started, never waited for
+            thread.launch_failed = True
 
 
 def launch(thread: threading.Thread) -> None:
@@ -50,7 +50,7 @@ def launch(thread: threading.Thread) -> None:
 def join(thread: threading.Thread, timeout: float) -> bool:
     """Wait for a launched thread to start and finish; True when it has finished."""
     deadline = time.monotonic() + timeout
-    while thread.ident is None and time.monotonic() < deadline:
+    while thread.ident is None and running(thread) and time.monotonic() < deadline:
         time.sleep(0.005)
     if thread.ident is None:
         return False
@@ -60,13 +60,14 @@ def join(thread: threading.Thread, timeout: float) -> bool:
 
 def running(thread: threading.Thread) -> bool:
     """Launched and not finished yet (a thread still waiting for the launcher counts)."""
-    return thread.ident is None or thread.is_alive()
+    return (thread.ident is None and not getattr(thread, "launch_failed", False)) or thread.is_alive()
 
 
 def lower_priority() -> None:
     """Let the calling thread yield the cores to OBS's: for work that can wait a few milliseconds
-    (decoding a picture, building a model session), which on 2 cores otherwise delayed OBS's
-    graphics thread by 5-10 ms a frame while it ran. Linux's nice is per thread (setpriority(2));
+    (decoding a picture), which on 2 cores otherwise delayed OBS's graphics thread by 5-10 ms a frame
+    while it ran. Linux's nice is per thread (setpriority(2)) and inherited by threads it starts, and
+    cannot be raised again without privileges: never call it on a thread that starts the mask worker.
     Windows has SetThreadPriority; elsewhere nothing changes."""
     try:
         if sys.platform.startswith("linux"):
@@ -74,7 +75,7 @@ def lower_priority() -> None:
         elif sys.platform == "win32":
             import ctypes
 
-            kernel32 = ctypes.windll.kernel32
+            kernel32 = ctypes.WinDLL("kernel32")  # our own handle: windll.kernel32's declarations are shared
             kernel32.GetCurrentThread.restype = ctypes.c_void_p
             kernel32.SetThreadPriority.argtypes = [ctypes.c_void_p, ctypes.c_int]
             kernel32.SetThreadPriority(kernel32.GetCurrentThread(), -1)  # THREAD_PRIORITY_BELOW_NORMAL

@@ -148,9 +148,11 @@ def ui_task() -> L.TASK:
     if getattr(h, "ui_task", None) is None:
         def run(source):
             try:
-                h.impl.repair_settings(source)
+                h.impl.repair_settings(source)  # releases `source`
             except BaseException as exc:  # noqa: BLE001 - nothing may escape into libobs
                 _report("repair_settings", exc)
+                if not hasattr(h.impl, "repair_settings"):
+                    L.lib.obs_source_release(source)  # an implementation without it: the reference stays ours
 
         h.ui_task = L.TASK(run)
     return h.ui_task
