@@ -48,7 +48,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from installer import obs_locate, support, wiring  # noqa: E402  (standard library only)
-from installer.cli import probe_python, python_home_of, venv_python  # noqa: E402
+from installer.cli import obs_python_folder, probe_python, venv_python  # noqa: E402
 from installer.config_files import atomic_write, ini_set  # noqa: E402
 
 try:
@@ -202,7 +202,7 @@ class SmokeObs(ObsInstance):
             # OBS 31 reads user settings from user.ini; a config from before 31 is copied there whole
             # (OBSApp::MigrateGlobalSettings), which is what this does.
             shutil.copyfile(ini, install.python_ini)
-        home = python_home_of(probe_python(venv_python(self.venv)), SYSTEM) if install.has_python_setting else None
+        home = obs_python_folder(probe_python(venv_python(self.venv)), SYSTEM) if install.has_python_setting else None
         for change in wiring.plan_install(install, SCRIPT, home):
             atomic_write(change.path, change.after)
             self.wiring.append(change.what)
@@ -414,7 +414,7 @@ def run(args, result: dict) -> bool:
         raise SmokeError(f"no environment at {args.venv}: run `python -m installer` first")
     info = probe_python(vpy)
     if SYSTEM != "linux":
-        home = python_home_of(info, SYSTEM)
+        home = obs_python_folder(info, SYSTEM)  # the 8.3 name OBS is given for a non-ASCII folder
         loaded = obs_locate.obs_loaded_python(home, SYSTEM, version)
         say(f"environment: Python {info['version']} from {info['base_prefix']}; OBS {vtext} loads "
             f"{'Python ' + loaded if loaded else 'no Python'} from {home}")
