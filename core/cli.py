@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from . import vocabulary as V
+from .mask_timeline import MAX_RING, ShownMasks
 from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
 from .model_registry import DEFAULT_MODEL, ModelError, list_models
 
@@ -78,13 +79,17 @@ def cmd_process(args: argparse.Namespace) -> int:
         for p in source.paths:
             _output_path(source, p.stem, args.output)
     pipeline = make_masker(args.model, args.provider, args.threads, _mask_options(args))
+    shown = ShownMasks(args.mask_lag, not args.no_match_video)
+    recent: dict[int, np.ndarray] = {}  # masks of the last frames, for the one OBS would show
     sink = VideoSink(args.output, source.fps) if to_video else None
     progress = _Progress(source.count, not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
     done, out = 0, args.output
     try:
         for stem, rgb in source:
-            q = pipeline.mask(rgb, done)
+            recent[done] = pipeline.mask(rgb, done)
+            q = _as_shown(recent, shown[done], rgb)
+            recent.pop(done - MAX_RING - args.mask_lag, None)
             if args.mask_only:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
@@ -107,6 +112,11 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_shown(recent: dict[int, np.ndarray], frame: int | None, rgb: np.ndarray) -> np.ndarray:
+    """The mask OBS shows: that of `frame`, or none yet (the filter passes the video through)."""
+    return recent[frame] if frame is not None else np.full(rgb.shape[:2], 255, np.uint8)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
@@ -119,12 +129,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
-    rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag) for s in seqs}
+    shown = (args.mask_lag, not args.no_match_video)
+    rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag, *shown) for s in seqs}
     videos = [rows[s.name] for s in seqs if not s.stills or s.upper_body]  # the DAVIS rows
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
     if args.json:
-        print(json.dumps({"options": vars(options), "model": args.model, "lag": args.lag, "results": rows}, indent=2))
+        print(json.dumps({"options": vars(options), "model": args.model, "lag": args.lag, "mask_lag": args.mask_lag,
+                          "match_video": not args.no_match_video, "results": rows}, indent=2))
         return 0
     print(f"{'sequence':18s} {'J':>6s} {'F':>6s} {'flicker':>8s} {'dtSSD':>7s} {'ms':>6s}  frames")
     for name, r in rows.items():
@@ -154,6 +166,14 @@ def _add_mask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-blob", type=float, default=0.0, help="drop blobs below this fraction of the largest")
     p.add_argument("--raw", action="store_true",
                    help="the bare model: no tracking, smoothing, refinement or blob removal")
+
+
+def _add_shown_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mask-lag", type=int, default=0, metavar="N",
+                   help="each frame with the mask the OBS filter would show on it when masks arrive N frames "
+                        "late (0: on time), with its compensation")
+    p.add_argument("--no-match-video", action="store_true",
+                   help="with --mask-lag: as the filter with 'Match video to mask' off (the video not delayed)")
 
 
 def _mask_options(args: argparse.Namespace):
@@ -192,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="background blur strength (Gaussian sigma, px)")
     p.add_argument("--light-wrap", type=float, default=V.LIGHT_WRAP, help="background light spilling onto edges 0..1")
     _add_mask_options(p)
+    _add_shown_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_process)
 
@@ -208,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pose pipeline: its crop comes from landmarks N frames old (what OBS's GPU crops cost)")
     e.add_argument("--json", action="store_true")
     _add_mask_options(e)
+    _add_shown_options(e)
     e.set_defaults(func=cmd_eval)
 
     b = sub.add_parser("bench", help="per-stage milliseconds at 720p, 1080p and 4K")

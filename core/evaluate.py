@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .mask_timeline import MAX_RING, ShownMasks
 from .maskers import make_masker
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore
@@ -66,13 +67,18 @@ def suite(root: Path, upper: bool = False) -> list[Sequence]:
 
 
 def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general", provider: str = "auto",
-             threads: int = 2, lag: int = 0) -> dict[str, float]:
+             threads: int = 2, lag: int = 0, mask_lag: int = 0, match_video: bool = True) -> dict[str, float]:
     """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement). `model` may
-    name a pipeline ("pose"); `lag` is its crop lag in frames."""
+    name a pipeline ("pose"); `lag` is its crop lag in frames. With `mask_lag`, each frame is scored
+    with the mask the OBS filter would show on it when masks arrive that many frames late
+    (core/mask_timeline.py); frames shown before any mask (a stream's first frames) are not scored."""
     pipeline = make_masker(model, provider, threads, options, lag)
     score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
+    shown = ShownMasks(mask_lag if not seq.stills else 0, match_video)  # a still is a new stream each time
+    recent: dict[int, np.ndarray] = {}
     spent = 0.0
-    for frame_path, mask_path in pairs(seq.frames, seq.masks):
+    matched = pairs(seq.frames, seq.masks)
+    for index, (frame_path, mask_path) in enumerate(matched):
         rgb = read_rgb(frame_path)
         gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
         if gt is None:
@@ -85,9 +91,11 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
                 for _ in range(STILL_WARMUP):
                     pipeline.mask(rgb)
         t0 = time.perf_counter()
-        soft = pipeline.mask(rgb).astype("float32") / 255.0
+        recent[index] = pipeline.mask(rgb).astype("float32") / 255.0
         spent += time.perf_counter() - t0
-        score.add(soft, gt > 127)
+        recent.pop(index - MAX_RING - mask_lag, None)
+        if shown[index] is not None:
+            score.add(recent[shown[index]], gt > 127)
     result = score.summary()
-    result["ms"] = 1000.0 * spent / max(result["frames"], 1)
+    result["ms"] = 1000.0 * spent / max(len(matched), 1)  # per mask made
     return result

@@ -16,7 +16,8 @@ import os
 from collections import deque
 from collections.abc import Callable
 
-MAX_RING = 8  # frames of video kept for "match video to mask", at most
+from ..core.mask_timeline import MaskTimeline
+
 WINDOW_S = 2.0  # rate figures and rate decisions cover the last two seconds
 
 
@@ -105,16 +106,23 @@ class MaskSync:
     def __init__(self, clock: Callable[[], float], budget: float | None = None) -> None:
         self.clock = clock
         self.limiter = RateLimiter(cpu_budget() if budget is None else budget)
-        self.results: deque = deque(maxlen=MAX_RING)  # newest MaskResults (frame_id, ...)
-        self.latencies: deque[int] = deque([0], maxlen=60)  # frames from capture to mask, ~2 s
-        self.shown_delay = 0  # frames the video is delayed by (match video to mask)
+        self.timeline = MaskTimeline()  # which mask goes with which frame (core/mask_timeline.py)
         self._ring = 1
         self._uploads: deque[float] = deque()
         self._renders: deque[float] = deque()
 
     def reset(self) -> None:
         """A new model: masks of the old one no longer fit."""
-        self.results.clear()
+        self.timeline.reset()
+
+    @property
+    def latencies(self) -> deque[int]:
+        return self.timeline.latencies
+
+    @property
+    def shown_delay(self) -> int:
+        """Frames the video is delayed by (match video to mask)."""
+        return self.timeline.shown_delay
 
     # -- which frames go to the worker ------------------------------------------------------------
     def wants_frame(self, frame: int, mask_rate: int, runner_free_in_s: float, frame_seconds: float) -> bool:
@@ -134,35 +142,16 @@ class MaskSync:
     # -- which mask goes with which frame ---------------------------------------------------------
     def offer(self, result, frame: int) -> None:
         """The runner's newest result, seen at `frame` (the same one again is ignored)."""
-        if result is not None and (not self.results or result.frame_id != self.results[-1].frame_id):
-            self.results.append(result)
-            self.latencies.append(frame - result.frame_id)
+        self.timeline.offer(result, frame)
 
     def pick(self, frame: int, match_video: bool, have_frame: Callable[[int], bool]):
-        """(mask, frame to show) for `frame`, or None before the first mask.
-
-        Matching video to mask delays the video by the worst recent latency (a steady delay, no
-        stutter) and shows each frame with the mask computed from it, or the newest older one.
-        """
-        if not self.results:
-            return None
-        self.shown_delay = 0
-        if match_video:
-            delay = min(max(self.latencies), MAX_RING - 1)
-            wanted = frame - delay
-            if delay > 0 and wanted >= 0 and have_frame(wanted):
-                self.shown_delay = delay
-                mask = next((m for m in reversed(self.results) if m.frame_id <= wanted), self.results[0])
-                return mask, wanted
-        return self.results[-1], frame
+        """(mask, frame to show) for `frame`, or None before the first mask (MaskTimeline.pick)."""
+        return self.timeline.pick(frame, match_video, have_frame)
 
     def ring_size(self, match_video: bool) -> int:
         """Full frames to keep on the GPU: just the current one, unless the video waits for its mask;
         then as many as the worst recent latency needs (grown, never shrunk, while matching)."""
-        if not match_video:
-            self._ring = 1
-        else:
-            self._ring = max(self._ring, min(max(self.latencies) + 2, MAX_RING))
+        self._ring = max(self._ring, self.timeline.ring_frames()) if match_video else 1
         return self._ring
 
     # -- what the status line reports -------------------------------------------------------------

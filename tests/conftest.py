@@ -38,6 +38,20 @@ def people_photos() -> dict[str, np.ndarray]:
     return {"astronaut": data.astronaut(), "cameraman": np.dstack([camera] * 3)}
 
 
+def import_as_in_obs(name: str):
+    """REPO/<name> imported inside a package, as OBS's script imports it (obs_script/backdrop_obs.py
+    `_import_private`), so obs_script's relative imports of core resolve; no libobs needed."""
+    import importlib
+    import types
+
+    pkg = "_backdrop_tests"
+    if pkg not in sys.modules:
+        module = types.ModuleType(pkg)
+        module.__path__ = [str(REPO)]
+        sys.modules[pkg] = module
+    return importlib.import_module(f"{pkg}.{name}")
+
+
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True)
 

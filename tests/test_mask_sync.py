@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from obs_script.mask_sync import MAX_RING, MaskSync, RateLimiter, cpu_budget
+from core.mask_timeline import MAX_RING
+from tests.conftest import import_as_in_obs
+
+_mask_sync = import_as_in_obs("obs_script.mask_sync")
+MaskSync, RateLimiter, cpu_budget = _mask_sync.MaskSync, _mask_sync.RateLimiter, _mask_sync.cpu_budget
 
 FPS = 30.0
 FRAME = 1.0 / FPS

@@ -1,0 +1,93 @@
+"""Which mask goes with which frame when masks arrive late: the one rule the OBS filter applies
+(obs_script/mask_sync.py) and the command line emulates (`backdrop process/eval --mask-lag N`), so
+what the command line scores is what a viewer sees in OBS.
+
+A mask made from frame f reaches the screen some frames after f. Shown at once, it is laid over a
+newer frame: a moving person leaves a trail of the old position's background ("ghosts") and loses
+the edge they move towards. Matching video to mask delays the video instead, by the worst recent
+latency, so each frame is shown with the mask computed from it (or the newest older one, when masks
+are made for fewer frames than the video has).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+
+MAX_RING = 8  # frames of video kept for "match video to mask", at most
+LATENCY_WINDOW = 60  # latencies remembered (about 2 s of masks): the delay follows the worst of them
+
+
+class HasFrameId(Protocol):
+    frame_id: int
+
+
+class MaskTimeline:
+    def __init__(self) -> None:
+        self.results: deque = deque(maxlen=MAX_RING)  # newest masks, oldest first
+        self.latencies: deque[int] = deque([0], maxlen=LATENCY_WINDOW)  # frames from capture to mask
+        self.shown_delay = 0  # frames the video is delayed by at the last pick
+
+    def reset(self) -> None:
+        """A new model: masks of the old one no longer fit."""
+        self.results.clear()
+
+    def offer(self, result: HasFrameId | None, frame: int) -> None:
+        """The newest mask, seen at `frame` (the same one again is ignored)."""
+        if result is not None and (not self.results or result.frame_id != self.results[-1].frame_id):
+            self.results.append(result)
+            self.latencies.append(frame - result.frame_id)
+
+    def pick(self, frame: int, match_video: bool, have_frame: Callable[[int], bool]):
+        """(mask, frame to show) at `frame`, or None before the first mask."""
+        if not self.results:
+            return None
+        self.shown_delay = 0
+        if match_video:
+            delay = min(max(self.latencies), MAX_RING - 1)
+            wanted = frame - delay
+            if delay > 0 and wanted >= 0 and have_frame(wanted):
+                self.shown_delay = delay
+                mask = next((m for m in reversed(self.results) if m.frame_id <= wanted), self.results[0])
+                return mask, wanted
+        return self.results[-1], frame
+
+    def ring_frames(self) -> int:
+        """Full frames the video needs kept to be shown `shown_delay` late: the worst recent latency,
+        the frame being drawn, and one of slack."""
+        return min(max(self.latencies) + 2, MAX_RING)
+
+
+class _Arrived(NamedTuple):
+    frame_id: int
+
+
+def shown_masks(frames: int, lag: int, match_video: bool) -> list[int | None]:
+    """For each of `frames` frames, the frame whose mask the filter shows it with when every frame's
+    mask arrives `lag` frames after its frame (None: no mask yet, the video passes through). The
+    filter keeps MAX_RING frames on the GPU; a frame it shows twice (passed through before the first
+    mask, then again once the video waits for masks) counts with its masked showing."""
+    timeline, shown = MaskTimeline(), {}
+    for t in range(frames + lag + MAX_RING):
+        if 0 <= t - lag < frames:
+            timeline.offer(_Arrived(t - lag), t)
+        picked = timeline.pick(t, match_video, lambda f, t=t: 0 <= f < frames and f > t - MAX_RING)
+        at, mask = (t, None) if picked is None else (picked[1], picked[0].frame_id)
+        if at < frames and shown.get(at) is None:
+            shown[at] = mask
+    return [shown.get(f) for f in range(frames)]
+
+
+class ShownMasks:
+    """`shown_masks` for a stream whose length is not known up front: `shown[f]` is the frame whose
+    mask frame f is shown with. A frame's answer does not depend on how many frames follow it."""
+
+    def __init__(self, lag: int, match_video: bool) -> None:
+        self.lag, self.match_video = lag, match_video
+        self._map: list[int | None] = []
+
+    def __getitem__(self, frame: int) -> int | None:
+        if frame + self.lag + MAX_RING >= len(self._map):
+            self._map = shown_masks(2 * (frame + self.lag + MAX_RING) + 64, self.lag, self.match_video)
+        return self._map[frame]
