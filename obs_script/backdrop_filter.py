@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
-from . import launcher
+from . import graphics_timer, launcher
 from .compositor import MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
 from .engine import OBS_PIPELINES, Engine
 from .frame_capture import CROP_EFFECT, FrameCapture
@@ -226,7 +226,7 @@ class BackdropFilter:
     def update(self, settings: int) -> None:
         """OBS's `update`, on the graphics thread: read the settings, never write them here (presets are
         written by the dialog's callback and at creation; fs.read honours a preset not written yet)."""
-        started = time.perf_counter()
+        started = graphics_timer.start()
         try:
             wrong = fs.wrong_typed(settings)
             if wrong:
@@ -350,18 +350,18 @@ class BackdropFilter:
         log(LOG_INFO, f"filter '{self.name}' destroyed")
 
     def video_tick(self, seconds: float) -> None:
-        started = time.perf_counter()
+        started = graphics_timer.start()
         self.tick += 1
         if seconds > 0:
             self.frame_seconds = seconds
         self.timer.record("video_tick", started)
 
     def video_render(self) -> None:
-        t0, waited = time.perf_counter(), self.capture.gpu_wait_s
+        started = graphics_timer.start()
         try:
-            self._render(t0)
+            self._render(started[0])
         finally:
-            self.timer.record("video_render", t0, self.capture.gpu_wait_s - waited)
+            self.timer.record("video_render", started)
 
     def _render(self, t0: float) -> None:
         if t0 >= self.next_status_log:  # also while passing video through: the status says why

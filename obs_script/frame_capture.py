@@ -12,7 +12,6 @@ graphics context is already held. Frame flow (compositing is compositor.py's):
 from __future__ import annotations
 
 import ctypes
-import time
 from pathlib import Path
 
 from ..core.frame_plan import Crop, FramePlan
@@ -49,10 +48,6 @@ class FrameCapture:
 
     def __init__(self, crop_effect: Path = CROP_EFFECT) -> None:
         self.crop_effect_path = crop_effect
-        # Seconds spent in the two calls that wait for the GPU (queueing a copy, mapping one): on a
-        # real GPU the copy is queued and mapped a frame later; a software renderer (llvmpipe) draws
-        # the whole frame so far inside them.
-        self.gpu_wait_s = 0.0
         self.crop_effect = None  # compiled on the first frame, drawn when a plan has a quad
         self.crop_failure: str | None = None  # why it does not compile (an error once a quad needs it)
         self.crop_params: dict[str, int] = {}
@@ -151,9 +146,7 @@ class FrameCapture:
             draw = self._draw_rect if crop.quad is None else self._draw_quad
             if not small or not surface or not draw(small, tex, width, height, crop):
                 return False
-            started = time.perf_counter()
             lib.gs_stage_texture(surface, lib.gs_texrender_get_texture(small))
-            self.gpu_wait_s += time.perf_counter() - started
         self.pending.append((free[0], frame_id, render_frame, plan))
         return True
 
@@ -207,10 +200,7 @@ class FrameCapture:
         for index, crop in enumerate(plan.crops):
             surface = self.slots[slot][index][1]
             data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
-            started = time.perf_counter()
-            mapped = lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize))
-            self.gpu_wait_s += time.perf_counter() - started
-            if not mapped:
+            if not lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize)):
                 return None
             try:
                 (mw, mh), row = crop.size, linesize.value
