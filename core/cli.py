@@ -79,7 +79,7 @@ def cmd_process(args: argparse.Namespace) -> int:
         for p in source.paths:
             _output_path(source, p.stem, args.output)
     pipeline = make_masker(args.model, args.provider, args.threads, _mask_options(args))
-    shown = ShownMasks(args.mask_lag, not args.no_match_video)
+    shown = ShownMasks(args.mask_lag, not args.no_match_video, args.mask_every)
     recent: dict[int, np.ndarray] = {}  # masks of the last frames, for the one OBS would show
     sink = VideoSink(args.output, source.fps) if to_video else None
     progress = _Progress(source.count, not args.quiet and sys.stderr.isatty())
@@ -89,7 +89,7 @@ def cmd_process(args: argparse.Namespace) -> int:
         for stem, rgb in source:
             recent[done] = pipeline.mask(rgb, done)
             q = _as_shown(recent, shown[done], rgb)
-            recent.pop(done - MAX_RING - args.mask_lag, None)
+            recent.pop(done - MAX_RING - args.mask_lag - args.mask_every, None)
             if args.mask_only:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
@@ -129,14 +129,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
-    shown = (args.mask_lag, not args.no_match_video)
+    shown = (args.mask_lag, not args.no_match_video, args.mask_every)
     rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag, *shown) for s in seqs}
     videos = [rows[s.name] for s in seqs if not s.stills or s.upper_body]  # the DAVIS rows
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
     if args.json:
         print(json.dumps({"options": vars(options), "model": args.model, "lag": args.lag, "mask_lag": args.mask_lag,
-                          "match_video": not args.no_match_video, "results": rows}, indent=2))
+                          "mask_every": args.mask_every, "match_video": not args.no_match_video, "results": rows},
+                         indent=2))
         return 0
     print(f"{'sequence':18s} {'J':>6s} {'F':>6s} {'flicker':>8s} {'dtSSD':>7s} {'ms':>6s}  frames")
     for name, r in rows.items():
@@ -174,6 +175,9 @@ def _add_shown_options(p: argparse.ArgumentParser) -> None:
                         "late (0: on time), with its compensation")
     p.add_argument("--no-match-video", action="store_true",
                    help="with --mask-lag: as the filter with 'Match video to mask' off (the video not delayed)")
+    p.add_argument("--mask-every", type=int, default=1, metavar="K",
+                   help="with --mask-lag: masks for every K-th frame only, as the Low CPU preset makes them (3), "
+                        "or Full body within its CPU budget on a slow machine; the others show the newest older mask")
 
 
 def _mask_options(args: argparse.Namespace):

@@ -67,14 +67,15 @@ def suite(root: Path, upper: bool = False) -> list[Sequence]:
 
 
 def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general", provider: str = "auto",
-             threads: int = 2, lag: int = 0, mask_lag: int = 0, match_video: bool = True) -> dict[str, float]:
+             threads: int = 2, lag: int = 0, mask_lag: int = 0, match_video: bool = True, mask_every: int = 1
+             ) -> dict[str, float]:
     """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement). `model` may
     name a pipeline ("pose"); `lag` is its crop lag in frames. With `mask_lag`, each frame is scored
     with the mask the OBS filter would show on it when masks arrive that many frames late
     (core/mask_timeline.py); frames shown before any mask (a stream's first frames) are not scored."""
     pipeline = make_masker(model, provider, threads, options, lag)
     score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
-    shown = ShownMasks(mask_lag if not seq.stills else 0, match_video)  # a still is a new stream each time
+    shown = ShownMasks(mask_lag, match_video, mask_every) if not seq.stills else ShownMasks(0, True)  # a still: on time
     recent: dict[int, np.ndarray] = {}
     spent = 0.0
     matched = pairs(seq.frames, seq.masks)
@@ -93,7 +94,7 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
         t0 = time.perf_counter()
         recent[index] = pipeline.mask(rgb).astype("float32") / 255.0
         spent += time.perf_counter() - t0
-        recent.pop(index - MAX_RING - mask_lag, None)
+        recent.pop(index - MAX_RING - mask_lag - mask_every, None)
         if shown[index] is not None:
             score.add(recent[shown[index]], gt > 127)
     result = score.summary()

@@ -63,14 +63,15 @@ class _Arrived(NamedTuple):
     frame_id: int
 
 
-def shown_masks(frames: int, lag: int, match_video: bool) -> list[int | None]:
-    """For each of `frames` frames, the frame whose mask the filter shows it with when every frame's
-    mask arrives `lag` frames after its frame (None: no mask yet, the video passes through). The
-    filter keeps MAX_RING frames on the GPU; a frame it shows twice (passed through before the first
-    mask, then again once the video waits for masks) counts with its masked showing."""
+def shown_masks(frames: int, lag: int, match_video: bool, every: int = 1) -> list[int | None]:
+    """For each of `frames` frames, the frame whose mask the filter shows it with when a mask is made
+    for every `every`-th frame and arrives `lag` frames after its frame (None: no mask yet, the video
+    passes through). The filter keeps MAX_RING frames on the GPU; a frame it shows twice (passed
+    through before the first mask, then again once the video waits for masks) counts with its masked
+    showing."""
     timeline, shown = MaskTimeline(), {}
     for t in range(frames + lag + MAX_RING):
-        if 0 <= t - lag < frames:
+        if 0 <= t - lag < frames and (t - lag) % every == 0:
             timeline.offer(_Arrived(t - lag), t)
         picked = timeline.pick(t, match_video, lambda f, t=t: 0 <= f < frames and f > t - MAX_RING)
         at, mask = (t, None) if picked is None else (picked[1], picked[0].frame_id)
@@ -83,11 +84,12 @@ class ShownMasks:
     """`shown_masks` for a stream whose length is not known up front: `shown[f]` is the frame whose
     mask frame f is shown with. A frame's answer does not depend on how many frames follow it."""
 
-    def __init__(self, lag: int, match_video: bool) -> None:
-        self.lag, self.match_video = lag, match_video
+    def __init__(self, lag: int, match_video: bool, every: int = 1) -> None:
+        self.lag, self.match_video, self.every = lag, match_video, every
         self._map: list[int | None] = []
 
     def __getitem__(self, frame: int) -> int | None:
-        if frame + self.lag + MAX_RING >= len(self._map):
-            self._map = shown_masks(2 * (frame + self.lag + MAX_RING) + 64, self.lag, self.match_video)
+        if frame + self.lag + self.every + MAX_RING >= len(self._map):
+            self._map = shown_masks(2 * (frame + self.lag + self.every + MAX_RING) + 64, self.lag,
+                                    self.match_video, self.every)
         return self._map[frame]

@@ -28,9 +28,14 @@ def test_a_latency_beyond_the_ring_is_matched_as_far_as_the_ring_goes():
 
 
 def test_a_stream_of_unknown_length_gets_the_same_answers():
-    for lag, match in ((0, True), (2, True), (2, False), (9, True)):
-        stream = ShownMasks(lag, match)
-        assert [stream[f] for f in range(300)] == shown_masks(300, lag, match)
+    for lag, match, every in ((0, True, 1), (2, True, 1), (2, False, 1), (9, True, 1), (2, True, 3), (4, False, 3)):
+        stream = ShownMasks(lag, match, every)
+        assert [stream[f] for f in range(300)] == shown_masks(300, lag, match, every)
+
+
+def test_with_a_mask_every_third_frame_the_frames_between_show_the_newest_older_mask():
+    assert shown_masks(12, 2, True, every=3) == [0, 0, 0, 3, 3, 3, 6, 6, 6, 9, 9, 9]
+    assert shown_masks(12, 2, False, every=3) == [None, None, 0, 0, 0, 3, 3, 3, 6, 6, 6, 9]
 
 
 def test_frames_without_their_own_mask_get_the_newest_older_one():
