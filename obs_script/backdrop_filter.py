@@ -495,8 +495,11 @@ class BackdropFilter:
             parts.append(latest.pose)
         if s.match_video:
             ms = round(sync.shown_delay * self.frame_seconds * 1e3)
+            ring = len(self.capture.ring)
+            width, height = self.last_size
             parts.append(f"video delayed {sync.shown_delay} frame(s) ({ms} ms) to match its masks: set your "
-                         f"microphone's Sync Offset to {ms} ms (Edit > Advanced Audio Properties)")
+                         f"microphone's Sync Offset to {ms} ms (Edit > Advanced Audio Properties); {ring} full "
+                         f"frames kept on the GPU ({ring * width * height * 4 / 1e6:.1f} MB)")
         if runner.error:
             parts.append(f"last error: {runner.error}")
         if self.background_error:

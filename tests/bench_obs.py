@@ -44,6 +44,7 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("Backdrop skeleton (test mask, no model)", [filter_entry("Backdrop", {"debug_mask": "opaque"})], False),
     ("Backdrop bare session (inference only)", [filter_entry("Backdrop", {"debug_mask": "bare"})], False),
     ("Backdrop transparent", [filter_entry("Backdrop", {})], False),
+    ("Backdrop transparent, video not matched", [filter_entry("Backdrop", {"match_video_to_mask": False})], False),
     ("Backdrop blur", [filter_entry("Backdrop", {"mode": "blur"})], False),
     ("Backdrop image", [filter_entry("Backdrop", {"mode": "image", "background_image": str(SAMPLE_JPEG)})], False),
     ("Backdrop colour", [filter_entry("Backdrop", {"mode": "color"})], False),
@@ -55,6 +56,7 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
 STATUS = {  # figure: pattern in the filter's status line
     "mask_fps": r"([\d.]+) mask fps", "video_fps": r"at ([\d.]+) fps video",
     "cpu_per_mask_ms": r"([\d.]+) ms CPU per mask", "latency_frames": r"latency (\d+) frame",
+    "delay_ms": r"video delayed \d+ frame\(s\) \((\d+) ms\)", "ring_mb": r"frames kept on the GPU \(([\d.]+) MB\)",
 }
 
 
@@ -109,7 +111,8 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
 COLUMNS = [("render_ms", "frame render ms", 2), ("skipped_pct", "skipped %", 1), ("obs_cpu_ms_per_frame",
            "OBS CPU ms/frame", 1), ("backdrop_cpu_ms_per_frame", "mask worker CPU ms/frame", 2),
            ("mask_fps", "mask fps", 1), ("mask_ratio", "masks per frame", 2), ("cpu_per_mask_ms",
-           "CPU ms per mask", 2), ("latency_frames", "latency frames", 0)]
+           "CPU ms per mask", 2), ("latency_frames", "latency frames", 0), ("delay_ms", "video delay ms", 0),
+           ("ring_mb", "frame ring MB", 1)]
 
 
 def _cell(values: list, digits: int) -> str:
