@@ -22,6 +22,10 @@ CONFIGS = [  # (label, backdrop eval arguments)
     ("pose, lag 2", ["--model", "pose", "--lag", "2"]),
     ("**full_body** (`--model full_body`)", ["--model", "full_body"]),
     ("full_body, lag 2", ["--model", "full_body", "--lag", "2"]),
+    ("default as shown in OBS (masks 2 frames late, video matched)", ["--mask-lag", "2"]),
+    ("default, 2 frames late, not matched", ["--mask-lag", "2", "--no-match-video"]),
+    ("full_body as shown in OBS on a 2-core CPU (every 3rd frame, 3 late, matched)",
+     ["--model", "full_body", "--mask-lag", "3", "--mask-every", "3"]),
 ]
 UPPER = [("default", []), ("full_body", ["--model", "full_body"])]
 
