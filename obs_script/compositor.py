@@ -23,8 +23,9 @@ DATA = Path(__file__).resolve().parent / "data"
 MASK_EFFECT = DATA / "backdrop_mask.effect"
 BLUR_EFFECT = DATA / "backdrop_blur.effect"
 MASK_PARAMS = ("image", "mask", "coeffs", "use_coeffs", "threshold", "softness", "mask_rect")
-OUTPUT_PARAMS = MASK_PARAMS + ("bg_image", "blurred", "light_wrap", "mask_texel", "color", "bg_scale", "bg_offset")
-BLUR_PARAMS = MASK_PARAMS + ("texel", "sigma", "pairs")
+OUTPUT_PARAMS = MASK_PARAMS + ("bg_image", "blurred", "blur_scale", "blur_offset", "light_wrap", "mask_texel", "color",
+                               "bg_scale", "bg_offset")
+BLUR_PARAMS = MASK_PARAMS + ("texel", "src_scale", "src_offset", "sigma", "pairs")
 MAX_PICTURE_SIDE = 4096  # a mipmapped picture's largest side (a 4096x2048 chain: 43 MB of VRAM)
 _KEEP = object()  # no new picture offered
 
@@ -243,41 +244,44 @@ class Compositor:
         lib.gs_effect_set_float(params["softness"], rp.softness)
         lib.gs_effect_set_vec4(params["mask_rect"], L.vec4(r.x0, r.y0, r.x1, r.y1))
 
-    def _blur(self, rp: RenderParams, tex: int, width: int, height: int) -> int | None:
+    def _blur(self, rp: RenderParams, tex: int, width: int, height: int) -> tuple[int, tuple[float, ...]] | None:
         """The background with the person weighted out at 1/4 size, halved while the blur allows,
-        Gaussian-blurred (backdrop_blur.effect)."""
+        Gaussian-blurred (backdrop_blur.effect); and (scale, offset) from frame uv to its uv."""
         while len(self.blur_targets) < 5:  # 1/4, two halvings, the two Gaussian passes
             self.blur_targets.append(lib.gs_texrender_create(L.GS_RGBA16F, L.GS_ZS_NONE))
         down, half1, half2, horiz, vert = self.blur_targets
-        bw, bh = V.blur_size(width, height)
+        grids = V.gpu_blur_grids(width, height, rp.blur_halvings)
         p = self.blur_params
 
-        def run(target, cx: int, cy: int, name: bytes, src: int, bind=None) -> int | None:
+        def run(target, grid, name: bytes, src: int, texel: tuple[float, float], scale=(1.0, 1.0),
+                offset=(0.0, 0.0)) -> int | None:
             def draw():
-                if bind is not None:
-                    bind()
-                self._run(self.blur_effect, p, name, src, cx, cy)
+                lib.gs_effect_set_vec2(p["texel"], L.vec2(*texel))
+                lib.gs_effect_set_vec2(p["src_scale"], L.vec2(*scale))
+                lib.gs_effect_set_vec2(p["src_offset"], L.vec2(*offset))
+                lib.gs_effect_set_float(p["sigma"], rp.blur_sigma)
+                lib.gs_effect_set_int(p["pairs"], rp.blur_pairs)
+                self._run(self.blur_effect, p, name, src, grid[0], grid[1])
 
-            if not draw_into(target, cx, cy, (0.0, float(cx), 0.0, float(cy)), draw):
+            if not draw_into(target, grid[0], grid[1], (0.0, float(grid[0]), 0.0, float(grid[1])), draw):
                 return None
             return lib.gs_texrender_get_texture(target)
 
-        def bind_down():
-            self._bind_mask(p, rp)
-            lib.gs_effect_set_vec2(p["texel"], L.vec2(1.0 / width, 1.0 / height))
-
-        src = run(down, bw, bh, b"Down", tex, bind_down)
-        for target in (half1, half2)[:rp.blur_halvings]:
-            bw, bh = max(1, bw // 2), max(1, bh // 2)
-            src = src and run(target, bw, bh, b"Half", src)
-        for target, step in ((horiz, (1.0 / bw, 0.0)), (vert, (0.0, 1.0 / bh))):
-            def bind_gauss(step=step):
-                lib.gs_effect_set_vec2(p["texel"], L.vec2(*step))
-                lib.gs_effect_set_float(p["sigma"], rp.blur_sigma)
-                lib.gs_effect_set_int(p["pairs"], rp.blur_pairs)
-
-            src = src and run(target, bw, bh, b"Gauss", src, bind_gauss)
-        return src
+        self._bind_mask(p, rp)
+        origin = float(V.BLUR_GRID_ORIGIN)  # frame pixel where the blur's grids start
+        cols, rows, size = grids[0]
+        src = run(down, grids[0], b"Down", tex, (1.0 / width, 1.0 / height),
+                  (cols * size / width, rows * size / height), (origin / width, origin / height))
+        for target, grid in zip((half1, half2), grids[1:], strict=False):
+            src = src and run(target, grid, b"Half", src, (1.0 / cols, 1.0 / rows),
+                              (grid[0] * grid[2] / (cols * size), grid[1] * grid[2] / (rows * size)))
+            cols, rows, size = grid
+        for target, step in ((horiz, (1.0 / cols, 0.0)), (vert, (0.0, 1.0 / rows))):
+            src = src and run(target, grids[-1], b"Gauss", src, step)
+        if not src:
+            return None
+        extent = (cols * size, rows * size)
+        return src, (width / extent[0], height / extent[1], -origin / extent[0], -origin / extent[1])
 
     def draw(self, rp: RenderParams, tex: int, width: int, height: int) -> bool:
         """Composite `tex` (the frame shown) with the uploaded mask into whatever OBS is rendering.
@@ -290,7 +294,9 @@ class Compositor:
             blurred = self._blur(rp, tex, width, height)
             if not blurred:
                 return False
-            lib.gs_effect_set_texture(p["blurred"], blurred)
+            lib.gs_effect_set_texture(p["blurred"], blurred[0])
+            lib.gs_effect_set_vec2(p["blur_scale"], L.vec2(*blurred[1][:2]))
+            lib.gs_effect_set_vec2(p["blur_offset"], L.vec2(*blurred[1][2:]))
         elif name.startswith(b"DrawImage"):
             sx, sy, ox, oy = V.cover_fit(width, height, *self.bg_size)
             lib.gs_effect_set_texture(p["bg_image"], self.bg_tex)

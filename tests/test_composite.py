@@ -76,3 +76,22 @@ def test_light_wrap_spills_background_light_onto_the_edge_only():
     core_ = cv2.erode(q, np.ones((61, 61), np.uint8))
     assert wrapped[edge > 0, 1].mean() > plain[edge > 0, 1].mean() + 20  # edges pick up white light
     assert np.abs(wrapped[core_ > 0].astype(int) - plain[core_ > 0]).max() <= 2  # the middle does not
+
+
+def test_the_cpu_reference_blur_is_as_even_as_an_exact_gaussian():
+    """core's masked_blur (an area resize to 1/4 at any ratio, then OpenCV's Gaussian) is the oracle
+    the GPU blur is compared with: it must not band or lattice on dot grids itself."""
+    from core.composite import masked_blur
+    from tests.blur_reference import BLUR_SIZES, dot_grid, evenness, exact_blur, split_alpha
+
+    for w, h in BLUR_SIZES:
+        alpha = split_alpha(w, h)
+        for period in (9, 23, 37):
+            frame = dot_grid(w, h, period, (230, 30, 30))
+            for strength in (8, 16, 32):
+                m = 3 * strength
+                region = (slice(m, h - m), slice(m, w // 2 - m - 8))
+                cpu = masked_blur(frame, np.round(alpha * 255).astype(np.uint8), strength)
+                cpu_even, exact_even = evenness(cpu[region]), evenness(exact_blur(frame, alpha, strength)[region])
+                assert all(c <= max(1.5 * e, 0.10) for c, e in zip(cpu_even, exact_even, strict=True)), (
+                    (w, h, period, strength), cpu_even, exact_even)

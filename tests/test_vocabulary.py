@@ -58,11 +58,22 @@ def test_a_changed_shader_constant_is_caught(monkeypatch):
         test_shader_constants_are_the_vocabulary_s()
 
 
-def test_the_blur_downsample_covers_the_blur_scale():
-    """Down takes one bilinear tap per 2x2 block at +-1 texel: a (2 x 2) x (2 x 2) = 4 x 4 box, the
-    vocabulary's BLUR_SCALE (what the filter sizes the 1/4-size targets by)."""
-    down = re.search(r"float4 PSDown\(.*?\n}\n", _effect_text("backdrop_blur.effect"), re.S).group(0)
-    assert down.count("premultiplied(") == (V.BLUR_SCALE // 2) ** 2
+def test_the_blur_prefilters_have_the_variances_the_plan_leaves_out():
+    """Down and Half take a [1 2 1] x [1 2 1] of bilinear taps, each between two texels per axis (a
+    2-texel box), 2 frame pixels and 1 texel apart: per axis a variance of 2 s^2 / 4 + 1/4, which
+    gpu_blur_plan subtracts from the strength's before the Gaussian."""
+    blur = _effect_text("backdrop_blur.effect")
+    for shader, spacing, variance in (("PSDown", 2, V.DOWN_VARIANCE), ("PSHalf", 1, V.HALF_VARIANCE)):
+        body = re.search(rf"float4 {shader}\(.*?\n}}\n", blur, re.S).group(0)
+        assert "float((2 - abs(x)) * (2 - abs(y)))" in body and "sum / 16.0" in body, body
+        assert ("float2(x, y) * 2.0 * texel" if spacing == 2 else "float2(x, y) * texel") in body, body
+        taps = {offset: weight for offset, weight in ((-spacing, 1), (0, 2), (spacing, 1))}
+        kernel = {}  # per axis: texel offset (from the tap centre, in half texels) -> weight
+        for offset, weight in taps.items():
+            for half in (-1, 1):
+                kernel[2 * offset + half] = kernel.get(2 * offset + half, 0) + weight / 8
+        assert sum(w * (x / 2) ** 2 for x, w in kernel.items()) == pytest.approx(variance)
+    assert V.BLUR_SCALE == 4  # Down's taps at -2, 0, 2 pixels cover the 4 pixels of a 1/4-size texel
 
 
 def test_every_technique_and_parameter_the_compositor_binds_exists():
