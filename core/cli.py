@@ -87,7 +87,8 @@ def cmd_process(args: argparse.Namespace) -> int:
     done, out = 0, args.output
     try:
         for stem, rgb in source:
-            recent[done] = pipeline.mask(rgb, done)
+            if done % args.mask_every == 0:  # the frames OBS would make masks for
+                recent[done] = pipeline.mask(rgb, done)
             q = _as_shown(recent, shown[done], rgb)
             recent.pop(done - MAX_RING - args.mask_lag - args.mask_every, None)
             if args.mask_only:
@@ -169,13 +170,22 @@ def _add_mask_options(p: argparse.ArgumentParser) -> None:
                    help="the bare model: no tracking, smoothing, refinement or blob removal")
 
 
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more")
+        return value
+    return parse
+
+
 def _add_shown_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mask-lag", type=int, default=0, metavar="N",
+    p.add_argument("--mask-lag", type=_count(0), default=0, metavar="N",
                    help="each frame with the mask the OBS filter would show on it when masks arrive N frames "
                         "late (0: on time), with its compensation")
     p.add_argument("--no-match-video", action="store_true",
                    help="with --mask-lag: as the filter with 'Match video to mask' off (the video not delayed)")
-    p.add_argument("--mask-every", type=int, default=1, metavar="K",
+    p.add_argument("--mask-every", type=_count(1), default=1, metavar="K",
                    help="with --mask-lag: masks for every K-th frame only, as the Low CPU preset makes them (3), "
                         "or Full body within its CPU budget on a slow machine; the others show the newest older mask")
 

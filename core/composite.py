@@ -79,7 +79,7 @@ def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
         weight = cv2.GaussianBlur(weight, (0, 0), pre, borderType=cv2.BORDER_REPLICATE)
     num = cv2.resize(premultiplied, size, interpolation=cv2.INTER_AREA)
     weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
-    box = V.BLUR_SCALE * V.BLUR_SCALE / 12.0
+    box = (V.BLUR_SCALE * V.BLUR_SCALE - 1) / 12.0  # a 4-pixel box's variance
     s = max(math.sqrt(max(sigma * sigma - pre * pre - box, 0.0)) / V.BLUR_SCALE, 0.5)
     num = cv2.GaussianBlur(num, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(weight, (0, 0), s, borderType=cv2.BORDER_REPLICATE)

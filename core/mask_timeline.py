@@ -54,9 +54,11 @@ class MaskTimeline:
         return self.results[-1], frame
 
     def ring_frames(self) -> int:
-        """Full frames the video needs kept to be shown `shown_delay` late: the worst recent latency,
-        the frame being drawn, and one of slack."""
-        return min(max(self.latencies) + 2, MAX_RING)
+        """Full frames the video needs kept to be shown `shown_delay` late: the worst recent latency
+        (two frames at least: the readback's frame and the worker's, before any mask has told), the
+        frame being drawn, and one of slack. Sized before the first mask, the ring holds the first
+        frames when their masks arrive, and they are shown with them."""
+        return min(max(max(self.latencies), 2) + 2, MAX_RING)
 
 
 class _Arrived(NamedTuple):

@@ -72,12 +72,26 @@ class FrameCapture:
             else:
                 self.crop_failure = why
         if len(self.ring) != ring_size:
-            while len(self.ring) < ring_size:
-                self.ring.append(lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE))
-            while len(self.ring) > ring_size:
-                lib.gs_texrender_destroy(self.ring.pop())
-            self.ring_frames = [-1] * ring_size  # slots move with the size: forget what they held
+            self._resize_ring(ring_size)
         return all(self.ring)
+
+    def _resize_ring(self, size: int) -> None:
+        """Slots move with the size (frame % size): the frames held move with them, newest first, so
+        matching video to mask does not lose the frames it is about to show when its delay grows."""
+        held = sorted(((f, tr) for f, tr in zip(self.ring_frames, self.ring, strict=True) if f >= 0), reverse=True)
+        spare = [tr for f, tr in zip(self.ring_frames, self.ring, strict=True) if f < 0]
+        ring, frames = [None] * size, [-1] * size
+        for frame, tr in held:
+            if ring[frame % size] is None:
+                ring[frame % size], frames[frame % size] = tr, frame
+            else:
+                spare.append(tr)
+        for slot in range(size):
+            if ring[slot] is None:
+                ring[slot] = spare.pop() if spare else lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
+        for tr in spare:
+            lib.gs_texrender_destroy(tr)
+        self.ring, self.ring_frames = ring, frames
 
     def _small(self, size: tuple[int, int]) -> int:
         if size not in self.smalls:

@@ -170,3 +170,25 @@ def test_budget_grows_with_the_machine():
     assert cpu_budget(16) == 1.0
     limiter = RateLimiter(0.25)
     assert limiter.ready(0.0) and math.isinf(limiter.rate)  # before anything is measured: every frame
+
+
+def test_the_filters_ring_shows_what_the_command_line_emulates(monkeypatch):
+    """MaskSync with FrameCapture's own ring (its slots and their resizing; textures faked) against
+    core/mask_timeline.py's shown_masks, which `backdrop eval --mask-lag` scores: from the first mask
+    on, each frame is shown with its own, as the command line counts it."""
+    from core.mask_timeline import shown_masks
+
+    capture_module = import_as_in_obs("obs_script.frame_capture")
+    monkeypatch.setattr(capture_module.lib, "gs_texrender_create", lambda *a: object(), raising=False)
+    monkeypatch.setattr(capture_module.lib, "gs_texrender_destroy", lambda *a: None, raising=False)
+    capture, sync, lag, shown = capture_module.FrameCapture(), MaskSync(Clock()), 2, {}
+    capture.crop_failure = "not compiled here"  # no effect to compile without a graphics context
+    for t in range(60):
+        capture.ensure(sync.ring_size(True))  # as video_render: the ring first, then this frame into it
+        capture.ring_frames[t % len(capture.ring)] = t  # what render_target records
+        if t >= lag:
+            sync.offer(Result(t - lag), t)
+        picked = sync.pick(t, True, capture.has_frame)
+        if picked is not None:
+            shown.setdefault(picked[1], picked[0].frame_id)
+    assert [shown[f] for f in range(50)] == shown_masks(50, lag, True)

@@ -98,13 +98,16 @@ def test_a_picture_larger_than_the_canvas_is_drawn_from_mipmaps(tmp_path):
     assert gpu.std() <= 1.5 * cpu.std()  # without mipmaps: std 73 against the reference's 16
 
 
-def _settled_shot(inst: ObsInstance, size: tuple[int, int], previous: np.ndarray | None) -> np.ndarray:
-    """The first screenshot of `size` that differs from `previous` and equals the one before it."""
+def _settled_shot(inst: ObsInstance, size: tuple[int, int], previous: np.ndarray | None, expected: np.ndarray
+                  ) -> np.ndarray:
+    """The first screenshot of `size` that differs from `previous`, equals the one before it and shows
+    the expected picture (its mean within 2 levels of the expected one's: the new grid, decoded)."""
     deadline, last = time.monotonic() + 20.0, None
     while True:
         shot = inst.screenshot()[:, :, :3]
         if shot.shape[:2] == size[::-1] and last is not None and np.array_equal(shot, last) and (
-                previous is None or previous.shape != shot.shape or not np.array_equal(shot, previous)):
+                previous is None or previous.shape != shot.shape or not np.array_equal(shot, previous)) and \
+                abs(float(shot.mean()) - float(expected.mean())) <= 2.0:
             return shot
         assert time.monotonic() < deadline, f"no settled picture of {size}\n{inst.log_tail()}"
         last = shot
@@ -127,8 +130,9 @@ def test_blur_is_as_even_as_an_exact_gaussian_at_every_size_grid_and_strength(tm
                 inst.call("SetInputSettings", {"inputName": "Camera", "inputSettings": {"file": str(path)}})
                 for strength in (8, 16, 32):
                     inst.set_filter({"blur_strength": strength})
-                    shot = previous = _settled_shot(inst, (w, h), previous)
-                    exact = exact_blur(frame, split_alpha(w, h), strength)
+                    alpha = split_alpha(w, h)[:, :, None]
+                    exact = exact_blur(frame, alpha[:, :, 0], strength)
+                    shot = previous = _settled_shot(inst, (w, h), previous, alpha * frame + (1 - alpha) * exact)
                     m = 3 * strength
                     region = (slice(m, h - m), slice(m, w // 2 - m - 8))  # the person starts 8 px left of centre
                     gpu_even, exact_even = evenness(shot[region]), evenness(exact[region])

@@ -81,3 +81,4 @@ def test_model_changes_and_a_12_megapixel_picture_never_hold_the_graphics_thread
     # same two cores, and the thread waiting for a core: 6-14 ms at worst a period with or without
     # changes, and a one-off 30 ms in a full run. What the filter itself does there is its CPU time.
     assert slowest["video_render"][1] <= BUDGET_MS, slowest
+    assert slowest["video_render"][0] <= 100.0, slowest  # a wait for a model or a picture: 131 ms before

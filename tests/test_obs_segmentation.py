@@ -238,8 +238,9 @@ def _ghost(shot: np.ndarray, rgbs: list, truths: list, late: int = 2) -> float:
     alpha = shot[:, :, 3] / 255.0
     opaque = alpha > 0.9
     errors = [np.abs(shot[:, :, :3].astype(int) - rgb.astype(int))[opaque].mean() for rgb in rgbs]
-    i = int(np.argmin(errors))
-    left = truths[i - late] & ~truths[i] if i >= late else truths[i + late] & ~truths[i]
+    i, n = int(np.argmin(errors)), len(truths)
+    # Frames i and n - i look alike (there and back): the region left is on either side of the person.
+    left = (truths[(i - late) % n] | truths[(i + late) % n]) & ~truths[i]
     k = np.ones((9, 9), np.uint8)
     region = cv2.erode(left.astype(np.uint8), k) > 0
     return float(alpha[region].mean())
