@@ -270,7 +270,7 @@ class Compositor:
         self._bind_mask(p, rp)
         origin = float(V.BLUR_GRID_ORIGIN)  # frame pixel where the blur's grids start
         cols, rows, size = grids[0]
-        src = run(down, grids[0], b"Down", tex, (1.0 / width, 1.0 / height),
+        src = run(down, grids[0], b"DownRefined" if rp.use_coeffs else b"Down", tex, (1.0 / width, 1.0 / height),
                   (cols * size / width, rows * size / height), (origin / width, origin / height))
         for target, grid in zip((half1, half2), grids[1:], strict=False):
             src = src and run(target, grid, b"Half", src, (1.0 / cols, 1.0 / rows),

@@ -46,6 +46,8 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("Backdrop transparent", [filter_entry("Backdrop", {})], False),
     ("Backdrop transparent, video not matched", [filter_entry("Backdrop", {"match_video_to_mask": False})], False),
     ("Backdrop blur", [filter_entry("Backdrop", {"mode": "blur"})], False),
+    ("Backdrop blur, video not matched", [filter_entry("Backdrop", {"mode": "blur", "match_video_to_mask": False})],
+     False),
     ("Backdrop image", [filter_entry("Backdrop", {"mode": "image", "background_image": str(SAMPLE_JPEG)})], False),
     ("Backdrop colour", [filter_entry("Backdrop", {"mode": "color"})], False),
     ("Backdrop Low CPU", [filter_entry("Backdrop", {"preset": "low_cpu"})], False),

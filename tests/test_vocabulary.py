@@ -63,7 +63,7 @@ def test_the_blur_prefilters_have_the_variances_the_plan_leaves_out():
     2-texel box), 2 frame pixels and 1 texel apart: per axis a variance of 2 s^2 / 4 + 1/4, which
     gpu_blur_plan subtracts from the strength's before the Gaussian."""
     blur = _effect_text("backdrop_blur.effect")
-    for shader, spacing, variance in (("PSDown", 2, V.DOWN_VARIANCE), ("PSHalf", 1, V.HALF_VARIANCE)):
+    for shader, spacing, variance in (("down", 2, V.DOWN_VARIANCE), ("PSHalf", 1, V.HALF_VARIANCE)):
         body = re.search(rf"float4 {shader}\(.*?\n}}\n", blur, re.S).group(0)
         assert "float((2 - abs(x)) * (2 - abs(y)))" in body and "sum / 16.0" in body, body
         assert ("float2(x, y) * 2.0 * texel" if spacing == 2 else "float2(x, y) * texel") in body, body
