@@ -222,7 +222,6 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_data_item_byname": (c_void_p, [c_void_p, c_char_p]),  # a new reference: obs_data_item_release it
     "obs_data_item_release": (None, [POINTER(c_void_p)]),
     "obs_data_item_gettype": (c_int, [c_void_p]),
-    "obs_data_item_has_user_value": (c_bool, [c_void_p]),
     "obs_data_set_default_int": (None, [c_void_p, c_char_p, c_int64]),
     "obs_data_set_default_bool": (None, [c_void_p, c_char_p, c_bool]),
     "obs_data_set_default_double": (None, [c_void_p, c_char_p, c_double]),

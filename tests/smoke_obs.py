@@ -66,7 +66,7 @@ PERSON_MIN, BACKGROUND_MAX, COVERAGE = 0.8, 0.1, 0.95
 PERSON_BOXES = ((190, 80, 260, 140), (60, 300, 220, 420))
 BACKGROUND_BOXES = ((315, 10, 365, 110), (5, 5, 60, 90))
 EDGE_MARGIN = 6  # pixels kept away from the reference mask's edge on both sides
-STATUS_READY = r"filter 'Backdrop' status: .*\bon (?P<provider>\w+)"
+STATUS_READY = r"filter 'Backdrop' status: .*?\bon (?P<provider>\w+)"  # the first "on": "selfie_general on CPU"
 STATUS_BROKEN = r"filter 'Backdrop' status: Passing video through"
 REGISTERED = "registered filter 'backdrop_filter'"
 
