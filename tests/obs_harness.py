@@ -269,12 +269,7 @@ class ObsInstance:
     def stop(self, timeout: float = 30.0, check: bool = True) -> int | None:
         """SIGINT (a clean exit, as on Ctrl+C), then SIGKILL if OBS hangs. Returns OBS's exit code, and
         asserts it is `expect_exit` (0 unless the test said otherwise): a crash at exit is a failure."""
-        if self.client is not None:
-            try:
-                self.client.base_client.ws.close()
-            except Exception:
-                pass
-            self.client = None
+        self._close_client()
         if self.obs is not None and self.obs.poll() is None:
             self.obs.send_signal(signal.SIGINT)
             try:
@@ -296,6 +291,15 @@ class ObsInstance:
             assert self.exit_code == self.expect_exit, \
                 f"OBS exited with {self.exit_code}, expected {self.expect_exit}:\n{self.log_tail()}"
         return self.exit_code
+
+    def _close_client(self) -> None:
+        """Disconnect obs-websocket first, so OBS closes without a client waiting on it."""
+        if self.client is not None:
+            try:
+                self.client.base_client.ws.close()
+            except Exception:
+                pass
+            self.client = None
 
     def _dump_threads(self) -> None:
         """A hung shutdown is a bug to diagnose, not just to kill: every thread's stack into hang-gdb.txt."""

@@ -237,12 +237,7 @@ class SmokeObs(ObsInstance):
     def stop(self, timeout: float = 30.0) -> int | None:
         if SYSTEM == "windows" and self.obs is not None and self.obs.poll() is None:
             # No SIGINT on Windows: close the main window, as a user does (WM_CLOSE; .NET's CloseMainWindow).
-            if self.client is not None:
-                try:
-                    self.client.base_client.ws.close()
-                except Exception:
-                    pass
-                self.client = None
+            self._close_client()
             deadline = time.monotonic() + timeout
             while self.obs.poll() is None and time.monotonic() < deadline:
                 if not close_windows(self.obs.pid):
