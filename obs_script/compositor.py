@@ -267,7 +267,7 @@ class Compositor:
                 return None
             return lib.gs_texrender_get_texture(target)
 
-        self._bind_mask(p, rp)  # for Down, the first pass: libobs clears every parameter at a technique's end
+        self._bind_mask(p, rp)  # for Down only: gs_technique_end clears every parameter (graphics/effect.c, 29.0.2)
         origin = float(V.BLUR_GRID_ORIGIN)  # frame pixel where the blur's grids start
         cols, rows, size = grids[0]
         src = run(down, grids[0], b"DownRefined" if rp.use_coeffs else b"Down", tex, (1.0 / width, 1.0 / height),
