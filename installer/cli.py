@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path, PureWindowsPath
 
 from . import INSTALL_COMMAND, support, windows, wiring
+from .interpreter import InstallError, mac_version, os_name, probe_python
 from .obs_locate import ObsInstall, app_version, binary_arches, find_obs, obs_binary, obs_loaded_python, obs_running
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,23 +35,8 @@ ENV_FILE = REPO / "obs_script" / "backdrop_env.json"
 STATE = REPO / ".backdrop-install.json"
 
 
-class InstallError(RuntimeError):
-    """Something the user must fix; the message says how."""
-
-
 def say(msg: str) -> None:
     print(f"[backdrop] {msg}", flush=True)
-
-
-# -- the environment -----------------------------------------------------------------------------
-# 'bits': the interpreter's pointer size; platform.machine() reports the OS, also under a 32-bit Python.
-PROBE = ("import json, platform, struct, sys; print(json.dumps({'version': '%d.%d' % sys.version_info[:2], "
-         "'machine': platform.machine(), 'bits': struct.calcsize('P') * 8, 'base_prefix': sys.base_prefix, "
-         "'executable': sys.executable, 'mac': platform.mac_ver()[0]}))")
-
-
-def os_name(platform: str = sys.platform) -> str:
-    return {"win32": "windows", "darwin": "macos"}.get(platform, "linux")
 
 
 def obs_python(install: ObsInstall | None) -> Path:
@@ -59,19 +45,6 @@ def obs_python(install: ObsInstall | None) -> Path:
             not (install is not None and install.flavour == "flatpak"):
         return Path("/usr/bin/python3")
     return Path(sys.executable)
-
-
-def probe_python(python: Path) -> dict:
-    """Version, architecture and base folder of the interpreter the environment will use."""
-    res = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise InstallError(f"{python} does not run: {res.stderr.strip()[-500:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
-def mac_version(info: dict, system: str) -> tuple[int, int] | None:
-    """The Mac's (major, minor) from probe_python's answer; None off macOS."""
-    return tuple(int(x) for x in (info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None  # type: ignore[return-value]
 
 
 def gpu_runtime(system: str) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import INSTALL_COMMAND, support
 from .config_files import ini_get
+from .interpreter import mac_version, os_name, probe_python
 from .obs_locate import ObsInstall, binary_arches, obs_binary, obs_loaded_python, obs_running
 from .windows import obs_can_open, python_folder_fix, store_python
 from .wiring import script_registered
@@ -53,7 +54,6 @@ def _system() -> str:
 
 def doctor(install: ObsInstall | None, venv: Path) -> int:
     """Print the set-up, then one line per check: ok, or the problem and its fix. Exit 1 when something needs fixing."""
-    from .cli import os_name, probe_python
 
     problems = 0
 
@@ -126,7 +126,6 @@ def check_python_folder(report, home: str | None, system: str, version: tuple[in
 
 def _check_packages(report, info: dict, venv_info: dict, system: str, install: ObsInstall | None) -> None:
     """The environment against its row of the support matrix: the pins, and exactly one ONNX Runtime build."""
-    from .cli import mac_version
 
     mac = mac_version(venv_info, system)
     arch = support.normalise_arch(system, venv_info["machine"])
