@@ -113,42 +113,27 @@ def bench_pose(frames: list[np.ndarray], threads: int, provider: str = "cpu") ->
             "crop_ms": _median_ms(lambda: cut(frames[0], crop), 30) if crop.model == LANDMARKS else 0.0}
 
 
-def bench_full_body(frames: list[np.ndarray], threads: int, provider: str = "cpu", rounds: int = 3
-                    ) -> dict[str, float]:
-    """What the OBS filter's mask worker spends per frame (crops already cut, as the GPU cuts them) for
-    the selfie mask path, the pose alone and full_body, over the same frames, the three passes taking
-    turns `rounds` times so load drifts hit all alike. Medians of per-frame milliseconds."""
-    from .full_body import FullBodyPipeline, cut_plan
-    from .pose import PosePipeline
+def bench_pipelines(names: tuple[str, ...], frames: list[np.ndarray], threads: int, provider: str = "cpu",
+                    rounds: int = 3) -> dict[str, dict[str, float]]:
+    """What the OBS filter's mask worker spends per frame (crops already cut, as the GPU cuts them) in
+    each named pipeline over the same frames, the passes taking turns `rounds` times so load drifts
+    hit all alike. Medians of per-frame milliseconds, in all and in the sessions' runs."""
+    from .full_body import cut_plan
+    from .pipelines import make_pipeline
 
-    seg = Segmenter("selfie_general", provider, threads)
     h, w = frames[0].shape[:2]
-
-    def selfie():
-        return MaskPipeline(seg, MaskOptions()), lambda p, images, i, plan: p.run_plan(images, i, plan)
-
-    def pose():
-        return PosePipeline(provider, threads), lambda p, images, i, plan: p.run_crop(images[0], plan.crops[0], (w, h))
-
-    def full_body():
-        return FullBodyPipeline(seg, MaskOptions(), provider, threads), \
-            lambda p, images, i, plan: p.run_plan(images, i, plan)
-
-    times: dict[str, list[float]] = {}
+    times: dict[str, dict[str, list[float]]] = {name: {"ms": [], "infer_ms": []} for name in names}
     for _ in range(rounds):
-        for name, make in (("selfie_ms", selfie), ("pose_ms", pose), ("full_body_ms", full_body)):
-            pipe, step = make()
+        for name in names:
+            pipe = make_pipeline(name, provider, threads)
             for i, frame in enumerate(frames):
                 plan = pipe.plan(w, h)
                 images = cut_plan(frame, plan)
                 t0 = time.perf_counter()
-                result = step(pipe, images, i, plan)
-                times.setdefault(name, []).append(1000.0 * (time.perf_counter() - t0))
-                times.setdefault(name.replace("_ms", "_infer_ms"), []).append(result.infer_ms)
-    out = {name: float(np.median(v)) for name, v in times.items()}
-    out["fused_minus_pose_ms"] = out["full_body_ms"] - out["pose_ms"]
-    out["frames"] = len(frames)
-    return out
+                result = pipe.run_plan(images, i, plan)
+                times[name]["ms"].append(1000.0 * (time.perf_counter() - t0))
+                times[name]["infer_ms"].append(result.infer_ms)
+    return {name: {k: float(np.median(v)) for k, v in row.items()} for name, row in times.items()}
 
 
 def _frames(folder) -> list[np.ndarray]:
@@ -158,16 +143,19 @@ def _frames(folder) -> list[np.ndarray]:
     return [read_rgb(p) for p in paths] or [read_rgb(SAMPLE)] * 30
 
 
-def _full_body_bench(args: argparse.Namespace) -> int:
-    r = bench_full_body(_frames(args.frames), args.threads)
+def _pipeline_bench(args: argparse.Namespace) -> int:
+    """A pipeline beside the pipelines it is made of (core/pipelines.py `parts`)."""
+    from .pipelines import PIPELINES
+
+    frames = _frames(args.frames)
+    names = PIPELINES[args.model].parts + (args.model,)
+    r = bench_pipelines(names, frames, args.threads)
     if args.json:
-        print(json.dumps(r, indent=2))
+        print(json.dumps({"frames": len(frames), **r}, indent=2))
         return 0
-    print(f"mask worker per frame on CPU ({args.threads} threads), {r['frames']} frames of {args.frames or SAMPLE}, "
-          f"crops cut beforehand: selfie mask path {r['selfie_ms']:.1f} ms, pose {r['pose_ms']:.1f} ms, full_body "
-          f"{r['full_body_ms']:.1f} ms; full_body - pose = {r['fused_minus_pose_ms']:.1f} ms. Of which inference "
-          f"(the sessions' run): {r['selfie_infer_ms']:.1f}, {r['pose_infer_ms']:.1f}, "
-          f"{r['full_body_infer_ms']:.1f} ms")
+    print(f"mask worker per frame on CPU ({args.threads} threads), {len(frames)} frames of {args.frames or SAMPLE}, "
+          "crops cut beforehand: " + ", ".join(f"{n} {r[n]['ms']:.1f} ms" for n in names) +
+          ". Of which inference (the sessions' run): " + ", ".join(f"{r[n]['infer_ms']:.1f}" for n in names) + " ms")
     return 0
 
 
@@ -186,11 +174,13 @@ def _pose_bench(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     from .ort_loader import onnxruntime
+    from .pipelines import PIPELINES
 
-    if getattr(args, "model", None) == "pose":
+    model = getattr(args, "model", None)
+    if model == "pose":  # its parts beside MediaPipe's own timing (tests/reference/time_mediapipe_pose.py)
         return _pose_bench(args)
-    if getattr(args, "model", None) == "full_body":
-        return _full_body_bench(args)
+    if model in PIPELINES:
+        return _pipeline_bench(args)
 
     ort = onnxruntime()
 

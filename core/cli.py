@@ -61,8 +61,8 @@ def _parse_background(value: str | None) -> tuple[tuple[int, int, int] | None, n
 
 def cmd_process(args: argparse.Namespace) -> int:
     from .composite import alpha_lut, composite
-    from .maskers import make_masker
     from .media_io import VIDEO_EXTS, VideoSink
+    from .pipelines import make_pipeline
 
     color, background = _parse_background(args.background)
     mode = args.mode or ("color" if color else "image" if background is not None else "transparent")
@@ -78,7 +78,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     if source.kind != "video" and not to_video:  # check every target before writing anything
         for p in source.paths:
             _output_path(source, p.stem, args.output)
-    pipeline = make_masker(args.model, args.provider, args.threads, _mask_options(args))
+    pipeline = make_pipeline(args.model, args.provider, args.threads, _mask_options(args))
     shown = ShownMasks(args.mask_lag, not args.no_match_video, args.mask_every)
     recent: dict[int, np.ndarray] = {}  # masks of the last frames, for the one OBS would show
     sink = VideoSink(args.output, source.fps) if to_video else None
@@ -88,7 +88,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     try:
         for stem, rgb in source:
             if done % args.mask_every == 0:  # the frames OBS would make masks for
-                recent[done] = pipeline.mask(rgb, done)
+                recent[done] = pipeline.frame_mask(rgb, done)
             q = _as_shown(recent, shown[done], rgb)
             recent.pop(done - MAX_RING - args.mask_lag - args.mask_every, None)
             if args.mask_only:
@@ -200,12 +200,12 @@ def _mask_options(args: argparse.Namespace):
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .maskers import PIPELINES
+    from .pipelines import PIPELINES
 
     for name, card in sorted(list_models().items()):
         print(f"{name:20s} {card.width}x{card.height}  {card.licence:10s} {card.description}")
-    for name, about in PIPELINES.items():
-        print(f"{name:20s} pipeline  Apache-2.0 {about}")
+    for name, kind in PIPELINES.items():
+        print(f"{name:20s} pipeline  Apache-2.0 {kind.description}")
     return 0
 
 

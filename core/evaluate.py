@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 
 from .mask_timeline import MAX_RING, ShownMasks
-from .maskers import make_masker
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore
 from .pipeline import MaskOptions
+from .pipelines import make_pipeline
 
 STILL_WARMUP = 2  # frames a still is shown before it is scored, when person tracking is on
 
@@ -73,7 +73,7 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
     name a pipeline ("pose"); `lag` is its crop lag in frames. With `mask_lag`, each frame is scored
     with the mask the OBS filter would show on it when masks arrive that many frames late
     (core/mask_timeline.py); frames shown before any mask (a stream's first frames) are not scored."""
-    pipeline = make_masker(model, provider, threads, options, lag)
+    pipeline = make_pipeline(model, provider, threads, options, lag)
     score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
     shown = ShownMasks(mask_lag, match_video, mask_every) if not seq.stills else ShownMasks(0, True)  # a still: on time
     recent: dict[int, np.ndarray] = {}
@@ -88,12 +88,12 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
             rgb, gt = upper_body(rgb, gt)
         if seq.stills:
             pipeline.reset()
-            if options.roi and model != "pose":  # a still in a stream: let tracking engage before scoring
+            if pipeline.tracking:  # a still in a stream: let tracking engage before scoring
                 for _ in range(STILL_WARMUP):
-                    pipeline.mask(rgb)
+                    pipeline.frame_mask(rgb)
         if index % mask_every == 0 or seq.stills:  # the frames OBS would make masks for
             t0 = time.perf_counter()
-            recent[index] = pipeline.mask(rgb).astype("float32") / 255.0
+            recent[index] = pipeline.frame_mask(rgb).astype("float32") / 255.0
             spent += time.perf_counter() - t0
             made += 1
         recent.pop(index - MAX_RING - mask_lag - mask_every, None)

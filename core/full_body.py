@@ -23,16 +23,15 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from .frame_plan import Crop, FramePlan, Rect
+from .frame_plan import Crop, FramePlan
 from .pipeline import MaskOptions, MaskPipeline, MaskResult
-from .pose import PosePipeline, cut
+from .pose import GRID, PosePipeline, cut, mask_on_grid, union_rect
 from .postprocess import to_u8
 from .preprocess import resize_to_model
-from .roi import model_to_frame, model_to_model
+from .roi import model_to_model
 from .segmenter import Segmenter
 from .temporal import TemporalFilter
 
-GRID = (256, 256)  # the fused mask's size, over the union of both crops
 # Selfie parts beyond the pose mask must be this thick, as a fraction of the pose person's height.
 # Tuned on breakdance-flare and dance-jump (0.01-0.04 within 0.004 J of each other; 0.02 best on CIHP).
 BAND = 0.02
@@ -49,16 +48,6 @@ def full_body_in_view(landmarks: np.ndarray) -> bool:
     """Hips and knees inside the frame (normalised coordinates)."""
     pts = landmarks[list(HIPS_AND_KNEES)]
     return bool(np.all((pts >= 0.0) & (pts <= 1.0)))
-
-
-def _union(rect: Rect, quad) -> Rect:
-    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-    return Rect(max(0.0, min(rect.x0, *xs)), max(0.0, min(rect.y0, *ys)),
-                min(1.0, max(rect.x1, *xs)), min(1.0, max(rect.y1, *ys)))
-
-
-def _as3x3(m: np.ndarray) -> np.ndarray:
-    return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
 def cut_plan(frame_rgb: np.ndarray, plan: FramePlan) -> tuple[np.ndarray, ...]:
@@ -97,6 +86,13 @@ class FullBodyPipeline:
         self._pose_prev: tuple[np.ndarray, tuple[int, int]] | None = None  # last crop matrix, frame size
         self._out_of_view = LEAVE_AFTER  # frames since a full body was last in view
         self._size: tuple[int, int] | None = None
+
+    @property
+    def tracking(self) -> bool:
+        return self.selfie.tracking
+
+    def describe(self) -> str:
+        return f"{self.segmenter.session.describe()} + pose"
 
     def configure(self, options: MaskOptions) -> None:
         if options.temporal != self.options.temporal:
@@ -156,19 +152,20 @@ class FullBodyPipeline:
                frame_size: tuple[int, int]) -> MaskResult:
         """Both masks on one grid over both crops (the selfie's own when it holds the pose's), fused."""
         w, h = frame_size
-        rect = _union(s.rect, pose_crop.quad)
+        rect = union_rect(s.rect, pose_crop.quad)
         if rect == s.rect:
             grid, selfie = (s.mask.shape[1], s.mask.shape[0]), s.mask
         else:
             grid = GRID
             selfie = cv2.warpAffine(s.mask, model_to_model(w, h, s.rect, s.mask.shape[::-1], rect, grid), grid,
                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        grid_to_crop = m @ _as3x3(model_to_frame(w, h, rect, *grid))
-        pose = cv2.warpPerspective(pose_prob, grid_to_crop, grid, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        pose = mask_on_grid(pose_prob, m, rect, frame_size, grid)
         x0, y0, x1, y1 = rect.to_pixels(w, h)
         fused = fuse(selfie, to_u8(pose), ((x1 - x0) / grid[0], (y1 - y0) / grid[1]))
         return replace(s, mask=fused, coeffs=None, rect=rect)
+
+    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
+        return self.full_mask(self.run(frame_rgb, frame_id), frame_rgb)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
         return self.selfie.full_mask(result, frame_rgb)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -48,6 +49,33 @@ class MaskResult:
     pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
 
 
+class MaskSource(Protocol):
+    """What every mask pipeline is (the selfie models', the pose's, full_body's, a plug-in's), made by
+    core/pipelines.py. Two drivers: the OBS filter plans on its render thread, cuts the crops on the
+    GPU and runs the plan on its mask worker; the CLI asks for a frame's mask, its crops cut on the CPU.
+    One instance is one stream's state (trackers, temporal filters) over shared sessions."""
+
+    tracking: bool  # person tracking is on: it engages over a few frames of a still
+
+    def plan(self, width: int, height: int) -> FramePlan:
+        """The crops the next frame needs (render thread)."""
+
+    def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
+        """The crops of `plan`, cut at their sizes (uint8 RGB) -> the mask (worker thread)."""
+
+    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
+        """A whole frame (uint8 RGB) -> its mask at the frame's size, uint8, 255 = person (the CLI)."""
+
+    def configure(self, options: MaskOptions) -> None:
+        """New options, keeping the stream's state where they allow."""
+
+    def reset(self) -> None:
+        """Forget the history (a cut to an unrelated picture)."""
+
+    def describe(self) -> str:
+        """The sessions in use and their providers, live (run-time fallbacks show)."""
+
+
 class MaskPipeline:
     """One stream's state (temporal filter, person tracker) over possibly shared Segmenters."""
 
@@ -61,6 +89,13 @@ class MaskPipeline:
     def _make_tracker(self) -> RoiTracker:
         o, card = self.options, self.segmenter.card
         return RoiTracker({card.name: card.width / card.height}, o.roi_every, o.roi_margin)
+
+    @property
+    def tracking(self) -> bool:
+        return self.options.roi
+
+    def describe(self) -> str:
+        return self.segmenter.session.describe()
 
     def configure(self, options: MaskOptions) -> None:
         if options.temporal != self.options.temporal:
@@ -123,6 +158,9 @@ class MaskPipeline:
             self.reset()  # another picture altogether: where people were says nothing here
         plan = self.plan(w, h)
         return self.run_plan(tuple(resize_to_model(frame_rgb, *c.size, c.rect) for c in plan.crops), frame_id, plan)
+
+    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
+        return self.full_mask(self.run(frame_rgb, frame_id), frame_rgb)
 
     def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
         """uint8 refined mask q at the frame's size (what the shader computes per pixel)."""

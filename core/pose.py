@@ -34,10 +34,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .frame_plan import Crop, FramePlan, Quad
+from .frame_plan import Crop, FramePlan, Quad, Rect
 from .model_registry import find_model
+from .pipeline import MaskOptions, MaskResult
+from .postprocess import to_u8
+from .roi import model_to_frame
 from .session import DEFAULT_THREADS, shared_session
 
+GRID = (256, 256)  # a crop's mask resampled onto the frame's axes (run_plan; full_body fuses on it)
 F32 = np.float32  # MediaPipe computes in float; the video path is chaotic enough for its last bits to matter
 DETECTOR = "pose_detection"
 LANDMARKS = "pose_landmarks_full"
@@ -344,6 +348,22 @@ class AuxLandmarkFilter:
         return (np.array(flat, F32).reshape(points.shape) / np.array([width, height], F32)).astype(F32)
 
 
+def union_rect(rect: Rect | None, quad: Quad) -> Rect:
+    """The frame rectangle holding `rect` (None: nothing) and a crop's quad, clipped to the frame."""
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    if rect is not None:
+        xs, ys = xs + [rect.x0, rect.x1], ys + [rect.y0, rect.y1]
+    return Rect(max(0.0, min(xs)), max(0.0, min(ys)), min(1.0, max(xs)), min(1.0, max(ys)))
+
+
+def mask_on_grid(prob: np.ndarray, m: np.ndarray, rect: Rect, frame_size: tuple[int, int],
+                 grid: tuple[int, int] = GRID) -> np.ndarray:
+    """A crop's float mask (`m`: 3x3 frame pixel -> crop pixel) resampled onto a grid over `rect`."""
+    grid_to_crop = m @ np.vstack([model_to_frame(*frame_size, rect, *grid), [0.0, 0.0, 1.0]])
+    return cv2.warpPerspective(prob, grid_to_crop, grid, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
 @dataclass
 class PoseResult:
     mask: np.ndarray  # float32 P(person): at frame size from `process`, at crop size from `run_crop`
@@ -365,6 +385,8 @@ class PosePipeline:
     render thread and reads `next_roi`, which the worker replaces whole.
     """
 
+    tracking = False  # the pose follows one person from its first detection: nothing to engage
+
     def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0) -> None:
         self.detector = shared_session(find_model(DETECTOR), provider, threads)
         self.landmarks = shared_session(find_model(LANDMARKS), provider, threads)
@@ -379,6 +401,12 @@ class PosePipeline:
         self.aux_filter.reset()
         self.rois.clear()
         self.next_roi = None
+
+    def configure(self, options: MaskOptions) -> None:
+        """MediaPipe's graph has no options of ours (its smoothing is its own)."""
+
+    def describe(self) -> str:
+        return f"pose pipeline ({self.landmarks.describe()}; lag {self.lag})"
 
     def _push_roi(self, roi: Roi) -> None:
         self.rois.append(roi)
@@ -402,6 +430,21 @@ class PosePipeline:
 
     def plan(self, width: int, height: int) -> FramePlan:
         return FramePlan((width, height), (self.plan_crop(width, height),))
+
+    def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
+        """The pose's crop -> its mask on a grid over the crop's bounding rectangle in the frame."""
+        t0 = time.perf_counter()
+        p = self.run_crop(images[0], plan.crops[0], plan.frame_size)
+        if not p.present:
+            mask, rect = np.zeros(GRID[::-1], np.uint8), Rect()
+        else:
+            rect = union_rect(None, plan.crops[0].quad)
+            mask = to_u8(mask_on_grid(p.mask, p.crop_matrix, rect, plan.frame_size))
+        post_ms = (time.perf_counter() - t0) * 1e3 - p.infer_ms
+        return MaskResult(frame_id, mask, None, p.infer_ms, post_ms, rect)
+
+    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
+        return to_u8(self.process(frame_rgb).mask)
 
     def _detect(self, image: np.ndarray, pad: tuple[float, float, float, float], width: int, height: int
                 ) -> tuple[Roi | None, float]:

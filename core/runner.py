@@ -18,7 +18,7 @@ from collections import deque
 import numpy as np
 
 from .frame_plan import FramePlan
-from .pipeline import MaskPipeline, MaskResult
+from .pipeline import MaskResult, MaskSource
 
 
 def _name_os_thread(name: str) -> None:
@@ -32,10 +32,10 @@ def _name_os_thread(name: str) -> None:
 
 
 class AsyncMaskRunner:
-    def __init__(self, pipeline: MaskPipeline, name: str = "backdrop-mask") -> None:
+    def __init__(self, pipeline: MaskSource, name: str = "backdrop-mask") -> None:
         self.pipeline = pipeline
         self._cond = threading.Condition()
-        self._pending: tuple[tuple[np.ndarray, ...], int, FramePlan | None] | None = None
+        self._pending: tuple[tuple[np.ndarray, ...], int, FramePlan] | None = None
         self._latest: MaskResult | None = None
         self._stop = False
         self.error: str | None = None
@@ -49,12 +49,8 @@ class AsyncMaskRunner:
         self._thread.start()
 
     # -- caller side (never blocks on inference) -----------------------------------------------
-    def submit(self, images: tuple[np.ndarray, ...] | np.ndarray, frame_id: int, plan: FramePlan | None = None
-               ) -> None:
-        """Hand over a frame: the crops `plan` asked for, at model size (one whole-frame image without
-        a plan)."""
-        if isinstance(images, np.ndarray):
-            images = (images,)
+    def submit(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> None:
+        """Hand over a frame: the crops `plan` asked for, cut at their sizes."""
         with self._cond:
             if self._pending is not None:
                 self.dropped += 1
@@ -114,8 +110,7 @@ class AsyncMaskRunner:
                 self._started = t0 = time.perf_counter()
             c0 = time.thread_time()
             try:
-                result = self.pipeline.run_plan(images, frame_id, plan) if plan is not None else \
-                    self.pipeline.run_small(images[0], frame_id)
+                result = self.pipeline.run_plan(images, frame_id, plan)
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False

@@ -39,7 +39,7 @@ from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from . import graphics_timer, launcher
 from .compositor import MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
-from .engine import OBS_PIPELINES, Engine
+from .engine import Engine
 from .frame_capture import CROP_EFFECT, FrameCapture
 from .graphics_timer import GraphicsTimer
 from .libobs import (
@@ -133,11 +133,12 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
 
 
 def _model_names() -> list[str]:
-    """The segmentation models installed, and the pipelines the filter runs (core/maskers.py)."""
+    """The segmentation models installed, and the pipelines the filter runs (core/pipelines.py)."""
     try:
         from ..core.model_registry import list_models
+        from ..core.pipelines import obs_pipelines
 
-        return (sorted(list_models()) or ["selfie_general"]) + list(OBS_PIPELINES)
+        return (sorted(list_models()) or ["selfie_general"]) + obs_pipelines()
     except Exception:
         return ["selfie_general"]
 

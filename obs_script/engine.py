@@ -21,7 +21,6 @@ REPO = Path(__file__).resolve().parent.parent
 # other cores to OBS's own encoder and render threads.
 OBS_THREADS = 1
 PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that provides it
-OBS_PIPELINES = ("full_body",)  # model choices that are pipelines (core/maskers.py), not one model
 
 
 def mask_options(s: FilterSettings):
@@ -57,21 +56,12 @@ class Engine:
             if s.debug_mask:  # tests and benchmarks only
                 from .test_pipelines import build
 
-                pipeline, self.describe = build(s.debug_mask, s.model, s.provider, OBS_THREADS)
+                pipeline = build(s.debug_mask, s.model, s.provider, OBS_THREADS)
             else:
-                from ..core.segmenter import Segmenter
+                from ..core.pipelines import make_pipeline
 
-                full_body = s.model == "full_body"  # selfie_general fused with the pose
-                seg = Segmenter("selfie_general" if full_body else s.model, s.provider, OBS_THREADS)
-                if full_body:
-                    from ..core.full_body import FullBodyPipeline
-
-                    pipeline = FullBodyPipeline(seg, mask_options(s), s.provider, OBS_THREADS)
-                else:
-                    from ..core.pipeline import MaskPipeline
-
-                    pipeline = MaskPipeline(seg, mask_options(s))
-                self.describe = _describe(pipeline)
+                pipeline = make_pipeline(s.model, s.provider, OBS_THREADS, mask_options(s))
+            self.describe = pipeline.describe()
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
         except ImportError as exc:
             missing = PIP_NAMES.get(exc.name, exc.name or str(exc))
@@ -119,12 +109,6 @@ class Engine:
         return launcher.running(self._loader) or (runner is not None and runner.alive())
 
     def session_description(self) -> str:
-        if self.pipeline is not None and hasattr(self.pipeline, "segmenter"):
-            return _describe(self.pipeline)  # live: shows run-time fallbacks
-        return self.describe
-
-
-def _describe(pipeline) -> str:
-    """The model session in use (its provider, any fallback), and the pose's when the pipeline has one."""
-    live = pipeline.segmenter.session.describe()
-    return f"{live} + pose" if hasattr(pipeline, "pose") else live
+        """The sessions in use (live: run-time fallbacks show), or what the engine is doing."""
+        pipeline = self.pipeline
+        return pipeline.describe() if pipeline is not None else self.describe

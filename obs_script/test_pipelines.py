@@ -25,8 +25,16 @@ class TestPatternPipeline:
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
+    tracking = False
+
     def configure(self, options) -> None:
         pass
+
+    def reset(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"test pattern ({self.kind})"
 
     def plan(self, width: int, height: int) -> FramePlan:
         return FramePlan.whole(width, height, f"test pattern {self.kind}", self.model_size)
@@ -50,8 +58,16 @@ class BarePipeline:
     def __init__(self, segmenter) -> None:
         self.segmenter = segmenter
 
+    tracking = False
+
     def configure(self, options) -> None:
         pass
+
+    def reset(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"bare session ({self.segmenter.session.describe()})"
 
     def plan(self, width: int, height: int) -> FramePlan:
         return FramePlan.whole(width, height, self.segmenter.card.name, self.segmenter.model_size)
@@ -63,10 +79,9 @@ class BarePipeline:
 
 
 def build(kind: str, model: str, provider: str, threads: int):
-    """(pipeline, description) for a debug_mask value."""
+    """The pipeline for a debug_mask value."""
     if kind == "bare":
         from ..core.segmenter import Segmenter
 
-        pipeline = BarePipeline(Segmenter(model, provider, threads))
-        return pipeline, f"bare session ({pipeline.segmenter.session.describe()})"
-    return TestPatternPipeline(kind), f"test pattern ({kind})"
+        return BarePipeline(Segmenter(model, provider, threads))
+    return TestPatternPipeline(kind)

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.maskers import make_masker
 from core.media_io import read_rgb
 from core.pipeline import MaskOptions
+from core.pipelines import make_pipeline
 from tests.obs_harness import ObsInstance, assert_effect_failure_passes_video_through, filter_entry
 
 pytestmark = pytest.mark.obs
@@ -24,10 +24,10 @@ FRAME = "00000"  # the dancer on one hand, a leg straight up: the selfie model a
 
 def _cpu_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(selfie default, full_body) uint8 masks for the frame shown as a still (settled)."""
-    selfie = make_masker("selfie_general", "cpu", 2, MaskOptions())
-    full = make_masker("full_body", "cpu", 2, MaskOptions())
+    selfie = make_pipeline("selfie_general", "cpu", 2, MaskOptions())
+    full = make_pipeline("full_body", "cpu", 2, MaskOptions())
     for _ in range(6):
-        s, f = selfie.mask(rgb), full.mask(rgb)
+        s, f = selfie.frame_mask(rgb), full.frame_mask(rgb)
     return s, f
 
 

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from core.frame_plan import FramePlan
 from core.pipeline import MaskOptions, MaskPipeline
 from core.preprocess import resize_to_model
 from core.runner import AsyncMaskRunner
@@ -35,6 +36,9 @@ def test_smoothing_removes_flicker_on_a_still_picture_but_follows_motion(people_
     assert np.abs(out - new_prob)[changed].mean() < 0.02
 
 
+WHOLE = FramePlan.whole(256, 256, "selfie_general", (256, 256))  # a whole 256x256 frame
+
+
 def test_runner_hands_back_the_newest_mask_and_never_queues(people_photos):
     pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     runner = AsyncMaskRunner(pipe)
@@ -42,7 +46,7 @@ def test_runner_hands_back_the_newest_mask_and_never_queues(people_photos):
     try:
         t0 = time.perf_counter()
         for i in range(50):  # far faster than inference
-            runner.submit(small, i)
+            runner.submit((small,), i, WHOLE)
         assert time.perf_counter() - t0 < 0.05  # submitting never waits for inference
         deadline = time.monotonic() + 10
         while (runner.latest() is None or runner.latest().frame_id != 49) and time.monotonic() < deadline:
@@ -60,12 +64,12 @@ def test_runner_reports_errors_and_keeps_working(people_photos):
     pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     runner = AsyncMaskRunner(pipe)
     try:
-        runner.submit(np.zeros((10, 10, 3), np.uint8), 1)  # wrong size: the model refuses it
+        runner.submit((np.zeros((10, 10, 3), np.uint8),), 1, WHOLE)  # wrong size: the model refuses it
         deadline = time.monotonic() + 5
         while runner.error is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert runner.error is not None
-        runner.submit(resize_to_model(people_photos["astronaut"], 256, 256), 2)
+        runner.submit((resize_to_model(people_photos["astronaut"], 256, 256),), 2, WHOLE)
         while (runner.latest() is None) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert runner.latest().frame_id == 2 and runner.error is None
