@@ -67,8 +67,8 @@ def _first_line(exc: BaseException, limit: int = 200) -> str:
 
 
 class SessionFactory:
-    """How provider sessions are made: the one seam tests replace (core/test_hooks.py injects
-    failures, delays and stand-in providers through it when BACKDROP_TEST_FAULTS is set)."""
+    """How provider sessions are made: the seam where tests inject failures, delays and stand-in
+    providers (tests/faults.py)."""
 
     def available(self, ort) -> list[str]:
         return list(ort.get_available_providers())
@@ -91,15 +91,7 @@ class SessionFactory:
         return _ProviderSession(card, sess, provider)
 
 
-def _default_factory() -> SessionFactory:
-    if os.environ.get("BACKDROP_TEST_FAULTS"):
-        from .test_hooks import faulty_session_factory
-
-        return faulty_session_factory()
-    return SessionFactory()
-
-
-FACTORY = _default_factory()
+FACTORY = SessionFactory()  # replaceable: tests/faults.py installs one that injects failures
 
 
 class SharedSession:

@@ -33,12 +33,11 @@ import ctypes
 import os
 import threading
 import time
-from pathlib import Path
 
 from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from . import graphics_timer, launcher
-from .compositor import MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
+from .compositor import BLUR_EFFECT, MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
 from .engine import Engine
 from .frame_capture import CROP_EFFECT, FrameCapture
 from .graphics_timer import GraphicsTimer
@@ -61,6 +60,9 @@ from .registration import ui_task
 
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
+# The effect files a new filter compiles: a table, so the test plug-in (tests/obs_plugin.py) can swap
+# in a broken one.
+EFFECT_FILES = {"mask": MASK_EFFECT, "blur": BLUR_EFFECT, "crop": CROP_EFFECT}
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
 PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "full_body": "Full body",
                  "custom": "Custom"}
@@ -159,15 +161,6 @@ def _provider_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def _effect(hook: str, ours: Path) -> Path:
-    """One of our effect files; tests swap in a broken one through BACKDROP_TEST_FAULTS."""
-    if os.environ.get("BACKDROP_TEST_FAULTS"):
-        from ..core.test_hooks import FAULTS
-
-        return Path(getattr(FAULTS, hook) or ours)
-    return ours
-
-
 def create(settings: int, source: int) -> BackdropFilter:
     """The filter type's `create`: what registration.py forwards to."""
     return BackdropFilter(settings, source)
@@ -188,8 +181,8 @@ class BackdropFilter:
     def __init__(self, settings: int, source: int) -> None:
         self.source = source
         self.name = (lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
-        self.capture = FrameCapture(_effect("crop_effect", CROP_EFFECT))
-        self.compositor = Compositor(_effect("effect", MASK_EFFECT))
+        self.capture = FrameCapture(EFFECT_FILES["crop"])
+        self.compositor = Compositor(EFFECT_FILES["mask"], EFFECT_FILES["blur"])
         # (engine, settings, render parameters): replaced whole by update() on the UI thread, read
         # once per frame by video_render, so one frame never mixes two updates.
         self.state: tuple[Engine, fs.FilterSettings, RenderParams] | None = None
@@ -254,8 +247,7 @@ class BackdropFilter:
             self._load_background(s.background_image, None)  # decoded once video_render knows the size
         self.state = (engine, s, RenderParams.from_settings(s))
         log(LOG_INFO, f"filter '{self.name}' settings: preset={s.preset} mode={s.mode} model={s.model} "
-                      f"mask_rate={s.mask_rate} refine={s.refine:g} provider={s.provider} "
-                      f"debug_mask={s.debug_mask or 'none'}")
+                      f"mask_rate={s.mask_rate} refine={s.refine:g} provider={s.provider}")
 
     @property
     def engine(self) -> Engine | None:

@@ -100,6 +100,10 @@ def script_load(settings):
         _state["problem"] = _add_environment()
         _purge_private()
         filter_module = _import_private("obs_script.backdrop_filter")
+        plugin = os.environ.get("BACKDROP_TEST_PLUGIN")  # set by the test harness only (tests/obs_harness.py)
+        if plugin:
+            _import_private(plugin)
+            filter_module.log(filter_module.LOG_INFO, f"test plug-in {plugin} loaded")
         registration = _import_private("obs_script.registration")
         registration.ensure_registered(filter_module)
         core = _import_private("core")

@@ -53,14 +53,9 @@ class Engine:
             # threads for a few microseconds of work on model-size images: keep it on the caller.
             cv2.setNumThreads(1)
 
-            if s.debug_mask:  # tests and benchmarks only
-                from .test_pipelines import build
+            from ..core.pipelines import make_pipeline
 
-                pipeline = build(s.debug_mask, s.model, s.provider, OBS_THREADS)
-            else:
-                from ..core.pipelines import make_pipeline
-
-                pipeline = make_pipeline(s.model, s.provider, OBS_THREADS, mask_options(s))
+            pipeline = make_pipeline(s.model, s.provider, OBS_THREADS, mask_options(s))
             self.describe = pipeline.describe()
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
         except ImportError as exc:

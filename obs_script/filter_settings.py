@@ -36,11 +36,9 @@ S_TRACKING = "person_tracking"
 S_MATCH_VIDEO = "match_video_to_mask"
 S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
 S_SHOW_MASK = "show_mask"
-S_DEBUG_MASK = "debug_mask"  # test-only: "" (the model), "opaque", "split", "luma", "bare" (inference only)
 
 MODES = V.MODES
 PRESETS = ("low_cpu", "balanced", "quality", "full_body", "custom")
-DEBUG_MASKS = ("", "opaque", "split", "luma", "bare")
 PROVIDERS = tuple(SHORT_NAMES)
 
 # name: (default, minimum, maximum)
@@ -61,7 +59,6 @@ STRINGS = {
     S_BG_IMAGE: "",
     S_MODEL: "selfie_general",
     S_PROVIDER: "auto",
-    S_DEBUG_MASK: "",
 }
 # Match video to mask is on by default: a mask shown on a newer frame leaves ghosts behind a moving
 # person (core/mask_timeline.py); the price is a delay of the mask latency, stated in the status line.
@@ -102,11 +99,10 @@ class FilterSettings:
     match_video: bool
     mask_rate: int
     show_mask: bool
-    debug_mask: str
 
     def engine_key(self) -> tuple:
         """What needs a new engine (session + runner) when it changes."""
-        return (self.model, self.provider, self.debug_mask)
+        return (self.model, self.provider)
 
 
 def _k(key: str) -> bytes:
@@ -279,5 +275,4 @@ def read(settings: int, wrong: Collection[str] = ()) -> FilterSettings:
         match_video=pick(S_MATCH_VIDEO, flag),
         mask_rate=pick(S_MASK_RATE, _int),
         show_mask=pick(S_SHOW_MASK, flag),
-        debug_mask=pick(S_DEBUG_MASK, choice(DEBUG_MASKS)),
     )

@@ -30,7 +30,7 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.media_io import read_rgb  # noqa: E402
-from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, write_video  # noqa: E402
+from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, pattern_settings, write_video  # noqa: E402
 
 SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 REPO = Path(__file__).resolve().parent.parent
@@ -41,8 +41,8 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("no filter", [], False),
     ("OBS colour correction (C)", [filter_entry("Colour", {"gamma": 0.2, "saturation": 0.3}, kind="color_filter_v2")],
      False),
-    ("Backdrop skeleton (test mask, no model)", [filter_entry("Backdrop", {"debug_mask": "opaque"})], False),
-    ("Backdrop bare session (inference only)", [filter_entry("Backdrop", {"debug_mask": "bare"})], False),
+    ("Backdrop skeleton (test mask, no model)", [filter_entry("Backdrop", pattern_settings("opaque"))], False),
+    ("Backdrop bare session (inference only)", [filter_entry("Backdrop", pattern_settings("bare"))], False),
     ("Backdrop transparent", [filter_entry("Backdrop", {})], False),
     ("Backdrop transparent, video not matched", [filter_entry("Backdrop", {"match_video_to_mask": False})], False),
     ("Backdrop blur", [filter_entry("Backdrop", {"mode": "blur"})], False),

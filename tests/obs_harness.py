@@ -27,6 +27,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "obs_script" / "backdrop_obs.py"
+PLUGIN = "tests.obs_plugin"
 SAMPLE_JPEG = REPO / "core" / "samples" / "astronaut.jpg"
 
 
@@ -90,6 +91,13 @@ def _ini(sections: dict[str, dict[str, object]]) -> str:
         out += [f"{k}={v}" for k, v in values.items()]
         out.append("")
     return "\n".join(out)
+
+
+def pattern_settings(kind: str) -> dict:
+    """Filter settings that run a test pattern of the test plug-in (tests/obs_plugin.py) instead of a
+    model: "opaque", "split", "luma" or "bare" (the model session alone). The Custom preset keeps the
+    model setting (a preset would set its own)."""
+    return {"preset": "custom", "model": f"test_{kind}"}
 
 
 def filter_entry(name: str, settings: dict | None = None, kind: str = KIND) -> dict:
@@ -158,13 +166,14 @@ class ObsInstance:
                  filters: list[dict] | None = None, scripts: list[Path] | None = None,
                  sources: list[str] = (SOURCE,), env: dict[str, str] | None = None,
                  root: Path | None = None, collection: dict | None = None, filters_on_all: bool = False,
-                 expect_exit: int | None = 0) -> None:
+                 expect_exit: int | None = 0, test_plugin: bool = True) -> None:
         self.root = Path(root or tempfile.mkdtemp(prefix="backdrop-obs-"))
         self.config = self.root / "config"
         self.port = _free_port()
         self.password = secrets.token_hex(12)
         self.width, self.height = width, height
-        self.extra_env = env or {}
+        # The test plug-in (tests/obs_plugin.py): test patterns, faults, a swapped effect file.
+        self.extra_env = {**({"BACKDROP_TEST_PLUGIN": PLUGIN} if test_plugin else {}), **(env or {})}
         self.obs: subprocess.Popen | None = None
         self.xvfb: subprocess.Popen | None = None
         self.client = None

@@ -48,12 +48,11 @@ def test_bad_values_are_clamped_or_replaced(fs, data):
     lib.obs_data_set_string(data, b"mode", b"\xe2\x9d\xa4 hearts")
     lib.obs_data_set_string(data, b"provider", b"quantum")
     lib.obs_data_set_string(data, b"model", b"m" * 100_000)
-    lib.obs_data_set_string(data, b"debug_mask", b"anything")
     s = fs.read(data)
     assert s.threshold == 0.95 and s.softness == fs.FLOATS["edge_softness"][0]
     assert 0.0 <= s.temporal <= 1.0
     assert s.blur == 1 and s.mask_rate == 10
-    assert s.mode == "transparent" and s.provider == "auto" and s.debug_mask == ""
+    assert s.mode == "transparent" and s.provider == "auto"
     assert len(s.model) == 256
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from core.composite import composite, cover
 from tests.blur_reference import BLUR_SIZES, dot_grid, evenness, exact_blur, split_alpha
-from tests.obs_harness import ObsInstance, filter_entry
+from tests.obs_harness import ObsInstance, filter_entry, pattern_settings
 
 pytestmark = pytest.mark.obs
 
@@ -52,7 +52,7 @@ def test_blur_is_an_exact_gaussian_without_a_grid_and_keeps_the_person_out(tmp_p
     frame = _dots()
     picture = tmp_path / "dots.png"
     cv2.imwrite(str(picture), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    settings = {"mode": "blur", "blur_strength": 16, "debug_mask": "split", "edge_softness": 0.3}
+    settings = {"mode": "blur", "blur_strength": 16, **pattern_settings("split"), "edge_softness": 0.3}
     with ObsInstance(image=picture, width=W, height=H, filters=[filter_entry("Backdrop", settings)],
                      env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
         _wait_for_masks(inst)
@@ -84,7 +84,7 @@ def test_a_picture_larger_than_the_canvas_is_drawn_from_mipmaps(tmp_path):
     cv2.imwrite(str(tmp_path / "stripes.png"), stripes)
     frame = tmp_path / "frame.png"
     cv2.imwrite(str(frame), np.full((H, W, 3), 90, np.uint8))
-    settings = {"mode": "image", "background_image": str(tmp_path / "stripes.png"), "debug_mask": "split"}
+    settings = {"mode": "image", "background_image": str(tmp_path / "stripes.png"), **pattern_settings("split")}
     with ObsInstance(image=frame, width=W, height=H, filters=[filter_entry("Backdrop", settings)],
                      env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
         _wait_for_masks(inst)
@@ -118,7 +118,7 @@ def test_blur_is_as_even_as_an_exact_gaussian_at_every_size_grid_and_strength(tm
     """No bands at sizes the blur's 1/4 steps do not divide (854x480, 1366x768), no lattice where they
     do (1920x1080), for dot grids of 9, 23 and 37 px at strengths 8, 16 and 32: measured at least 3
     sigma from the person and from the frame's border."""
-    settings = {"mode": "blur", "blur_strength": 8, "debug_mask": "split", "edge_softness": 0.3}
+    settings = {"mode": "blur", "blur_strength": 8, **pattern_settings("split"), "edge_softness": 0.3}
     rows, failures, previous = [], [], None
     with ObsInstance(filters=[filter_entry("Backdrop", settings)], env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
         _wait_for_masks(inst)

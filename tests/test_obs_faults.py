@@ -159,7 +159,7 @@ def _random_value(rng: random.Random):
 def test_five_hundred_random_settings_never_break_the_filter():
     keys = ["preset", "mode", "background_image", "background_color", "blur_strength", "model", "provider",
             "threshold", "edge_softness", "temporal_smoothing", "edge_refinement", "light_wrap",
-            "match_video_to_mask", "mask_every_n_frames", "show_mask", "debug_mask", "no_such_key"]
+            "match_video_to_mask", "mask_every_n_frames", "show_mask", "no_such_key"]
     rng = random.Random(20261126)
     with ObsInstance(filters=[filter_entry("Backdrop")]) as inst:
         inst.wait_log("engine ready", timeout=60)
@@ -172,7 +172,7 @@ def test_five_hundred_random_settings_never_break_the_filter():
         stats = inst.measured_stats()
         assert stats["activeFps"] > 20, stats
         inst.set_filter({"preset": "balanced", "mode": "transparent", "model": "selfie_general", "provider": "auto",
-                         "threshold": 0.5, "edge_softness": 0.3, "show_mask": False, "debug_mask": "",
+                         "threshold": 0.5, "edge_softness": 0.3, "show_mask": False,
                          "match_video_to_mask": False, "mask_every_n_frames": 0, "applied_preset": "balanced"})
         _wait_cut_out(inst, timeout=30)
         assert _backdrop_threads(inst) == 1  # replaced engines did not leave workers behind

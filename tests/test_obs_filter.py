@@ -11,11 +11,20 @@ import pytest
 
 from core.media_io import read_rgb
 from core.preprocess import resize_to_model
-from tests.obs_harness import KIND, PHOTO, SCRIPT, ObsInstance, filter_entry, leak_count, switch_collections
+from tests.obs_harness import (
+    KIND,
+    PHOTO,
+    SCRIPT,
+    ObsInstance,
+    filter_entry,
+    leak_count,
+    pattern_settings,
+    switch_collections,
+)
 
 pytestmark = pytest.mark.obs
 
-SPLIT = {"debug_mask": "split"}
+SPLIT = pattern_settings("split")
 
 
 def _assert_split(img: np.ndarray, reference: np.ndarray) -> None:
@@ -47,7 +56,7 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
         assert defaults["settings_version"] == 1
 
         reference = inst.screenshot()
-        inst.add_filter(settings={"debug_mask": "opaque"})
+        inst.add_filter(settings=pattern_settings("opaque"))
         inst.wait_log("engine ready for 'Backdrop'")
         time.sleep(0.5)
         opaque = inst.screenshot()
@@ -62,7 +71,7 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
 
         # SetSourceFilterSettings reaches update(): the test pattern cuts the left half away.
         inst.set_filter(SPLIT)
-        inst.wait_log("debug_mask=split")
+        inst.wait_log("model=test_split")
         time.sleep(0.3)
         _assert_split(inst.screenshot(), reference)
 
@@ -84,7 +93,7 @@ def test_saved_collection_restores_the_filter_after_restart(obs_baseline_leaks):
     camera = next(s for s in saved["sources"] if s["name"] == "Camera")
     assert camera["filters"][0]["id"] == KIND
     assert camera["filters"][0]["settings"]["settings_version"] == 1
-    assert camera["filters"][0]["settings"]["debug_mask"] == "split"
+    assert camera["filters"][0]["settings"]["model"] == "test_split"
     inst.start()
     try:
         inst.wait_log("filter 'Backdrop' created", count=2)
@@ -134,3 +143,42 @@ def test_foreign_core_and_models_modules_do_not_shadow_ours(tmp_path, obs_baseli
     finally:
         inst.stop()
     _clean_exit(inst, obs_baseline_leaks())
+
+
+MODULES_PROBE = '''
+import sys
+
+import obspython as obs
+
+
+def _report():
+    ours = sorted(m for m in sys.modules if m.startswith("_backdrop_app."))
+    tests = [m for m in ours if m.startswith("_backdrop_app.tests")]
+    print(f"modules probe: {len(ours)} of Backdrop's, from tests/: {tests}")
+
+
+def script_load(settings):
+    obs.timer_add(_report, 500)
+
+
+def script_unload():
+    obs.timer_remove(_report)
+'''
+
+
+@pytest.mark.parametrize("plugin", [False, True], ids=["as users run it", "with the test plug-in"])
+def test_no_module_of_the_tests_is_imported_unless_the_harness_asks(tmp_path, plugin):
+    probe = tmp_path / "modules_probe.py"
+    probe.write_text(MODULES_PROBE)
+    with ObsInstance(scripts=[SCRIPT, probe], filters=[filter_entry("Backdrop")], test_plugin=plugin,
+                     env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
+        inst.wait_status(r"status: Balanced: .*[1-9][\d.]* mask fps", timeout=60)  # masks from the model
+        seen = inst.log_text().count("modules probe:")
+        line = inst.wait_log("modules probe:", count=seen + 1).split("modules probe:")[-1].splitlines()[0]
+        started_with = [k for k in inst.extra_env if k.startswith("BACKDROP_TEST")]
+    count, tests = re.match(r" (\d+) of Backdrop's, from tests/: (\[.*\])", line).groups()
+    assert int(count) >= 20, line  # the filter, the engine and the mask path are loaded
+    if plugin:
+        assert "'_backdrop_app.tests.obs_plugin'" in tests, line  # the probe sees them when they are there
+    else:
+        assert started_with == [] and tests == "[]", line

@@ -14,7 +14,7 @@ from core.composite import alpha_lut, composite, cover
 from core.media_io import read_rgb
 from core.pipeline import MaskOptions, MaskPipeline
 from core.segmenter import Segmenter
-from tests.obs_harness import PHOTO, ObsInstance, filter_entry, write_video
+from tests.obs_harness import PHOTO, ObsInstance, filter_entry, pattern_settings, write_video
 
 pytestmark = pytest.mark.obs
 
@@ -197,7 +197,7 @@ def _alignment(shot: np.ndarray) -> float:
 def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
     # 10 ms of inference: a mask for every frame, arriving a frame or two after its frame was captured.
     env = {"BACKDROP_TEST_FAULTS": "delay_ms=10", "BACKDROP_STATUS_LOG_S": "0.5"}
-    settings = {"debug_mask": "luma", "temporal_smoothing": 0.0, "edge_softness": 0.0, "mask_every_n_frames": 1,
+    settings = {**pattern_settings("luma"), "temporal_smoothing": 0.0, "edge_softness": 0.0, "mask_every_n_frames": 1,
                 "match_video_to_mask": False}
     with ObsInstance(image=_bar_video(tmp_path), filters=[filter_entry("Backdrop", settings)], env=env) as inst:
         _ready(inst)

@@ -1,5 +1,6 @@
 """Execution-provider choice and fallback: the GPU paths cannot run here, so failures are injected
-through BACKDROP_TEST_FAULTS (read once at start-up, hence the subprocesses); the CPU path is real."""
+through tests/faults.py, as BACKDROP_TEST_FAULTS says, in a subprocess each (sessions are shared
+process-wide); the CPU path is real."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from tests.conftest import REPO
 
 PROBE = r"""
 import json, numpy as np
+import core.session
+from tests import faults
+faults.install(core.session)
 from core.model_registry import find_model
 from core.preprocess import resize_to_model, to_tensor
 from core.session import create_session

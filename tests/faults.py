@@ -1,4 +1,6 @@
-"""Fault injection for tests, read once from the environment at start-up; inert when unset.
+"""Fault injection for tests: `install` replaces the product's session factory (core/session.py
+FACTORY) with one that fails, slows down or stands in for providers as BACKDROP_TEST_FAULTS says.
+Inside OBS the test plug-in (tests/obs_plugin.py) installs it; elsewhere the test does.
 
 BACKDROP_TEST_FAULTS is a comma-separated list of:
     fake=NAME[+NAME...]   pretend these execution providers are installed (they run on the CPU)
@@ -58,9 +60,6 @@ def parse(spec: str) -> Faults:
     return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay, effect, crop_effect)
 
 
-FAULTS = parse(os.environ.get(ENV, ""))
-
-
 class _FaultySession:
     """A provider session that fails after N runs and/or runs slower, as FAULTS says."""
 
@@ -78,15 +77,19 @@ class _FaultySession:
         return out
 
 
-def faulty_session_factory(faults: Faults | None = None):
-    """The session factory with `faults` (default: FAULTS) applied: fake providers run on the CPU
-    under their own name. Imported lazily by core/session.py, so neither module imports the other
-    at load time."""
-    from .session import CPU, SessionFactory
+def install(session, spec: str | None = None) -> Faults:
+    """Parse `spec` (default: BACKDROP_TEST_FAULTS) and give `session` (the core/session.py module,
+    as the caller imported it) a factory with those faults: fake providers run on the CPU under
+    their own name. Before any session is made: sessions are shared and outlive the factory."""
+    f = parse(os.environ.get(ENV, "") if spec is None else spec)
+    session.FACTORY = faulty_session_factory(session, f)
+    return f
 
-    f = faults or FAULTS
 
-    class FaultySessionFactory(SessionFactory):
+def faulty_session_factory(session, f: Faults):
+    CPU = session.CPU
+
+    class FaultySessionFactory(session.SessionFactory):
         def available(self, ort) -> list[str]:
             return sorted(set(super().available(ort)) | f.fake)
 

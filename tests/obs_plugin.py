@@ -1,0 +1,101 @@
+"""The test harness's plug-in inside OBS: loaded by obs_script/backdrop_obs.py only when
+BACKDROP_TEST_PLUGIN names it (tests/obs_harness.py sets it), imported like the product (under the
+private package), so its relative imports reach the same modules the filter uses.
+
+It plugs into the product's seams only: the session factory (faults from BACKDROP_TEST_FAULTS),
+the pipeline registry (mask sources whose right answer is known exactly, chosen through the `model`
+setting with the Custom preset) and the filter's effect files (a broken one, to test the fallback).
+
+"test_luma" = bright pixels are the person, "test_opaque" = everything, "test_split" = the right
+half: they exercise the whole readback -> runner -> upload path. "test_bare" = the model session
+alone on the worker thread, no tracking, smoothing or refinement: what the mask path costs on top of
+inference.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..core import pipelines, session
+from ..core.frame_plan import FramePlan
+from ..core.pipeline import MaskResult
+from ..core.postprocess import to_u8
+from ..obs_script import backdrop_filter
+from . import faults
+
+FAULTS = faults.install(session)
+
+
+class TestPatternPipeline:
+    model_size = (256, 256)
+    tracking = False
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def configure(self, options) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"test pattern ({self.kind})"
+
+    def plan(self, width: int, height: int) -> FramePlan:
+        return FramePlan.whole(width, height, f"test pattern {self.kind}", self.model_size)
+
+    def run_plan(self, images, frame_id: int, plan: FramePlan) -> MaskResult:
+        small_rgb = images[0]
+        t0 = time.perf_counter()
+        if FAULTS.delay_ms:
+            time.sleep(FAULTS.delay_ms / 1000.0)
+        if self.kind == "luma":
+            mask = np.where(small_rgb.max(axis=2) > 127, 255, 0).astype(np.uint8)
+        else:
+            mask = np.full(small_rgb.shape[:2], 255, np.uint8)
+            if self.kind == "split":
+                mask[:, : mask.shape[1] // 2] = 0
+        coeffs = np.zeros(mask.shape + (2,), np.float32)
+        return MaskResult(frame_id, mask, coeffs, (time.perf_counter() - t0) * 1e3, 0.0)
+
+    def frame_mask(self, frame_rgb, frame_id: int = 0):
+        raise NotImplementedError("a test pattern runs in OBS only")
+
+
+class BarePipeline(TestPatternPipeline):
+    def __init__(self, segmenter) -> None:
+        super().__init__("bare")
+        self.segmenter = segmenter
+
+    def describe(self) -> str:
+        return f"bare session ({self.segmenter.session.describe()})"
+
+    def plan(self, width: int, height: int) -> FramePlan:
+        return FramePlan.whole(width, height, self.segmenter.card.name, self.segmenter.model_size)
+
+    def run_plan(self, images, frame_id: int, plan: FramePlan) -> MaskResult:
+        t0 = time.perf_counter()
+        prob = self.segmenter.infer_small(images[0])
+        return MaskResult(frame_id, to_u8(prob), None, (time.perf_counter() - t0) * 1e3, 0.0)
+
+
+def _bare(provider: str, threads: int, options, lag: int) -> BarePipeline:
+    from ..core.segmenter import Segmenter
+
+    return BarePipeline(Segmenter("selfie_general", provider, threads))
+
+
+for _kind in ("luma", "opaque", "split"):
+    pipelines.register(f"test_{_kind}", pipelines.PipelineKind(
+        f"test pattern ({_kind})", lambda provider, threads, options, lag, kind=_kind: TestPatternPipeline(kind),
+        in_obs=False))
+pipelines.register("test_bare", pipelines.PipelineKind("selfie_general's session alone", _bare, in_obs=False))
+
+if FAULTS.effect:
+    backdrop_filter.EFFECT_FILES["mask"] = Path(FAULTS.effect)
+if FAULTS.crop_effect:
+    backdrop_filter.EFFECT_FILES["crop"] = Path(FAULTS.crop_effect)
