@@ -5,12 +5,20 @@ waits for a core and the GIL: 1 to 28 ms measured in `update` (a model change, a
 cores. So the filter hands its threads to one launcher thread, which starts them. The launcher lives
 in a process-wide holder (`sys._backdrop_launcher`), like the filter registration, so script reloads
 do not leave one idle launcher each.
+
+The launcher, and so every thread it starts and those threads start (a new thread inherits its
+creator's signal mask), blocks SIGINT: OBS closes its window from inside its SIGINT handler
+(`ctrlc_handler`, UI/obs-app.cpp 29.0.2), on whichever thread the signal lands. On one of ours
+holding the GIL, the close then waits for libobs's destroy queue, whose Python tasks wait for the
+GIL: OBS hung at exit (seen once, on a loader thread in pthread_create, Ctrl+C just after a filter
+was created).
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -43,8 +51,21 @@ def launch(thread: threading.Thread) -> None:
     with h.lock:
         if h.thread is None or not h.thread.is_alive():
             h.thread = threading.Thread(target=_run, args=(h.queue,), name="backdrop-launch", daemon=True)
-            h.thread.start()
+            _start_without_sigint(h.thread)
     h.queue.put(thread)
+
+
+def _start_without_sigint(thread: threading.Thread) -> None:
+    """Start `thread` with SIGINT blocked in it from its first instruction (no pthread_sigmask on Windows,
+    where OBS installs no such handler)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        thread.start()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def join(thread: threading.Thread, timeout: float) -> bool:
