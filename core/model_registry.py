@@ -60,10 +60,6 @@ class ModelCard:
         return self.outputs[0].name
 
     @property
-    def output_shape(self) -> tuple[int, ...]:
-        return self.outputs[0].shape
-
-    @property
     def height(self) -> int:
         return self.input_shape[1]
 

@@ -13,7 +13,6 @@ import ctypes
 import sys
 import threading
 import time
-from collections import deque
 
 import numpy as np
 
@@ -44,7 +43,6 @@ class AsyncMaskRunner:
         self.cpu_s = 0.0  # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included
         # when it runs on the calling thread, as with one thread inside OBS)
         self._started = 0.0
-        self._done_times: deque[float] = deque(maxlen=30)
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -65,19 +63,8 @@ class AsyncMaskRunner:
         left = max(0.0, self._started + each - time.perf_counter()) if self._working else 0.0
         return left + (each if self._pending is not None else 0.0)
 
-    @property
-    def busy(self) -> bool:
-        """True while a frame is pending or being processed: submitting now would replace it."""
-        return self._pending is not None or self._working
-
     def latest(self) -> MaskResult | None:
         return self._latest
-
-    def mask_fps(self) -> float:
-        times = list(self._done_times)
-        if len(times) < 2 or time.monotonic() - times[-1] > 2.0:
-            return 0.0
-        return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
 
     def alive(self) -> bool:
         """The worker thread still runs (a stopped runner finishes the run in progress first)."""
@@ -121,7 +108,6 @@ class AsyncMaskRunner:
             self._latest = result
             self.error = None
             self.done += 1
-            self._done_times.append(time.monotonic())
             k = 0.1 if self.done > 1 else 1.0
             self.infer_ms += k * (result.infer_ms - self.infer_ms)
             self.post_ms += k * (result.post_ms - self.post_ms)

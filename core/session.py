@@ -102,7 +102,7 @@ class SharedSession:
             ort = onnxruntime()
         except ImportError as exc:
             raise ModelError(f"onnxruntime cannot be imported ({exc}); run `{INSTALL_COMMAND}`") from exc
-        self.card, self.requested, self.threads = card, requested, threads
+        self.card, self.threads = card, threads
         self.available = sorted(FACTORY.available(ort))
         self.chain, notes = plan_providers(requested, self.available)
         self.fallbacks: list[str] = notes  # "Provider: why it is not in use", oldest first

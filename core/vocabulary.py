@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 
 MODES = ("transparent", "blur", "image", "color")
-MODE_LABELS = {"transparent": "Transparent (for compositing)", "blur": "Blur", "image": "Image",
-               "color": "Colour"}
 
 # Defaults a user meets in the OBS filter and in `backdrop process`.
 MODE = "transparent"

@@ -34,7 +34,6 @@ import os
 import threading
 import time
 
-from ..core.vocabulary import MODE_LABELS
 from . import filter_settings as fs
 from . import graphics_timer, launcher
 from .compositor import BLUR_EFFECT, MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
@@ -64,8 +63,6 @@ PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
 # in a broken one.
 EFFECT_FILES = {"mask": MASK_EFFECT, "blur": BLUR_EFFECT, "crop": CROP_EFFECT}
 STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status line into OBS's log every N s
-PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "full_body": "Full body",
-                 "custom": "Custom"}
 
 
 # -- type-level callbacks ------------------------------------------------------------------------
@@ -94,7 +91,7 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
 
     preset = lib.obs_properties_add_list(p, fs.S_PRESET.encode(), b"Preset", OBS_COMBO_TYPE_LIST,
                                          OBS_COMBO_FORMAT_STRING)
-    for key, label in PRESET_LABELS.items():
+    for key, label in fs.PRESET_LABELS.items():
         lib.obs_property_list_add_string(preset, label.encode(), key.encode())
     lib.obs_property_set_long_description(preset, b"Sets model, mask rate and smoothing; the status line shows "
                                                   b"what the current choice costs.")
@@ -102,7 +99,7 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
 
     mode = lib.obs_properties_add_list(p, fs.S_MODE.encode(), b"Background", OBS_COMBO_TYPE_LIST,
                                        OBS_COMBO_FORMAT_STRING)
-    for key, label in MODE_LABELS.items():
+    for key, label in fs.MODE_LABELS.items():
         lib.obs_property_list_add_string(mode, label.encode(), key.encode())
     lib.obs_property_set_modified_callback(mode, modified_callback)
     lib.obs_properties_add_path(p, fs.S_BG_IMAGE.encode(), b"Background image", OBS_PATH_FILE,
@@ -474,9 +471,9 @@ class BackdropFilter:
             return "HDR source: Backdrop works on SDR video only, so the video passes through unchanged."
         runner, sync = engine.runner, self.sync
         video_fps, mask_fps = sync.rates()
-        parts = [f"{PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
+        parts = [f"{fs.PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
-                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video",
+                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video ({sync.masks_shown} masks shown)",
                  f"{sync.limiter.cpu_per_mask * 1e3:.1f} ms CPU per mask", f"latency {sync.latencies[-1]} frame(s)",
                  f"render {self.last_render_ms:.1f} ms"]
         if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:

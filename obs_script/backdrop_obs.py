@@ -21,8 +21,6 @@ PKG = "_backdrop_app"
 ENV_FILE = Path(__file__).resolve().parent / "backdrop_env.json"  # optional {"venv": "/path/to/venv"}
 
 _state = {"problem": None}
-# core.INSTALL_COMMAND's twin: this file reports a missing environment before our packages are imported.
-INSTALL_COMMAND = f"{'python' if sys.platform == 'win32' else 'python3'} -m installer"
 
 
 def _venv_dir() -> Path:
@@ -83,6 +81,11 @@ def _import_private(name: str):
         pkg.__package__ = PKG
         sys.modules[PKG] = pkg
     return importlib.import_module(f"{PKG}.{name}")
+
+
+# What users type to (re)install: core/__init__.py imports only the standard library, so it answers
+# before the environment is found.
+INSTALL_COMMAND = _import_private("core").INSTALL_COMMAND
 
 
 def _purge_private() -> None:

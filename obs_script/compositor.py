@@ -30,13 +30,18 @@ MAX_PICTURE_SIDE = 4096  # a mipmapped picture's largest side (a 4096x2048 chain
 _KEEP = object()  # no new picture offered
 
 
+def wraps(mode: str, light_wrap: float, show_mask: bool) -> bool:
+    """Whether the background's light wraps around the edge: a mode with a background, wrap on."""
+    return light_wrap > 0.0 and mode != "transparent" and not show_mask
+
+
 def technique(mode: str, light_wrap: float, show_mask: bool) -> bytes:
     """The effect technique for a mode: light wrap has its own variants (no taps when it is off)."""
     if show_mask:
         return b"DrawMask"
     if mode == "transparent":
         return b"DrawTransparent"
-    return f"Draw{mode.capitalize()}{'Wrap' if light_wrap > 0.0 else ''}".encode()
+    return f"Draw{mode.capitalize()}{'Wrap' if wraps(mode, light_wrap, show_mask) else ''}".encode()
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class RenderParams:
     """What one frame's compositing needs, computed from the settings in `update()`."""
 
     mode: str
+    show_mask: bool  # the mask itself instead of the mode
     technique: bytes
     fallback: bytes  # image mode without a usable picture: the colour keeps the stream presentable
     threshold: float
@@ -58,7 +64,7 @@ class RenderParams:
     @classmethod
     def from_settings(cls, s) -> RenderParams:
         halvings, sigma, pairs = V.gpu_blur_plan(float(s.blur))
-        return cls(mode=s.mode, technique=technique(s.mode, s.light_wrap, s.show_mask),
+        return cls(mode=s.mode, show_mask=s.show_mask, technique=technique(s.mode, s.light_wrap, s.show_mask),
                    fallback=technique("color", s.light_wrap, s.show_mask), threshold=s.threshold,
                    softness=s.softness, use_coeffs=1.0 if s.refine > 0.0 else 0.0, light_wrap=s.light_wrap,
                    color=s.background_color, blur_halvings=halvings, blur_sigma=sigma, blur_pairs=pairs)
@@ -287,24 +293,26 @@ class Compositor:
         """Composite `tex` (the frame shown) with the uploaded mask into whatever OBS is rendering.
         False when it cannot (the caller passes the video through)."""
         self._take_picture()
-        p, name = self.params, rp.technique
-        if rp.mode == "image" and not self.bg_tex:
-            name = rp.fallback
-        if name.startswith(b"DrawBlur"):
+        p, mode, name = self.params, rp.mode, rp.technique
+        if mode == "image" and not self.bg_tex:
+            mode, name = "color", rp.fallback
+        if rp.show_mask:
+            pass  # the mask alone: no background to bind
+        elif mode == "blur":
             blurred = self._blur(rp, tex, width, height)
             if not blurred:
                 return False
             lib.gs_effect_set_texture(p["blurred"], blurred[0])
             lib.gs_effect_set_vec2(p["blur_scale"], L.vec2(*blurred[1][:2]))
             lib.gs_effect_set_vec2(p["blur_offset"], L.vec2(*blurred[1][2:]))
-        elif name.startswith(b"DrawImage"):
+        elif mode == "image":
             sx, sy, ox, oy = V.cover_fit(width, height, *self.bg_size)
             lib.gs_effect_set_texture(p["bg_image"], self.bg_tex)
             lib.gs_effect_set_vec2(p["bg_scale"], L.vec2(sx, sy))
             lib.gs_effect_set_vec2(p["bg_offset"], L.vec2(ox, oy))
-        elif name.startswith(b"DrawColor"):
+        elif mode == "color":
             lib.gs_effect_set_vec4(p["color"], L.vec4(*rp.color))
-        if name.endswith(b"Wrap"):
+        if wraps(mode, rp.light_wrap, rp.show_mask):
             r, (mw, mh) = self.mask_rect, self.model_size
             lib.gs_effect_set_float(p["light_wrap"], rp.light_wrap)
             lib.gs_effect_set_vec2(p["mask_texel"], L.vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))

@@ -37,8 +37,12 @@ S_MATCH_VIDEO = "match_video_to_mask"
 S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
 S_SHOW_MASK = "show_mask"
 
-MODES = V.MODES
-PRESETS = ("low_cpu", "balanced", "quality", "full_body", "custom")
+# Choices and the dialog's labels for them, in the dialog's order.
+MODE_LABELS = {"transparent": "Transparent (for compositing)", "blur": "Blur", "image": "Image", "color": "Colour"}
+PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "full_body": "Full body",
+                 "custom": "Custom"}
+MODES = tuple(MODE_LABELS)
+PRESETS = tuple(PRESET_LABELS)
 PROVIDERS = tuple(SHORT_NAMES)
 
 # name: (default, minimum, maximum)

@@ -110,6 +110,7 @@ class MaskSync:
         self._ring = 1
         self._uploads: deque[float] = deque()
         self._renders: deque[float] = deque()
+        self.masks_shown = 0  # distinct masks sent to the GPU since the filter started
 
     def reset(self) -> None:
         """A new model: masks of the old one no longer fit."""
@@ -160,6 +161,7 @@ class MaskSync:
 
     def uploaded(self) -> None:
         """A distinct mask went to the GPU."""
+        self.masks_shown += 1
         self._count(self._uploads)
 
     def _count(self, times: deque[float]) -> None:

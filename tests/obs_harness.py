@@ -173,7 +173,9 @@ class ObsInstance:
         self.password = secrets.token_hex(12)
         self.width, self.height = width, height
         # The test plug-in (tests/obs_plugin.py): test patterns, faults, a swapped effect file.
-        self.extra_env = {**({"BACKDROP_TEST_PLUGIN": PLUGIN} if test_plugin else {}), **(env or {})}
+        # The status line every half second: what wait_status and wait_masks read.
+        self.extra_env = {**({"BACKDROP_TEST_PLUGIN": PLUGIN} if test_plugin else {}), "BACKDROP_STATUS_LOG_S": "0.5",
+                          **(env or {})}
         self.obs: subprocess.Popen | None = None
         self.xvfb: subprocess.Popen | None = None
         self.client = None
@@ -393,6 +395,43 @@ class ObsInstance:
         lines = [x for x in self.log_text().splitlines() if f"filter '{name}' status:" in x]
         return lines[-1] if lines else ""
 
+    def wait_masks(self, n: int = 3, timeout: float = 30.0, name: str = "Backdrop") -> str:
+        """Wait until the filter has shown `n` masks made after this call, e.g. with settings just set
+        (libobs applies them at the next frame): counted from the first status line logged after the
+        call. Returns the status line that shows them."""
+        def shown(line: str) -> int | None:
+            m = re.search(r"\((\d+) masks shown\)", line)
+            return int(m.group(1)) if m else None
+
+        deadline = time.monotonic() + timeout
+        first = self.latest_status(name)
+        while (status := self.latest_status(name)) == first or shown(status) is None:
+            assert time.monotonic() < deadline, f"no new status line with masks: {status}\n{self.log_tail()}"
+            time.sleep(0.1)
+        start = shown(status)
+        while (shown(status := self.latest_status(name)) or 0) < start + n:
+            assert time.monotonic() < deadline, f"fewer than {n} new masks shown: {status}\n{self.log_tail()}"
+            time.sleep(0.1)
+        return status
+
+    def wait_for(self, check, what: str, timeout: float = 30.0):
+        """Poll `check()` until it returns something true (returned), for the state a test asserts;
+        an exception inside it (e.g. no screenshot of a 0x0 source) counts as not yet."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if result := check():
+                    return result
+            except Exception:  # noqa: BLE001 - not yet: e.g. the source is 0x0 right now
+                pass
+            assert time.monotonic() < deadline, f"{what}: not within {timeout} s\n{self.log_tail()}"
+            time.sleep(0.1)
+
+    def rendered_frames(self, n: int, timeout: float = 30.0) -> None:
+        """Wait until OBS has rendered `n` more frames (its own count, GetStats)."""
+        start = self.stats()["renderTotalFrames"]
+        self.wait_for(lambda: self.stats()["renderTotalFrames"] >= start + n, f"{n} frames rendered", timeout)
+
     def wait_status(self, pattern: str, timeout: float = 30.0, name: str = "Backdrop") -> str:
         """The filter's newest status line once it matches `pattern` (a regex), polled until `timeout`."""
         deadline = time.monotonic() + timeout
@@ -416,7 +455,7 @@ def assert_effect_failure_passes_video_through(inst: ObsInstance, reference: np.
 def switch_collections(inst: ObsInstance, times: int, check=None) -> None:
     """Switch between the instance's two collections `times` times, waiting for each switch.
 
-    `check`, when given, is called after every switch.
+    `check`, when given, is called after every switch, once the filter shows masks again.
     """
     for i in range(times):
         target = OTHER_COLLECTION if i % 2 == 0 else "backdrop_test"
@@ -426,6 +465,8 @@ def switch_collections(inst: ObsInstance, times: int, check=None) -> None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"switch to {target} did not finish")
             time.sleep(0.2)
-        time.sleep(0.5)
         if check is not None:
+            inst.wait_masks(3)
             check()
+        else:
+            time.sleep(0.5)  # a pace: scripts reload and filters come back while the next switch starts

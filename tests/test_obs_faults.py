@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import time
 from pathlib import Path
@@ -78,7 +79,7 @@ def test_broken_models_pass_video_through_with_a_clear_status_and_recover(tmp_pa
             log = inst.wait_log(f"{model}.", timeout=30)
             line = [x for x in log.splitlines() if "passes video through" in x and f"{model}." in x]
             assert line and why in line[-1], line
-            time.sleep(0.3)
+            inst.rendered_frames(5)
             assert np.array_equal(inst.screenshot(), reference)  # the picture is never lost
         # Switching models back and forth while frames are in flight.
         for i in range(20):
@@ -97,10 +98,9 @@ def test_a_gpu_provider_that_fails_falls_back_to_cpu_and_says_so(fault, first, w
     with ObsInstance(filters=[filter_entry("Backdrop", {"provider": "cuda"})], env=env) as inst:
         inst.wait_log(f"engine ready for 'Backdrop': selfie_general {first}", timeout=60)
         _wait_cut_out(inst)
-        time.sleep(1.5)
-        status = inst.latest_status()
-        assert "on CPU" in status and why in status, status
-        assert _cut_out(inst)
+        status = inst.wait_status(rf"(?=.*on CPU)(?=.*{re.escape(why)})")
+        inst.wait_masks(3)  # masks keep coming
+        assert _cut_out(inst), status
     assert inst.exit_code == 0
 
 
@@ -116,12 +116,12 @@ def test_source_changes_removal_toggling_and_filters_on_scenes(tmp_path):
         inst.wait_log("engine ready", timeout=60)
         for (w, h), image in zip(sizes, images, strict=True):
             inst.call("SetInputSettings", {"inputName": SOURCE, "inputSettings": {"file": str(image)}})
-            time.sleep(1.0)
+            inst.wait_for(lambda w=w, h=h: inst.screenshot().shape[:2] == (h, w), f"the source at {w}x{h}")
+            inst.wait_masks(3)  # masks of the new size
             shot = inst.screenshot()
-            assert shot.shape[:2] == (h, w)
             assert shot[: h // 12, : w // 12, 3].max() == 0 and shot[h // 2, w // 2, 3] == 255
         inst.call("SetInputSettings", {"inputName": SOURCE, "inputSettings": {"file": str(tmp_path / "gone.png")}})
-        time.sleep(1.0)  # 0x0: nothing to draw, nothing may break
+        inst.rendered_frames(30)  # 0x0: nothing to draw, nothing may break
         inst.call("SetInputSettings", {"inputName": SOURCE, "inputSettings": {"file": str(PHOTO)}})
         _wait_cut_out(inst)
         for i in range(60):  # rapid disable/enable
@@ -130,7 +130,7 @@ def test_source_changes_removal_toggling_and_filters_on_scenes(tmp_path):
         _wait_cut_out(inst)
         inst.add_filter("Backdrop on scene", source="Scene")
         inst.wait_log("engine ready for 'Backdrop on scene'", timeout=60)
-        time.sleep(1.0)
+        inst.wait_masks(3, name="Backdrop on scene")
         assert inst.screenshot("Scene").shape[2] == 4
         assert _backdrop_threads(inst) == 2
         inst.call("RemoveSourceFilter", {"sourceName": "Scene", "filterName": "Backdrop on scene"})
@@ -138,8 +138,7 @@ def test_source_changes_removal_toggling_and_filters_on_scenes(tmp_path):
         inst.add_filter()
         inst.wait_log("engine ready for 'Backdrop'", timeout=60, count=2)
         inst.call("RemoveInput", {"inputName": SOURCE})  # the source goes, with its live filter
-        time.sleep(1.0)
-        assert _backdrop_threads(inst) == 0  # every worker stopped with its filter
+        inst.wait_for(lambda: _backdrop_threads(inst) == 0, "every worker stopped with its filter")
         assert inst.measured_stats()["activeFps"] > 20
     assert inst.exit_code == 0
     log = inst.log_text()
@@ -187,7 +186,8 @@ def test_exit_with_inference_running_and_many_filters_is_clean(tmp_path):
     with ObsInstance(filters=[filter_entry("Backdrop"), filter_entry("Backdrop 2", {"mode": "blur"})],
                      sources=["Camera", "Camera 2"], filters_on_all=True, env=env) as inst:
         inst.wait_log("engine ready for 'Backdrop 2'", timeout=60, count=2)
-        time.sleep(1.0)
+        inst.wait_masks(2)
+        inst.wait_masks(2, name="Backdrop 2")  # runs in flight
         assert _backdrop_threads(inst) == 4
     assert inst.exit_code == 0
     assert "Traceback" not in inst.log_text()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import numpy as np
 import pytest
@@ -58,7 +57,7 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
         reference = inst.screenshot()
         inst.add_filter(settings=pattern_settings("opaque"))
         inst.wait_log("engine ready for 'Backdrop'")
-        time.sleep(0.5)
+        inst.wait_masks(3)
         opaque = inst.screenshot()
         # Opaque mask: the source comes out unchanged, pixel for pixel.
         assert np.abs(opaque.astype(int) - reference.astype(int)).max() <= 1
@@ -72,7 +71,7 @@ def test_filter_renders_in_obs_and_exits_cleanly(obs_baseline_leaks):
         # SetSourceFilterSettings reaches update(): the test pattern cuts the left half away.
         inst.set_filter(SPLIT)
         inst.wait_log("model=test_split")
-        time.sleep(0.3)
+        inst.wait_masks(3)
         _assert_split(inst.screenshot(), reference)
 
         stats = inst.measured_stats()
@@ -97,7 +96,7 @@ def test_saved_collection_restores_the_filter_after_restart(obs_baseline_leaks):
     inst.start()
     try:
         inst.wait_log("filter 'Backdrop' created", count=2)
-        time.sleep(0.5)
+        inst.wait_masks(3)
         _assert_split(inst.screenshot(), reference)
     finally:
         inst.stop()
@@ -110,7 +109,7 @@ def test_twenty_collection_switches_reload_the_script_and_keep_filters_working(o
         inst.wait_log("filter 'Backdrop' created")
         inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop",
                                              "filterEnabled": False})
-        time.sleep(0.3)
+        inst.rendered_frames(3)
         reference = inst.screenshot()
         inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop",
                                              "filterEnabled": True})
@@ -138,7 +137,7 @@ def test_foreign_core_and_models_modules_do_not_shadow_ours(tmp_path, obs_baseli
         log = inst.wait_log("[backdrop] engine")
         line = next(x for x in log.splitlines() if "[backdrop] engine" in x)
         assert str(SCRIPT.parent.parent / "core") in line and "selfie_general" in line, line
-        time.sleep(0.5)
+        inst.wait_masks(3)
         assert inst.screenshot()[:, :200, 3].max() == 0  # the filter works
     finally:
         inst.stop()

@@ -53,7 +53,7 @@ def _shot_when(inst: ObsInstance, done, timeout: float = 15.0) -> np.ndarray:
 
 def _ready(inst: ObsInstance, name: str = "Backdrop", count: int = 1) -> None:
     inst.wait_log(f"engine ready for '{name}'", timeout=60, count=count)
-    time.sleep(1.5)  # a few masks, so the temporal filter settles on the still picture
+    inst.wait_masks(20, name=name)  # the temporal filter settles on the still picture
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_colour_image_and_blur_modes_match_the_cpu_reference(photo_obs, tmp_path
     q = _cpu_q(rgb)
     inside, outside = _regions(cv2.LUT(q, alpha_lut()))
     photo_obs.set_filter({"mode": "color", "background_color": 0xFF0000FF})  # 0xAABBGGRR: red
-    time.sleep(0.5)
+    photo_obs.wait_masks(3)
     shot = photo_obs.screenshot()[:, :, :3].astype(int)
     assert np.abs(shot[outside] - [255, 0, 0]).max() <= 2
     assert np.abs(shot[inside] - rgb[inside]).max() <= 2
@@ -88,14 +88,14 @@ def test_colour_image_and_blur_modes_match_the_cpu_reference(photo_obs, tmp_path
     picture = np.dstack([xx * 255 // 799, yy * 255 // 299, 255 - xx * 255 // 799]).astype(np.uint8)
     cv2.imwrite(str(tmp_path / "wide.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
     photo_obs.set_filter({"mode": "image", "background_image": str(tmp_path / "wide.png")})
-    time.sleep(0.5)
+    photo_obs.wait_masks(3)
     shot = photo_obs.screenshot()[:, :, :3].astype(int)
     expected = cover(picture, rgb.shape[1], rgb.shape[0]).astype(int)
     assert np.abs(shot[outside] - expected[outside]).mean() < 4
     assert np.abs(shot[inside] - rgb[inside]).max() <= 2
 
     photo_obs.set_filter({"mode": "blur", "blur_strength": 24})
-    time.sleep(0.5)
+    photo_obs.wait_masks(3)
     shot = photo_obs.screenshot()[:, :, :3].astype(int)
     cpu = composite(rgb, q, "blur", blur_sigma=24).astype(int)
     assert np.abs(shot[outside] - cpu[outside]).mean() < 8  # same blur, GPU vs CPU kernels
@@ -126,14 +126,14 @@ def test_light_wrap_brightens_the_edge_only_and_switches_technique(photo_obs):
 
 def test_threshold_and_show_mask_take_effect(photo_obs):
     photo_obs.set_filter({"threshold": 0.9, "edge_softness": 0.0})
-    time.sleep(0.5)
+    photo_obs.wait_masks(3)
     tight = (photo_obs.screenshot()[:, :, 3] > 127).mean()
     photo_obs.set_filter({"threshold": 0.1})
-    time.sleep(0.5)
+    photo_obs.wait_masks(3)
     loose = (photo_obs.screenshot()[:, :, 3] > 127).mean()
     assert loose > tight + 0.005
     photo_obs.set_filter({"show_mask": True, "threshold": 0.5, "edge_softness": 0.3})
-    time.sleep(0.5)
+    photo_obs.wait_masks(3)
     view = photo_obs.screenshot()
     assert view[:, :, 3].min() == 255 and view[:60, :60, :3].max() < 20 and view[300:400, 200:300, :3].min() > 230
     photo_obs.set_filter({"show_mask": False})
@@ -170,7 +170,7 @@ def test_two_cameras_share_one_session(tmp_path):
         log = inst.wait_log("engine ready for 'Backdrop'", timeout=60, count=2)
         ready = [x for x in log.splitlines() if "engine ready for 'Backdrop'" in x]
         assert all("1 shared session(s)" in x for x in ready), ready
-        time.sleep(1.0)
+        inst.wait_masks(3)
         assert inst.screenshot("Camera 2")[:40, :40, 3].max() == 0  # both cut out
 
 
@@ -270,7 +270,7 @@ def test_slow_inference_lowers_the_mask_rate_not_the_frame_rate(tmp_path):
     with ObsInstance(filters=[filter_entry("Backdrop")], env=env) as inst:
         _ready(inst)
         before = inst.stats()
-        time.sleep(4)
+        time.sleep(4)  # the measurement window
         after = inst.stats()
         status = inst.latest_status()
     fps = float(re.search(r"([\d.]+) mask fps", status).group(1))
@@ -287,7 +287,7 @@ def test_missing_packages_pass_video_through_and_say_how_to_fix_it(tmp_path):
         reference = inst.screenshot()
         inst.add_filter()
         log = inst.wait_log("passes video through", timeout=30)
-        time.sleep(0.5)
+        inst.rendered_frames(5)
         shot = inst.screenshot()
     assert "Python package 'opencv-python-headless' is missing: run `python3 -m installer`" in log
     assert f"no environment at {tmp_path / 'no-such-venv'}" in log
@@ -304,7 +304,7 @@ def test_person_tracking_in_obs_crops_on_the_gpu_like_the_cpu_reference(tmp_path
         _ready(inst)
         tracked = inst.screenshot()[:, :, 3] > 127
         inst.set_filter({"person_tracking": False})
-        time.sleep(1.0)
+        inst.wait_masks(5)
         whole = inst.screenshot()[:, :, 3] > 127
     pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
     for i in range(4):
