@@ -105,8 +105,8 @@ def bench_pose(frames: list[np.ndarray], threads: int, provider: str = "cpu") ->
         total = 1000.0 * (time.perf_counter() - t0) / len(frames)
     h, w = frames[0].shape[:2]
     crop = pipe.plan(w, h).crops[0]
-    x_lm = np.zeros((1, 256, 256, 3), np.float32)
-    x_det = np.zeros((1, 224, 224, 3), np.float32)
+    x_lm = np.zeros((1, *pipe.landmark_size[::-1], 3), np.float32)
+    x_det = np.zeros((1, pipe.detector_side, pipe.detector_side, 3), np.float32)
     return {"frames": len(frames), "ms_per_frame": total,
             "landmarks_bare_ms": _median_ms(lambda: pipe.landmarks.run_all(x_lm), 30),
             "detector_bare_ms": _median_ms(lambda: pipe.detector.run_all(x_det), 30),

@@ -10,6 +10,11 @@ Pure Python: the OBS filter imports it before it knows whether numpy and OpenCV 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,44 @@ FULL = Rect()
 Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
 
 
+class Border(Enum):
+    """What a crop reaching beyond the frame sees there."""
+
+    REPLICATE = "replicate"  # the frame's edge pixels (MediaPipe's landmark crops)
+    ZERO = "zero"  # black (the detector's letterbox)
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated rectangle in normalised frame coordinates (MediaPipe's NormalizedRect): where the
+    pose's landmark model looks."""
+
+    x_center: float
+    y_center: float
+    width: float
+    height: float
+    rotation: float  # radians
+
+    def box_points(self, width: int, height: int) -> np.ndarray:
+        """Corners in frame pixels, as MediaPipe's OpenCV computes them (core/opencv_exact.py)."""
+        from .opencv_exact import rotated_rect_points  # numpy: only where a pose runs
+
+        return rotated_rect_points(self.x_center, self.y_center, self.width, self.height, self.rotation, width,
+                                   height)
+
+    def quad(self, width: int, height: int) -> Quad:
+        bl, tl, tr, br = self.box_points(width, height)
+        return tuple((float(x) / width, float(y) / height) for x, y in (tl, tr, br, bl))
+
+
 @dataclass(frozen=True)
 class Crop:
     rect: Rect = FULL  # axis-aligned: normalised frame coordinates (0..1), the same at any frame size
     model: str = ""  # the model that runs on it
     size: tuple[int, int] = (0, 0)  # the model's input (width, height): what the crop is drawn at
     quad: Quad | None = None  # instead of `rect`: any four corners, drawn onto the model's square
-    border: str = "replicate"  # beyond the frame: "replicate" its edge pixels, or "zero" (black)
-    tag: object = None  # the planning pipeline's own note on this crop (the pose's ROI), handed back with it
+    border: Border = Border.REPLICATE
+    tag: Roi | None = None  # the pose's ROI this crop shows, handed back with it to the pipeline
 
     def frame_uv_map(self, width: int, height: int) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
         """For a quad (a parallelogram): (origin, (x axis, y axis)) with frame uv = origin + u * x_axis +

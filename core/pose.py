@@ -29,13 +29,15 @@ import functools
 import math
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from .frame_plan import Crop, FramePlan, Quad, Rect
+from .frame_plan import Border, Crop, FramePlan, Quad, Rect, Roi
 from .model_registry import find_model
+from .opencv_exact import warp_u8
 from .pipeline import MaskOptions, MaskResult
 from .postprocess import to_u8
 from .roi import model_to_frame
@@ -68,9 +70,17 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
         return (np.float32(1.0) / (np.float32(1.0) + np.exp(-x.astype(np.float32)))).astype(np.float32)
 
 
-def ssd_anchors(size: int = 224) -> np.ndarray:
+@functools.cache
+def model_side(name: str) -> int:
+    """A square model's input side, from its card: 224 for the detector, 256 for the landmarks."""
+    return find_model(name).width
+
+
+@functools.cache
+def ssd_anchors(size: int | None = None) -> np.ndarray:
     """(x_centre, y_centre) of the detector's 2254 anchors (SsdAnchorsCalculator: fixed anchor
     size; one aspect ratio plus the interpolated one per layer, layers of one stride merged)."""
+    size = size or model_side(DETECTOR)
     anchors = []
     layer = 0
     while layer < _ANCHOR_LAYERS:
@@ -87,41 +97,6 @@ def ssd_anchors(size: int = 224) -> np.ndarray:
     return np.array(anchors, np.float32)
 
 
-_ANCHORS = ssd_anchors()
-
-
-@dataclass(frozen=True)
-class Roi:
-    """A rotated rectangle in normalised frame coordinates (MediaPipe's NormalizedRect)."""
-
-    x_center: float
-    y_center: float
-    width: float
-    height: float
-    rotation: float  # radians
-
-    def box_points(self, width: int, height: int) -> np.ndarray:
-        """Corners in frame pixels: bottom-left, top-left, top-right, bottom-right, computed as the
-        OpenCV inside MediaPipe computes cv::RotatedRect::points, in float32 from ImageToTensor's
-        float products. (cv2.boxPoints in opencv-python 4.10 and 5.x rounds the corners otherwise:
-        a 7th-digit difference that flips crop roundings and, through the tracking loop, drifts.)"""
-        f = np.float32
-        cx, cy = f(self.x_center) * f(width), f(self.y_center) * f(height)
-        w, h = f(self.width) * f(width), f(self.height) * f(height)
-        # PadRoi (keep_aspect_ratio, a square tensor): the side the float products make longer wins.
-        w, h = (w, w) if f(1.0) > f(h / w) else (h, h)
-        angle = f(float(f(self.rotation) * f(180.0)) / math.pi)  # RotatedRect's float angle, degrees
-        radians = float(angle) * math.pi / 180.0
-        b, a = f(math.cos(radians)) * f(0.5), f(math.sin(radians)) * f(0.5)
-        p0 = (cx - a * h - b * w, cy + b * h - a * w)
-        p1 = (cx + a * h - b * w, cy - b * h - a * w)
-        p2 = (f(2) * cx - p0[0], f(2) * cy - p0[1])
-        p3 = (f(2) * cx - p1[0], f(2) * cy - p1[1])
-        return np.array([p0, p1, p2, p3], np.float32)
-
-    def quad(self, width: int, height: int) -> Quad:
-        bl, tl, tr, br = self.box_points(width, height)
-        return tuple((float(x) / width, float(y) / height) for x, y in (tl, tr, br, bl))
 
 
 def _normalize_radians(angle: float) -> float:
@@ -168,54 +143,24 @@ def _box_points(crop: Crop, width: int, height: int) -> np.ndarray:
     return np.array([bl, tl, tr, br], np.float32) * [width, height]
 
 
-@functools.lru_cache(maxsize=4)
-def _block_grid(w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each output pixel's block start column, column in its block, and row (warpPerspective's
-    walk: BLOCK_SZ 32, so blocks of min(1024 // min(16, h), w) columns)."""
-    bw = min(1024 // min(16, h), w)
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
-    xb = (xs // bw) * bw
-    return xb, xs - xb, ys
-
-
-def warp_u8(image: np.ndarray, m: np.ndarray, size: tuple[int, int], zero_border: bool) -> np.ndarray:
-    """cv::warpPerspective(INTER_LINEAR) as the OpenCV inside MediaPipe computes it: source
-    coordinates rounded to 1/32 pixel, 15-bit bilinear weights, the sum rounded. opencv-python
-    4.10 and 5.x compute a tenth of the values one level apart, and the pose detector is sensitive
-    enough for that to move its keypoints by a pixel (measured against MediaPipe's own input
-    tensors: this matches them exactly)."""
-    w, h = size
-    inv = cv2.invert(m)[1]  # OpenCV's own LU, as warpPerspective inverts: the last bits decide roundings
-    # warpPerspective walks the output in blocks (BLOCK_SZ 32: 64 columns here) and sums in that
-    # order: (M0 * block_x + M1 * y + M2) + M0 * x_in_block; the same order gives the same ties.
-    xb, x1, ys = _block_grid(w, h)
-    w0 = inv[2, 0] * xb + inv[2, 1] * ys + inv[2, 2]
-    den = w0 + inv[2, 0] * x1
-    scale = np.where(den != 0, 32.0 / np.where(den != 0, den, 1.0), 0.0)
-    fx = np.rint(((inv[0, 0] * xb + inv[0, 1] * ys + inv[0, 2]) + inv[0, 0] * x1) * scale).astype(np.int64)
-    fy = np.rint(((inv[1, 0] * xb + inv[1, 1] * ys + inv[1, 2]) + inv[1, 0] * x1) * scale).astype(np.int64)
-    # OpenCV's own fixed-point remap with those coordinates: integer parts and a 5+5-bit weight index.
-    map1 = np.stack([fx >> 5, fy >> 5], -1).astype(np.int16)
-    map2 = ((fy & 31) * 32 + (fx & 31)).astype(np.uint16)
-    border = cv2.BORDER_CONSTANT if zero_border else cv2.BORDER_REPLICATE
-    return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
-
-
 def cut(frame_rgb: np.ndarray, crop: Crop) -> np.ndarray:
     """A plan's quad crop at model size, uint8 RGB, as ImageToTensor cuts it on the CPU."""
     h, w = frame_rgb.shape[:2]
-    return warp_u8(frame_rgb, crop_matrix(_box_points(crop, w, h), crop.size), crop.size, crop.border == "zero")
+    return warp_u8(frame_rgb, crop_matrix(_box_points(crop, w, h), crop.size), crop.size, crop.border is Border.ZERO)
 
 
-def letterbox_crop(width: int, height: int, size: int = 224) -> tuple[Crop, tuple[float, float, float, float]]:
-    """The whole frame padded to a square (PadRoi, keep_aspect_ratio), zero border, and the padding
-    (left, top, right, bottom) as fractions of the square."""
+def letterbox_crop(width: int, height: int, size: int | None = None
+                   ) -> tuple[Crop, tuple[float, float, float, float]]:
+    """The whole frame padded to a square (PadRoi, keep_aspect_ratio) at the detector's size (its
+    card's, by default), zero border, and the padding (left, top, right, bottom) as fractions of
+    the square."""
+    size = size or model_side(DETECTOR)
     side = max(width, height)
     pad_x, pad_y = (1.0 - width / side) / 2.0, (1.0 - height / side) / 2.0
     x0, y0 = (width - side) / 2.0 / width, (height - side) / 2.0 / height
     x1, y1 = 1.0 - x0, 1.0 - y0
     quad = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-    return Crop(quad=quad, model=DETECTOR, size=(size, size), border="zero"), (pad_x, pad_y, pad_x, pad_y)
+    return Crop(quad=quad, model=DETECTOR, size=(size, size), border=Border.ZERO), (pad_x, pad_y, pad_x, pad_y)
 
 
 def decode_first_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray,
@@ -228,7 +173,7 @@ def decode_first_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray,
     keep = np.nonzero(scores >= _MIN_SCORE)[0]
     if keep.size == 0:
         return None
-    anchors = _ANCHORS[keep]
+    anchors = ssd_anchors()[keep]
     raw = boxes[keep] / _BOX_SCALE
     xc, yc = raw[:, 0] + anchors[:, 0], raw[:, 1] + anchors[:, 1]
     bw, bh = raw[:, 2], raw[:, 3]
@@ -364,6 +309,26 @@ def mask_on_grid(prob: np.ndarray, m: np.ndarray, rect: Rect, frame_size: tuple[
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+@dataclass(frozen=True)
+class Detection:
+    """pose_detection_cpu.pbtxt + pose_detection_to_roi.pbtxt: the first person's ROI, or None."""
+
+    roi: Roi | None
+    infer_ms: float
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """pose_landmark_by_roi_cpu.pbtxt for one ROI: the landmarks projected to the frame (33 of the
+    pose, then 2 auxiliary ones that place the next ROI) and the segmentation at the crop's size;
+    `present` False (and nothing else) when nobody is there."""
+
+    present: bool
+    infer_ms: float
+    points: np.ndarray | None = None  # 35 x (x, y), normalised frame coordinates
+    mask: np.ndarray | None = None  # float32 P(person) at the crop's size
+
+
 @dataclass
 class PoseResult:
     mask: np.ndarray  # float32 P(person): at frame size from `process`, at crop size from `run_crop`
@@ -376,13 +341,14 @@ class PoseResult:
 
 
 class PosePipeline:
-    """One video's pose state (ROI, landmark filter) over shared sessions.
+    """One video's pose state (ROI, landmark filter) over shared sessions: MediaPipe's graph, one
+    frame at a time (`_frame`), its stages below as the graph files name them.
 
-    Two ways to drive it: `process` takes whole frames and is MediaPipe's graph step for step (the
-    detector and the landmark model on the same frame); `plan_crop` + `run_crop` take the one crop
-    the pose needs, cut elsewhere (by the OBS filter on the GPU), so a frame that re-detects gives
-    its ROI to the next frame instead of a mask. Threads for the second: `plan_crop` runs on the
-    render thread and reads `next_roi`, which the worker replaces whole.
+    Two ways to feed it: `process` takes whole frames and cuts what the graph asks for (the detector
+    and the landmark model on the same frame, as MediaPipe); `plan_crop` + `run_crop` take the one
+    crop planned for the frame, cut elsewhere (by the OBS filter on the GPU), so a frame that
+    re-detects gives its ROI to the next frame instead of a mask. Threads for the second:
+    `plan_crop` runs on the render thread and reads `next_roi`, which the worker replaces whole.
     """
 
     tracking = False  # the pose follows one person from its first detection: nothing to engage
@@ -390,6 +356,8 @@ class PosePipeline:
     def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0) -> None:
         self.detector = shared_session(find_model(DETECTOR), provider, threads)
         self.landmarks = shared_session(find_model(LANDMARKS), provider, threads)
+        self.detector_side = self.detector.card.width  # square inputs: 224 and 256 (their cards)
+        self.landmark_size = (self.landmarks.card.width, self.landmarks.card.height)
         self.lag = lag
         self.aux_filter = AuxLandmarkFilter()
         self.rois: deque[Roi | None] = deque(maxlen=lag + 1)  # ROIs from landmarks, newest last
@@ -408,28 +376,41 @@ class PosePipeline:
     def describe(self) -> str:
         return f"pose pipeline ({self.landmarks.describe()}; lag {self.lag})"
 
-    def _push_roi(self, roi: Roi) -> None:
-        self.rois.append(roi)
-        self.next_roi = self.rois[0] if len(self.rois) == self.rois.maxlen else None
-
-    def _start_frame(self, width: int, height: int) -> int:
-        """Count the frame (a new size starts over); its timestamp in ns, MediaPipe's: 33333 us apart."""
-        if self.size != (width, height):
-            self.reset()
-            self.size = (width, height)
-        self.frame += 1
-        return self.frame * 33333 * 1000
-
+    # -- planning (render thread) --------------------------------------------------------------
     def plan_crop(self, width: int, height: int) -> Crop:
         """The crop the next frame needs: the pose's rotated square (its ROI as the tag), or, with
         nobody tracked, the letterboxed frame for the detector."""
         roi = self.next_roi
         if roi is None or self.size not in (None, (width, height)):
-            return letterbox_crop(width, height)[0]
-        return Crop(quad=roi.quad(width, height), model=LANDMARKS, size=(256, 256), tag=roi)
+            return letterbox_crop(width, height, self.detector_side)[0]
+        return Crop(quad=roi.quad(width, height), model=LANDMARKS, size=self.landmark_size, tag=roi)
 
     def plan(self, width: int, height: int) -> FramePlan:
         return FramePlan((width, height), (self.plan_crop(width, height),))
+
+    # -- the two feeds -------------------------------------------------------------------------
+    def process(self, frame_rgb: np.ndarray) -> PoseResult:
+        """One frame of video (uint8 RGB) -> the pose mask at frame size."""
+        h, w = frame_rgb.shape[:2]
+
+        def pixels(roi: Roi | None) -> np.ndarray:
+            if roi is None:
+                return cut(frame_rgb, letterbox_crop(w, h, self.detector_side)[0])
+            m = crop_matrix(roi.box_points(w, h), self.landmark_size)
+            return warp_u8(frame_rgb, m, self.landmark_size, zero_border=False)
+
+        p = self._frame(w, h, self.next_roi, pixels)
+        if not p.present:
+            return replace(p, mask=np.zeros((h, w), np.float32), crop_matrix=None)
+        mask = cv2.warpPerspective(p.mask, p.crop_matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return replace(p, mask=mask.astype(np.float32), crop_matrix=None)
+
+    def run_crop(self, image: np.ndarray, crop: Crop, frame_size: tuple[int, int]) -> PoseResult:
+        """The pixels of a crop from `plan_crop`, cut elsewhere (uint8 RGB at crop.size) -> the pose,
+        its mask at crop size. A detector crop gives no mask: its ROI serves the next frame."""
+        roi = None if crop.model == DETECTOR else crop.tag
+        return self._frame(*frame_size, roi, lambda wanted: image if wanted is roi else None)
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
         """The pose's crop -> its mask on a grid over the crop's bounding rectangle in the frame."""
@@ -446,75 +427,86 @@ class PosePipeline:
     def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
         return to_u8(self.process(frame_rgb).mask)
 
-    def _detect(self, image: np.ndarray, pad: tuple[float, float, float, float], width: int, height: int
-                ) -> tuple[Roi | None, float]:
-        """The letterboxed frame (224x224 uint8 RGB) -> the first person's ROI."""
+    # -- the graph -----------------------------------------------------------------------------
+    def _frame(self, width: int, height: int, roi: Roi | None, pixels: Callable[[Roi | None], np.ndarray | None]
+               ) -> PoseResult:
+        """One frame: detect while nobody is tracked (`roi` None), then landmarks by ROI, landmark
+        filtering and the next frame's ROI. `pixels(roi)` gives the crop for an ROI (None: the
+        detector's letterboxed frame), or None when this frame was not cut there; the mask is at
+        the crop's size."""
+        t_ns = self._start_frame(width, height)
+        empty = np.zeros(self.landmark_size[::-1], np.float32)
+        ms, detected = 0.0, roi is None
+        if detected:
+            found = self.detect(pixels(None), width, height)
+            roi, ms = found.roi, found.infer_ms
+            if roi is None:
+                return self._lost(empty, True, ms)
+        image = pixels(roi)
+        if image is None:  # only the detector's crop was cut: tracked from the very next frame, whatever the lag
+            self._start_tracking(roi)
+            return PoseResult(empty, False, None, None, True, ms)
+        found = self.landmarks_by_roi(image, roi, width, height)
+        ms += found.infer_ms
+        if not found.present:
+            return self._lost(empty, detected, ms)
+        aux = self.filter_landmarks(t_ns, found.points, width, height)
+        self._push_roi(self.landmarks_to_roi(aux, width, height))
+        m = crop_matrix(roi.box_points(width, height), self.landmark_size)
+        return PoseResult(found.mask, True, found.points[:33], roi, detected, ms, m)
+
+    def detect(self, image: np.ndarray, width: int, height: int) -> Detection:
+        """pose_detection_cpu.pbtxt + pose_detection_to_roi.pbtxt: the letterboxed frame (uint8 RGB)
+        -> the first person's ROI."""
         x = image.astype(np.float32)[None] * (2.0 / 255.0) - 1.0
         t0 = time.perf_counter()
         raw_boxes, raw_scores = self.detector.run_all(x)
         ms = (time.perf_counter() - t0) * 1e3
+        pad = letterbox_crop(width, height, self.detector_side)[1]
         keypoints = decode_first_detection(raw_boxes, raw_scores, pad)
         if keypoints is None:
-            return None, ms
-        return alignment_roi(tuple(keypoints[0]), tuple(keypoints[1]), width, height), ms
+            return Detection(None, ms)
+        return Detection(alignment_roi(tuple(keypoints[0]), tuple(keypoints[1]), width, height), ms)
 
-    def _track(self, image: np.ndarray, roi: Roi, t_ns: int, width: int, height: int):
-        """The ROI's 256x256 crop (uint8 RGB) -> ((landmarks, mask at crop size), ms), or (None, ms)
-        when nobody is there; the next ROI is pushed."""
+    def landmarks_by_roi(self, image: np.ndarray, roi: Roi, width: int, height: int) -> Landmarks:
+        """pose_landmark_by_roi_cpu.pbtxt: the ROI's crop (uint8 RGB) -> landmarks refined on the
+        heatmap and projected to the frame, and the segmentation."""
         x = image.astype(np.float32)[None] * (1.0 / 255.0)
         t0 = time.perf_counter()
         raw_landmarks, presence, seg, heatmap, _ = self.landmarks.run_all(x)
         ms = (time.perf_counter() - t0) * 1e3
         if float(presence.reshape(-1)[0]) < _PRESENCE_THRESHOLD:
-            return None, ms
+            return Landmarks(False, ms)
         raw = raw_landmarks.reshape(_NUM_LANDMARKS, 5)
-        points = refine_on_heatmap(raw[:, :2] / 256.0, heatmap[0])
-        frame_points = project(points, roi)
-        aux = self.aux_filter(t_ns, frame_points[33:35], width, height)  # always on in MediaPipe's graph
-        self._push_roi(alignment_roi(tuple(aux[0]), tuple(aux[1]), width, height))
-        return (frame_points[:33], _sigmoid(seg[0, :, :, 0])), ms
+        points = refine_on_heatmap(raw[:, :2] / float(self.landmark_size[0]), heatmap[0])
+        return Landmarks(True, ms, project(points, roi)[:35], _sigmoid(seg[0, :, :, 0]))
 
-    def process(self, frame_rgb: np.ndarray) -> PoseResult:
-        """One frame of video (uint8 RGB) -> the pose mask at frame size."""
-        h, w = frame_rgb.shape[:2]
-        t_ns = self._start_frame(w, h)
-        roi, ms = self.next_roi, 0.0
-        detected = roi is None
-        if detected:
-            crop, pad = letterbox_crop(w, h)
-            roi, ms = self._detect(cut(frame_rgb, crop), pad, w, h)
-        empty = np.zeros((h, w), np.float32)
-        if roi is None:
-            return self._lost(empty, detected, ms)
-        m = crop_matrix(roi.box_points(w, h), (256, 256))  # frame -> crop: the cut, then the mask back
-        tracked, ms2 = self._track(warp_u8(frame_rgb, m, (256, 256), zero_border=False), roi, t_ns, w, h)
-        if tracked is None:
-            return self._lost(empty, detected, ms + ms2)
-        points, prob = tracked
-        mask = cv2.warpPerspective(prob, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return PoseResult(mask.astype(np.float32), True, points, roi, detected, ms + ms2)
+    def filter_landmarks(self, t_ns: int, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """pose_landmark_filtering.pbtxt, the part that places the ROI: the auxiliary landmarks' One
+        Euro filter (always on in MediaPipe's graph)."""
+        return self.aux_filter(t_ns, points[33:35], width, height)
 
-    def run_crop(self, image: np.ndarray, crop: Crop, frame_size: tuple[int, int]) -> PoseResult:
-        """The pixels of a crop from `plan_crop`, cut elsewhere (uint8 RGB at crop.size) -> the pose,
-        its mask at crop size. A detector crop gives no mask: its ROI serves the next frame."""
-        w, h = frame_size
-        t_ns = self._start_frame(w, h)
-        empty = np.zeros(crop.size[::-1], np.float32)
-        if crop.model == DETECTOR:
-            roi, ms = self._detect(image, letterbox_crop(w, h)[1], w, h)
-            if roi is not None:  # tracked from the very next frame, whatever the lag
-                self.aux_filter.reset()
-                self.rois.extend([roi] * self.rois.maxlen)
-                self.next_roi = roi
-            return PoseResult(empty, False, None, None, True, ms)
-        roi = crop.tag
-        tracked, ms = self._track(image, roi, t_ns, w, h)
-        if tracked is None:
-            return self._lost(empty, False, ms)
-        points, prob = tracked
-        m = crop_matrix(roi.box_points(w, h), crop.size)
-        return PoseResult(prob, True, points, roi, False, ms, m)
+    def landmarks_to_roi(self, aux: np.ndarray, width: int, height: int) -> Roi:
+        """pose_landmarks_to_roi.pbtxt: the next frame's ROI from the filtered auxiliary landmarks."""
+        return alignment_roi(tuple(aux[0]), tuple(aux[1]), width, height)
+
+    # -- state ---------------------------------------------------------------------------------
+    def _start_frame(self, width: int, height: int) -> int:
+        """Count the frame (a new size starts over); its timestamp in ns, MediaPipe's: 33333 us apart."""
+        if self.size != (width, height):
+            self.reset()
+            self.size = (width, height)
+        self.frame += 1
+        return self.frame * 33333 * 1000
+
+    def _start_tracking(self, roi: Roi) -> None:
+        self.aux_filter.reset()
+        self.rois.extend([roi] * self.rois.maxlen)
+        self.next_roi = roi
+
+    def _push_roi(self, roi: Roi) -> None:
+        self.rois.append(roi)
+        self.next_roi = self.rois[0] if len(self.rois) == self.rois.maxlen else None
 
     def _lost(self, empty: np.ndarray, detected: bool, ms: float) -> PoseResult:
         """No pose: MediaPipe outputs nothing, its filters start over, and the next frame detects."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
-from ..core.frame_plan import Crop, FramePlan
+from ..core.frame_plan import Border, Crop, FramePlan
 from . import libobs as L
 from .libobs import lib
 
@@ -188,7 +188,7 @@ class FrameCapture:
             return False
         effect, p = self.crop_effect, self.crop_params
         origin, axes = crop.frame_uv_map(width, height)
-        technique = b"Zero" if crop.border == "zero" else b"Replicate"
+        technique = b"Zero" if crop.border is Border.ZERO else b"Replicate"
         mw, mh = crop.size
 
         def draw():

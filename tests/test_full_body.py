@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.frame_plan import Crop
+from core.frame_plan import Border, Crop
 from core.full_body import POSE_NO_FULL_BODY, FullBodyPipeline, full_body_in_view, fuse
 from core.pipeline import MaskOptions, MaskPipeline
 from core.pose import DETECTOR, LANDMARKS, Roi, cut, letterbox_crop
@@ -60,7 +60,7 @@ def test_the_gpu_crop_mapping_samples_where_the_cpu_cut_does(people_photos, crop
     mw, mh = crop.size
     u, v = np.meshgrid((np.arange(mw) + 0.5) / mw, (np.arange(mh) + 0.5) / mh)
     fx, fy = (ox + u * ax + v * bx) * 854 - 0.5, (oy + u * ay + v * by) * 480 - 0.5
-    border = cv2.BORDER_CONSTANT if crop.border == "zero" else cv2.BORDER_REPLICATE
+    border = cv2.BORDER_CONSTANT if crop.border is Border.ZERO else cv2.BORDER_REPLICATE
     gpu = cv2.remap(rgb, fx.astype(np.float32), fy.astype(np.float32), cv2.INTER_LINEAR, borderMode=border)
     diff = np.abs(gpu.astype(int) - cut(rgb, crop).astype(int))
     assert diff.max() <= 3 and diff.mean() < 0.2  # OpenCV's fixed-point rounding, nothing more

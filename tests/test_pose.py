@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from core.frame_plan import Border
 from core.media_io import read_rgb
 from core.pose import LANDMARKS, PosePipeline, ssd_anchors
 from tests.conftest import REPO
@@ -68,7 +69,7 @@ def test_the_plan_names_a_rotated_crop_once_a_pose_is_tracked_and_lag_delays_it(
     photo = people_photos["astronaut"]
     h, w = photo.shape[:2]
     pipe = PosePipeline("cpu", lag=2)
-    assert pipe.plan(w, h).crops[0].border == "zero"  # nobody yet: the detector's letterboxed frame
+    assert pipe.plan(w, h).crops[0].border is Border.ZERO  # nobody yet: the detector's letterboxed frame
     pipe.process(photo)
     assert pipe.plan(w, h).crops[0].model != LANDMARKS  # landmarks two frames old do not exist yet
     pipe.process(photo)
