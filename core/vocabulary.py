@@ -1,6 +1,6 @@
 """Backdrop's vocabulary: the modes, their defaults and the compositing constants, defined once.
 
-Read by the CPU reference (core/composite.py, core/refine.py), the CLI, the OBS filter's settings
+Read by the CPU reference (core/tools/composite.py, core/refine.py), the CLI, the OBS filter's settings
 and its GPU side; the numbers the shaders need are also written in obs_script/data/*.effect (an
 effect file cannot import Python), and tests/test_vocabulary.py reads them back out of those files.
 """
@@ -78,7 +78,7 @@ def gpu_blur_grids(width: int, height: int, halvings: int) -> list[tuple[int, in
 
 
 def blur_size(width: int, height: int) -> tuple[int, int]:
-    """The CPU reference's 1/4 size (core/composite.py: an area resize, exact at any ratio)."""
+    """The CPU reference's 1/4 size (core/tools/composite.py: an area resize, exact at any ratio)."""
     return max(1, width // BLUR_SCALE), max(1, height // BLUR_SCALE)
 
 

@@ -24,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from core.composite import composite
-    from core.media_io import read_rgb, write_image
     from core.pipeline import MaskPipeline
     from core.segmenter import Segmenter
+    from core.tools.composite import composite
+    from core.tools.media_io import read_rgb, write_image
 
     rgb = read_rgb(REPO / "core" / "samples" / "astronaut.jpg")
     pipe = MaskPipeline(Segmenter("selfie_general", args.provider))

@@ -28,7 +28,7 @@ def dot_grid(w: int, h: int, period: int, person: tuple[int, int, int]) -> np.nd
 def split_alpha(w: int, h: int) -> np.ndarray:
     """The filter's "split" test mask (the right half is the person) as the GPU upsamples and cuts it:
     alpha in 0..1 at the frame's size."""
-    from core.composite import smoothstep_alpha
+    from core.tools.composite import smoothstep_alpha
 
     mask = np.zeros((256, 256), np.float32)
     mask[:, 128:] = 1.0

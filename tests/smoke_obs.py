@@ -317,9 +317,9 @@ def reference_regions(rgb):
     import cv2
     import numpy as np
 
-    from core.composite import alpha_lut
     from core.pipeline import MaskOptions, MaskPipeline
     from core.segmenter import Segmenter
+    from core.tools.composite import alpha_lut
 
     pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for _ in range(5):

@@ -122,3 +122,17 @@ def test_only_the_pipeline_factory_knows_what_full_body_is_made_of():
                     isinstance(c, ast.Constant) and c.value == "full_body" for c in [node.left, *node.comparators]):
                 found.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert found == []
+
+
+def test_what_runs_inside_obs_is_in_core_and_the_tools_are_in_core_tools():
+    """Every core module the OBS script can reach sits in core/ itself; core/tools/ holds the rest."""
+    graph = import_graph()
+    reached, stack = set(), [m for m in graph if m.startswith("obs_script")]
+    while stack:
+        module = stack.pop()
+        if module not in reached:
+            reached.add(module)
+            stack.extend(graph.get(module, ()))
+    in_obs = {m for m in graph if m.startswith("core.") and m in reached}
+    assert not {m for m in in_obs if m.startswith("core.tools")}, in_obs
+    assert {m for m in graph if m.startswith("core.") and not m.startswith("core.tools")} - {"core.__main__"} <= in_obs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.media_io import SAMPLE
+from core.tools.media_io import SAMPLE
 from tests.conftest import run_cli
 
 

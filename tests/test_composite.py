@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.composite import alpha_lut, composite, cover, smoothstep_alpha
+from core.tools.composite import alpha_lut, composite, cover, smoothstep_alpha
 
 
 def _person_scene(h=360, w=640):
@@ -81,7 +81,7 @@ def test_light_wrap_spills_background_light_onto_the_edge_only():
 def test_the_cpu_reference_blur_is_as_even_as_an_exact_gaussian():
     """core's masked_blur (an area resize to 1/4 at any ratio, then OpenCV's Gaussian) is the oracle
     the GPU blur is compared with: it must not band or lattice on dot grids itself."""
-    from core.composite import masked_blur
+    from core.tools.composite import masked_blur
     from tests.blur_reference import BLUR_SIZES, dot_grid, evenness, exact_blur, split_alpha
 
     for w, h in BLUR_SIZES:

@@ -7,7 +7,7 @@ import json
 import cv2
 import numpy as np
 
-from core.metrics import SequenceScore, boundary_f, drop_unannotated_blobs, jaccard
+from core.tools.metrics import SequenceScore, boundary_f, drop_unannotated_blobs, jaccard
 from tests.conftest import REPO, run_cli
 
 

@@ -82,7 +82,7 @@ def _pose_inputs(card, people_photos, lo: float) -> dict[str, np.ndarray]:
     photos = dict(people_photos)
     frame = REPO.parent / "shared" / "eval" / "davis" / "breakdance-flare" / "frames" / "00020.jpg"
     if frame.exists():
-        from core.media_io import read_rgb
+        from core.tools.media_io import read_rgb
 
         photos["breakdance"] = read_rgb(frame)
     return {k: to_tensor(resize_to_model(v, card.width, card.height)) * (1.0 - lo) + lo for k, v in photos.items()}

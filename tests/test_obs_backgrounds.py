@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.composite import composite, cover
+from core.tools.composite import composite, cover
 from tests.blur_reference import BLUR_SIZES, dot_grid, evenness, exact_blur, split_alpha
 from tests.obs_harness import ObsInstance, filter_entry, pattern_settings
 

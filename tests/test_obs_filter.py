@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from core.media_io import read_rgb
 from core.preprocess import resize_to_model
+from core.tools.media_io import read_rgb
 from tests.obs_harness import (
     KIND,
     PHOTO,

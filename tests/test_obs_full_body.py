@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.media_io import read_rgb
 from core.pipeline import MaskOptions
 from core.pipelines import make_pipeline
+from core.tools.media_io import read_rgb
 from tests.obs_harness import ObsInstance, assert_effect_failure_passes_video_through, filter_entry
 
 pytestmark = pytest.mark.obs

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from core.composite import alpha_lut, composite, cover
-from core.media_io import read_rgb
 from core.pipeline import MaskOptions, MaskPipeline
 from core.segmenter import Segmenter
+from core.tools.composite import alpha_lut, composite, cover
+from core.tools.media_io import read_rgb
 from tests.obs_harness import PHOTO, ObsInstance, filter_entry, pattern_settings, write_video
 
 pytestmark = pytest.mark.obs

@@ -1,4 +1,4 @@
-"""The CI variant of tests/soak_obs.py: nothing grows without bound over minutes of streaming.
+"""The CI variant of tests/measure/soak_obs.py: nothing grows without bound over minutes of streaming.
 
 OBS 29 itself grows by ~15 KB per rendered frame here even with no filter (measured: 231 -> 258 MB
 in 75 s, no Backdrop loaded), so memory is judged as growth per rendered frame against OBS alone,
@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.soak_obs import soak
+from tests.measure.soak_obs import soak
 
 pytestmark = pytest.mark.obs
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from core.frame_plan import Border
-from core.media_io import read_rgb
 from core.pose import LANDMARKS, PosePipeline, ssd_anchors
+from core.tools.media_io import read_rgb
 from tests.conftest import REPO
 
 REF = REPO / "tests" / "data" / "pose_reference"

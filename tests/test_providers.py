@@ -21,7 +21,7 @@ faults.install(core.session)
 from core.model_registry import find_model
 from core.preprocess import resize_to_model, to_tensor
 from core.session import create_session
-from core.media_io import read_rgb
+from core.tools.media_io import read_rgb
 from pathlib import Path
 card = find_model("selfie_general")
 x = to_tensor(resize_to_model(read_rgb(Path("core/samples/astronaut.jpg")), 256, 256))

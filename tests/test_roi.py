@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.metrics import jaccard
 from core.pipeline import MaskOptions, MaskPipeline
 from core.roi import FULL
 from core.segmenter import Segmenter
+from core.tools.metrics import jaccard
 from tests.conftest import REPO
 
 REF = REPO / "tests" / "data" / "mediapipe_reference" / "astronaut_selfie_general.png"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TUNING, UNSEEN = ("breakdance-flare", "dance-jump"), ("rollerblade", "tennis")
 CONFIGS = [  # (label, backdrop eval arguments)
     ("raw model (`--raw`)", ["--raw"]),

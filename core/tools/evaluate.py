@@ -1,4 +1,4 @@
-"""`backdrop eval`: score our masks against human-made ground truth (see core/metrics.py)."""
+"""`backdrop eval`: score our masks against human-made ground truth (see core/tools/metrics.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .mask_timeline import MAX_RING, ShownMasks
+from ..mask_timeline import MAX_RING, ShownMasks
+from ..pipeline import MaskOptions
+from ..pipelines import make_pipeline
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore
-from .pipeline import MaskOptions
-from .pipelines import make_pipeline
 
 STILL_WARMUP = 2  # frames a still is shown before it is scored, when person tracking is on
 

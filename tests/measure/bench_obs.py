@@ -27,13 +27,13 @@ from pathlib import Path
 
 import cv2
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.media_io import read_rgb  # noqa: E402
+from core.tools.media_io import read_rgb  # noqa: E402
 from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, pattern_settings, write_video  # noqa: E402
 
 SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FRAMES = REPO.parent / "shared" / "eval" / "davis" / "breakdance-flare" / "frames"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import cv2
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.media_io import read_rgb  # noqa: E402
+from core.tools.media_io import read_rgb  # noqa: E402
 from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, write_video  # noqa: E402
 
 

@@ -14,14 +14,14 @@ import time
 import cv2
 import numpy as np
 
-from . import refine
+from .. import refine
+from ..model_registry import list_models
+from ..pipeline import MaskOptions, MaskPipeline
+from ..preprocess import resize_to_model, to_tensor
+from ..providers import KNOWN_GPU
+from ..segmenter import Segmenter
 from .composite import composite
 from .media_io import SAMPLE, read_rgb
-from .model_registry import list_models
-from .pipeline import MaskOptions, MaskPipeline
-from .preprocess import resize_to_model, to_tensor
-from .providers import KNOWN_GPU
-from .segmenter import Segmenter
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4K": (3840, 2160)}
 
@@ -95,7 +95,7 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
 def bench_pose(frames: list[np.ndarray], threads: int, provider: str = "cpu") -> dict[str, float]:
     """The pose pipeline over a video's frames, twice (the second pass is timed): ms per frame in
     all, and its parts: the two models' bare runs, and the crop (MediaPipe's fixed-point warp)."""
-    from .pose import LANDMARKS, PosePipeline, cut
+    from ..pose import LANDMARKS, PosePipeline, cut
 
     for _ in range(2):
         pipe = PosePipeline(provider, threads)
@@ -118,8 +118,8 @@ def bench_pipelines(names: tuple[str, ...], frames: list[np.ndarray], threads: i
     """What the OBS filter's mask worker spends per frame (crops already cut, as the GPU cuts them) in
     each named pipeline over the same frames, the passes taking turns `rounds` times so load drifts
     hit all alike. Medians of per-frame milliseconds, in all and in the sessions' runs."""
-    from .full_body import cut_plan
-    from .pipelines import make_pipeline
+    from ..full_body import cut_plan
+    from ..pipelines import make_pipeline
 
     h, w = frames[0].shape[:2]
     times: dict[str, dict[str, list[float]]] = {name: {"ms": [], "infer_ms": []} for name in names}
@@ -145,7 +145,7 @@ def _frames(folder) -> list[np.ndarray]:
 
 def _pipeline_bench(args: argparse.Namespace) -> int:
     """A pipeline beside the pipelines it is made of (core/pipelines.py `parts`)."""
-    from .pipelines import PIPELINES
+    from ..pipelines import PIPELINES
 
     frames = _frames(args.frames)
     names = PIPELINES[args.model].parts + (args.model,)
@@ -173,8 +173,8 @@ def _pose_bench(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from .ort_loader import onnxruntime
-    from .pipelines import PIPELINES
+    from ..ort_loader import onnxruntime
+    from ..pipelines import PIPELINES
 
     model = getattr(args, "model", None)
     if model == "pose":  # its parts beside MediaPipe's own timing (tests/reference/time_mediapipe_pose.py)

@@ -24,8 +24,8 @@ import math
 import cv2
 import numpy as np
 
-from . import vocabulary as V
-from .vocabulary import MODES
+from .. import vocabulary as V
+from ..vocabulary import MODES
 
 
 def smoothstep_alpha(q: np.ndarray, threshold: float = V.THRESHOLD, softness: float = V.SOFTNESS) -> np.ndarray:

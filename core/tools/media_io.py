@@ -11,7 +11,7 @@ import numpy as np
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
-SAMPLE = Path(__file__).resolve().parent / "samples" / "astronaut.jpg"  # the bundled sample picture
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "astronaut.jpg"  # the bundled sample picture
 
 
 class InputError(ValueError):

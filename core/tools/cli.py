@@ -10,10 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import vocabulary as V
-from .mask_timeline import MAX_RING, ShownMasks
+from .. import vocabulary as V
+from ..mask_timeline import MAX_RING, ShownMasks
+from ..model_registry import DEFAULT_MODEL, ModelError, list_models
 from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
-from .model_registry import DEFAULT_MODEL, ModelError, list_models
 
 
 class _Progress:
@@ -60,9 +60,9 @@ def _parse_background(value: str | None) -> tuple[tuple[int, int, int] | None, n
 
 
 def cmd_process(args: argparse.Namespace) -> int:
+    from ..pipelines import make_pipeline
     from .composite import alpha_lut, composite
     from .media_io import VIDEO_EXTS, VideoSink
-    from .pipelines import make_pipeline
 
     color, background = _parse_background(args.background)
     mode = args.mode or ("color" if color else "image" if background is not None else "transparent")
@@ -191,7 +191,7 @@ def _add_shown_options(p: argparse.ArgumentParser) -> None:
 
 
 def _mask_options(args: argparse.Namespace):
-    from .pipeline import MaskOptions
+    from ..pipeline import MaskOptions
 
     if args.raw:
         return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0, roi=False)
@@ -200,7 +200,7 @@ def _mask_options(args: argparse.Namespace):
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .pipelines import PIPELINES
+    from ..pipelines import PIPELINES
 
     for name, card in sorted(list_models().items()):
         print(f"{name:20s} {card.width}x{card.height}  {card.licence:10s} {card.description}")
