@@ -78,6 +78,7 @@ class Crop:
     quad: Quad | None = None  # instead of `rect`: any four corners, drawn onto the model's square
     border: Border = Border.REPLICATE
     tag: Roi | None = None  # the pose's ROI this crop shows, handed back with it to the pipeline
+    search: bool = False  # only looks for people the crops before it missed (core/roi.py)
 
     def frame_uv_map(self, width: int, height: int) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
         """For a quad (a parallelogram): (origin, (x axis, y axis)) with frame uv = origin + u * x_axis +

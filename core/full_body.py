@@ -42,6 +42,20 @@ LEAVE_AFTER = 5  # frames without a full body in view before the pose branch sta
 POSE_ACTIVE = "pose branch active (whole body)"
 POSE_NO_FULL_BODY = "pose branch idle: no full body in view"
 POSE_SEARCHING = "pose branch idle: looking for a person"
+POSE_ELSEWHERE = "pose branch idle: its person is not one the selfie model sees"
+# The pose's person must be the selfie model's: at least this much of the pose's mask lies on the
+# selfie's (grown a little). The pose holds limbs the selfie loses, so not all of it; a pose detector
+# that found someone else (a person on a poster, a reflection) leaves most of it elsewhere.
+AGREE = 0.5
+
+
+def agrees(selfie: np.ndarray, pose: np.ndarray) -> bool:
+    """uint8 selfie and float pose masks on one grid: the same person?"""
+    person = pose > 0.5
+    if not person.any():
+        return False
+    near = cv2.dilate((selfie > 127).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    return float((person & near).sum()) >= AGREE * float(person.sum())
 
 
 def full_body_in_view(landmarks: np.ndarray) -> bool:
@@ -120,10 +134,11 @@ class FullBodyPipeline:
         return self.run_plan(cut_plan(frame_rgb, plan), frame_id, plan)
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
-        selfie_crop, pose_crop = plan.crops
-        s = self.selfie.run_plan(images[:1], frame_id, FramePlan(plan.frame_size, (selfie_crop,)))
+        n = len(plan.crops) - 1  # the selfie's crops (one per person, or a search's), then the pose's
+        pose_crop = plan.crops[n]
+        s = self.selfie.run_plan(images[:n], frame_id, FramePlan(plan.frame_size, plan.crops[:n]))
         t0 = time.perf_counter()
-        p = self.pose.run_crop(images[1], pose_crop, plan.frame_size)
+        p = self.pose.run_crop(images[n], pose_crop, plan.frame_size)
         if not p.present:
             self.pose_temporal.reset()
             self._pose_prev, self._out_of_view = None, LEAVE_AFTER
@@ -132,13 +147,14 @@ class FullBodyPipeline:
             warp = self._pose_warp(p.crop_matrix, plan.frame_size)
             if warp is None:  # no history in this frame's terms (the first pose, another frame size)
                 self.pose_temporal.reset()
-            prob = self.pose_temporal(p.mask, images[1], warp)
+            prob = self.pose_temporal(p.mask, images[n], warp)
             self._pose_prev = (p.crop_matrix, plan.frame_size)
             self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
             if self._out_of_view >= LEAVE_AFTER:
                 result, state = s, POSE_NO_FULL_BODY
             else:
-                result, state = self._fused(s, prob, p.crop_matrix, pose_crop, plan.frame_size), POSE_ACTIVE
+                fused = self._fused(s, prob, p.crop_matrix, pose_crop, plan.frame_size)
+                result, state = (fused, POSE_ACTIVE) if fused is not None else (s, POSE_ELSEWHERE)
         post_ms = s.post_ms + (time.perf_counter() - t0) * 1e3 - p.infer_ms
         return replace(result, infer_ms=s.infer_ms + p.infer_ms, post_ms=post_ms, pose=state)
 
@@ -149,8 +165,9 @@ class FullBodyPipeline:
         return (m @ np.linalg.inv(self._pose_prev[0]))[:2]
 
     def _fused(self, s: MaskResult, pose_prob: np.ndarray, m: np.ndarray, pose_crop: Crop,
-               frame_size: tuple[int, int]) -> MaskResult:
-        """Both masks on one grid over both crops (the selfie's own when it holds the pose's), fused."""
+               frame_size: tuple[int, int]) -> MaskResult | None:
+        """Both masks on one grid over both crops (the selfie's own when it holds the pose's), fused;
+        None when the pose's person is not one the selfie model sees (AGREE)."""
         w, h = frame_size
         rect = union_rect(s.rect, pose_crop.quad)
         if rect == s.rect:
@@ -160,6 +177,8 @@ class FullBodyPipeline:
             selfie = cv2.warpAffine(s.mask, model_to_model(w, h, s.rect, s.mask.shape[::-1], rect, grid), grid,
                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         pose = mask_on_grid(pose_prob, m, rect, frame_size, grid)
+        if not agrees(selfie, pose):
+            return None
         x0, y0, x1, y1 = rect.to_pixels(w, h)
         fused = fuse(selfie, to_u8(pose), ((x1 - x0) / grid[0], (y1 - y0) / grid[1]))
         return replace(s, mask=fused, coeffs=None, rect=rect)

@@ -35,6 +35,7 @@ class MaskOptions:
     refine_eps: float = 1e-3
     roi: bool = True  # person tracking: run the model on a crop around the people
     roi_every: int = 30  # with tracking: a full-frame pass every N frames
+    roi_every_s: float | None = None  # and at least this often in seconds (OBS: masks may come slower than frames)
     roi_margin: float = 0.15  # crop margin, as a fraction of the people's box
 
 
@@ -46,6 +47,7 @@ class MaskResult:
     infer_ms: float
     post_ms: float
     rect: Rect = FULL  # the part of the frame the mask covers
+    searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
     pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
 
 
@@ -88,7 +90,7 @@ class MaskPipeline:
 
     def _make_tracker(self) -> RoiTracker:
         o, card = self.options, self.segmenter.card
-        return RoiTracker({card.name: card.width / card.height}, o.roi_every, o.roi_margin)
+        return RoiTracker({card.name: card.width / card.height}, o.roi_every, o.roi_margin, every_s=o.roi_every_s)
 
     @property
     def tracking(self) -> bool:
@@ -101,7 +103,8 @@ class MaskPipeline:
         if options.temporal != self.options.temporal:
             self.temporal = TemporalFilter(options.temporal)
         old, self.options = self.options, options
-        if (old.roi_every, old.roi_margin) != (options.roi_every, options.roi_margin):
+        if (old.roi_every, old.roi_margin, old.roi_every_s) != (options.roi_every, options.roi_margin,
+                                                                  options.roi_every_s):
             self.roi = self._make_tracker()
 
     def reset(self) -> None:
@@ -114,23 +117,37 @@ class MaskPipeline:
         """Which part of the next frame to look at, with which model."""
         if not self.options.roi:
             return FramePlan.whole(width, height, self.segmenter.card.name, self.segmenter.model_size)
-        rect, model = self.roi.plan(width, height)
-        return FramePlan((width, height), (Crop(rect, model, self.segmenter.model_size),))
+        crops, searching = self.roi.plan(width, height)
+        size, first_search = self.segmenter.model_size, len(crops) - searching
+        return FramePlan((width, height), tuple(Crop(rect, model, size, search=i >= first_search)
+                                                for i, (rect, model) in enumerate(crops)))
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
-        """The crops of `plan`, cut out at model size (uint8 RGB) -> MaskResult. One crop per frame
-        today (the person-tracking box); the plan can carry more for pipelines that need them."""
-        crop = plan.crops[0]
-        if crop.model != self.segmenter.card.name:
-            raise ValueError(f"this pipeline runs {self.segmenter.card.name}, not {crop.model}")
-        return self.run_small(images[0], frame_id, crop.rect, plan.frame_size)
+        """The crops of `plan`, cut out at model size (uint8 RGB) -> MaskResult: one crop (the whole
+        frame, or the person-tracking box), or several (one per person, or the whole frame and a
+        search tile) whose masks are stitched on one grid over them all."""
+        for crop in plan.crops:
+            if crop.model != self.segmenter.card.name:
+                raise ValueError(f"this pipeline runs {self.segmenter.card.name}, not {crop.model}")
+        if len(plan.crops) == 1:
+            return self.run_small(images[0], frame_id, plan.crops[0].rect, plan.frame_size)
+        t0 = time.perf_counter()
+        probs = [self.segmenter.infer_small(image) for image in images]
+        infer_ms = (time.perf_counter() - t0) * 1e3
+        prob, small_rgb, rect = _stitch(probs, images, plan, self.segmenter.model_size)
+        return self._post(prob, small_rgb, frame_id, rect, plan.frame_size, infer_ms)
 
     def run_small(self, small_rgb: np.ndarray, frame_id: int = 0, rect: Rect = FULL,
                   frame_size: tuple[int, int] = (0, 0)) -> MaskResult:
         """uint8 RGB of `rect` at the model's size -> MaskResult. frame_size is needed with tracking."""
-        seg = self.segmenter
         t0 = time.perf_counter()
-        prob = seg.infer_small(small_rgb)
+        prob = self.segmenter.infer_small(small_rgb)
+        return self._post(prob, small_rgb, frame_id, rect, frame_size, (time.perf_counter() - t0) * 1e3)
+
+    def _post(self, prob: np.ndarray, small_rgb: np.ndarray, frame_id: int, rect: Rect,
+              frame_size: tuple[int, int], infer_ms: float) -> MaskResult:
+        """A mask over `rect` (float, with the pixels it was made from) -> temporal filter, tracking,
+        refinement coefficients."""
         t1 = time.perf_counter()
         o = self.options
         size = (prob.shape[1], prob.shape[0])
@@ -149,7 +166,8 @@ class MaskPipeline:
         coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine) \
             if o.refine > 0.0 else None
         t2 = time.perf_counter()
-        return MaskResult(frame_id, to_u8(prob), coeffs, (t1 - t0) * 1e3, (t2 - t1) * 1e3, rect)
+        searching = o.roi and bool(frame_size[0]) and self.roi.searching
+        return MaskResult(frame_id, to_u8(prob), coeffs, infer_ms, (t2 - t1) * 1e3, rect, searching)
 
     def run(self, frame_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
         """uint8 RGB frame of any size -> MaskResult."""
@@ -177,3 +195,65 @@ class MaskPipeline:
         ab = cv2.warpAffine(result.coeffs, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         q = ab[:, :, 0] * refine.luma(frame_rgb[:, :, :3]) + ab[:, :, 1]
         return to_u8(np.clip(q, 0.0, 1.0))
+
+
+def _stitch(probs: list[np.ndarray], images: tuple[np.ndarray, ...], plan: FramePlan, grid: tuple[int, int]
+            ) -> tuple[np.ndarray, np.ndarray, Rect]:
+    """Several crops' masks (and pixels, for the temporal filter and refinement) on one grid of the
+    model's size over the rectangle holding them all: the most likely person wins where they
+    overlap; the pixels come from the first crop that covers them. Searching crops add only the
+    people the crops before them missed, and nothing at all (not even their rectangle, which would
+    coarsen the grid) when they find nobody new."""
+    crops = list(zip(probs, images, plan.crops, strict=True))
+    prob, rgb, rect, added = _stitch_on(crops, plan.frame_size, grid)
+    if not added and any(c.search for c in plan.crops):
+        prob, rgb, rect, _ = _stitch_on([c for c in crops if not c[2].search], plan.frame_size, grid)
+    return prob, rgb, rect
+
+
+def _stitch_on(crops: list, frame_size: tuple[int, int], grid: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, Rect, bool]:
+    """_stitch's work: also whether the searching crops added anyone."""
+    w, h = frame_size
+    rects = [c.rect for _, _, c in crops]
+    rect = Rect(min(r.x0 for r in rects), min(r.y0 for r in rects), max(r.x1 for r in rects), max(r.y1 for r in rects))
+    prob = np.zeros(grid[::-1], np.float32)
+    rgb = np.zeros(grid[::-1] + (3,), np.uint8)
+    covered = np.zeros(grid[::-1], bool)
+    added = False
+    for p, image, crop in crops:
+        m = model_to_model(w, h, crop.rect, (p.shape[1], p.shape[0]), rect, grid)
+        warped = cv2.warpAffine(p, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        if crop.search:
+            warped = _new_people(warped, prob)
+            added = added or bool(warped.any())
+        prob = np.maximum(prob, warped)
+        inside = cv2.warpAffine(np.ones(p.shape, np.uint8), m, grid, flags=cv2.INTER_NEAREST,
+                                borderMode=cv2.BORDER_CONSTANT) > 0
+        fill = inside & ~covered
+        rgb[fill] = cv2.warpAffine(image, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[fill]
+        covered |= inside
+    return prob, rgb, rect, added
+
+
+NEW_PERSON_MIN_AREA = 0.001  # of the grid: a person the whole frame missed is larger than this
+NEW_PERSON_MIN_P = 0.55  # and the search is this sure of it on average (a zoomed-in wall is no person)
+
+
+def _new_people(tile: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """A searching crop's mask (on the grid) reduced to the confident blobs that touch nothing the
+    crops before it found (`whole`): people too small for the whole-frame look, people who came in.
+    Where a person was found already, that mask stays: a coarser look adds only false edges (and
+    the whole-frame look takes large red graffiti for a person, where a tracked crop does not)."""
+    person = tile > 0.5
+    # A small person seen faintly comes in pieces: pieces a few cells apart are one blob.
+    blobs = cv2.dilate(person.astype(np.uint8), np.ones((5, 5), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8, ltype=cv2.CV_16U)
+    seen = cv2.dilate((whole > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    keep = np.zeros(tile.shape, bool)
+    for k in range(1, n):
+        blob = (labels == k) & person
+        if blob.sum() >= NEW_PERSON_MIN_AREA * tile.size and not seen[blob].any() \
+                and float(tile[blob].mean()) >= NEW_PERSON_MIN_P:
+            keep |= blob
+    return np.where(keep, tile, 0.0).astype(np.float32)

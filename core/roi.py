@@ -14,6 +14,9 @@ OBS shader, at any frame size.
 
 from __future__ import annotations
 
+import functools
+import time
+
 import cv2
 import numpy as np
 
@@ -45,54 +48,103 @@ def model_to_model(width: int, height: int, src: Rect, src_size: tuple[int, int]
     return np.array([[sx, 0.0, (a[0, 2] - b[0, 2]) / b[0, 0]], [0.0, sy, (a[1, 2] - b[1, 2]) / b[1, 1]]])
 
 
+# The person search: while nobody is tracked (and on the periodic full-frame look) each mask also looks
+# at one of these tiles, half the frame across, in rotation, the middle one first: the model sees what
+# is in a tile twice as large as in the whole frame, so a person standing back is found. Overlapping
+# by a quarter, every part of the frame up to a quarter of its size lies wholly inside one tile.
+SEARCH_TILE = 0.5
+SEARCH_TILES = tuple(sorted((Rect(x, y, x + SEARCH_TILE, y + SEARCH_TILE) for y in (0.0, 0.25, 0.5)
+                             for x in (0.0, 0.25, 0.5)), key=lambda r: abs(r.x0 - 0.25) + abs(r.y0 - 0.25)))
+FILLS_FRAME = "fills the frame"  # RoiTracker.found: a person filling the frame, the full frame is the crop
+MAX_CROPS = 3  # separate people beyond this share one crop: inference runs once per crop
+MERGE_WASTE = 0.5  # two people get one crop when it adds at most this much area to their own two
+
+
 class RoiTracker:
     """Threads: `update` runs on the mask worker and publishes where people are as one immutable
-    (rect, model) pair, replaced whole; `plan` runs on the render thread and reads it once, so it
-    never sees the rectangle of one mask with the model of another. `since_full` is the render
-    thread's own."""
+    tuple of (rect, model) crops, replaced whole; `plan` runs on the render thread and reads it once,
+    so it never sees the rectangle of one mask with the model of another. `since_full` and
+    `next_tile` are the render thread's own."""
 
     def __init__(self, aspects: dict[str, float], full_every: int = 30, margin: float = 0.15,
-                 max_cover: float = 0.8) -> None:
-        """aspects: model name -> its input's width / height."""
+                 max_cover: float = 0.8, every_s: float | None = None, clock=time.monotonic) -> None:
+        """aspects: model name -> its input's width / height. The periodic look comes every
+        `full_every` plans, and, with `every_s`, at least every that many seconds."""
         self.aspects, self.full_every, self.margin, self.max_cover = aspects, full_every, margin, max_cover
-        self.found: tuple[Rect, str] | None = None  # None: nobody, or a person filling the frame
+        self.every_s, self.clock, self.last_look = every_s, clock, clock()
+        self.found: tuple[tuple[Rect, str], ...] | str | None = None  # crops; None: nobody; or FILLS_FRAME
         self.since_full = 0
+        self.next_tile = 0
 
     def reset(self) -> None:
-        self.found, self.since_full = None, 0
+        self.found, self.since_full, self.next_tile = None, 0, 0
+
+    @property
+    def searching(self) -> bool:
+        return self.found is None
 
     def _closest_model(self, aspect: float) -> str:
         return min(self.aspects, key=lambda m: abs(np.log(self.aspects[m] / aspect)))
 
-    def plan(self, width: int, height: int) -> tuple[Rect, str]:
-        """The rectangle and model for the next frame."""
+    def plan(self, width: int, height: int) -> tuple[tuple[tuple[Rect, str], ...], int]:
+        """The crops for the next frame, and how many of the last ones only search: the people's
+        crops; the full frame and a search tile while nobody is tracked; on the periodic look, the
+        people's crops and the full frame and a tile searching for anyone else."""
         found = self.found
-        if found is None or self.since_full >= self.full_every:
-            self.since_full = 0
-            return FULL, self._closest_model(width / height)
-        self.since_full += 1
-        return found
+        due = self.every_s is not None and self.clock() - self.last_look >= self.every_s
+        if isinstance(found, tuple) and self.since_full < self.full_every and not due:
+            self.since_full += 1
+            return found, 0
+        self.since_full, self.last_look = 0, self.clock()
+        model = self._closest_model(width / height)
+        if found == FILLS_FRAME:
+            return ((FULL, model),), 0
+        tile = (SEARCH_TILES[self.next_tile % len(SEARCH_TILES)], model)
+        self.next_tile += 1
+        if found is None:
+            return ((FULL, model), tile), 1
+        return found + ((FULL, model), tile), 2
 
     def update(self, prob: np.ndarray, rect: Rect, width: int, height: int) -> None:
         """Learn where the people are from the mask just computed over `rect`."""
         binary = (prob > 0.5).astype(np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_16U)  # 16-bit: faster
         if n <= 1:
-            self.found = None  # nobody: look at the whole frame next time
+            self.found = None  # nobody: search the whole frame next time
             return
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = stats[1:][areas >= 0.05 * areas.max()]
         mh, mw = prob.shape
         m2f = model_to_frame(width, height, rect, mw, mh)
-        bx0 = keep[:, cv2.CC_STAT_LEFT].min()
-        by0 = keep[:, cv2.CC_STAT_TOP].min()
-        bx1 = (keep[:, cv2.CC_STAT_LEFT] + keep[:, cv2.CC_STAT_WIDTH]).max()
-        by1 = (keep[:, cv2.CC_STAT_TOP] + keep[:, cv2.CC_STAT_HEIGHT]).max()
-        x0, y0 = m2f @ [bx0 - 0.5, by0 - 0.5, 1.0]
-        x1, y1 = m2f @ [bx1 - 0.5, by1 - 0.5, 1.0]
+        boxes = []
+        for x, y, w, h in keep[:, :4]:
+            x0, y0 = m2f @ [x - 0.5, y - 0.5, 1.0]
+            x1, y1 = m2f @ [x + w - 0.5, y + h - 0.5, 1.0]
+            boxes.append((x0, y0, x1, y1))
+        crops = [self._crop(box, width, height) for box in _people(boxes)]
+        fit = functools.partial(self._fit, width=width, height=height)
+        while len(crops) > 1:  # one crop for people whose own crops would overlap or save little
+            waste, merged = _merge_closest(crops, fit)
+            if len(crops) <= MAX_CROPS and not _overlapping(crops) and waste > MERGE_WASTE:
+                break
+            crops = merged
+        if sum((c[2] - c[0]) * (c[3] - c[1]) for c, _ in crops) >= self.max_cover * width * height:
+            self.found = FILLS_FRAME  # the full frame is the crop
+            return
+        self.found = tuple((Rect(x0 / width, y0 / height, x1 / width, y1 / height), model)
+                           for (x0, y0, x1, y1), model in crops)
+
+    def _crop(self, box, width: int, height: int):
+        """A person's box (frame pixels) grown by the margin, widened to the aspect of the model that
+        needs the least widening, kept inside the frame: ((x0, y0, x1, y1), model)."""
+        x0, y0, x1, y1 = box
         grow = self.margin * max(x1 - x0, y1 - y0)
-        x0, y0, x1, y1 = x0 - grow, y0 - grow, x1 + grow, y1 + grow
-        # Widen to the aspect of the model that needs the least widening.
+        return self._fit((x0 - grow, y0 - grow, x1 + grow, y1 + grow), width, height)
+
+    def _fit(self, box, width: int, height: int):
+        """A box widened to the aspect of the model that needs the least widening, kept inside the
+        frame: ((x0, y0, x1, y1), model)."""
+        x0, y0, x1, y1 = box
         best = None
         for model, aspect in self.aspects.items():
             w, h = x1 - x0, y1 - y0
@@ -104,7 +156,51 @@ class RoiTracker:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         nx0 = min(max(cx - w2 / 2, 0.0), width - w2)
         ny0 = min(max(cy - h2 / 2, 0.0), height - h2)
-        if w2 * h2 >= self.max_cover * width * height:
-            self.found = None  # a person filling the frame: the full frame is the crop
-            return
-        self.found = (Rect(nx0 / width, ny0 / height, (nx0 + w2) / width, (ny0 + h2) / height), model)
+        return (nx0, ny0, nx0 + w2, ny0 + h2), model
+
+
+def _union(a, b):
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _people(boxes: list) -> list:
+    """Blobs grouped into people: blobs closer than half the larger one's size are one person (a hand
+    apart from its arm) or one group (people side by side share a crop); farther ones are apart."""
+    groups = [tuple(b) for b in boxes]
+    i = 0
+    while i < len(groups):
+        for j in range(i + 1, len(groups)):
+            a, b = groups[i], groups[j]
+            near = 0.5 * max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
+            if a[0] - near <= b[2] and b[0] - near <= a[2] and a[1] - near <= b[3] and b[1] - near <= a[3]:
+                groups[i] = _union(a, b)
+                del groups[j]
+                i = -1  # a grown group may reach one it did not before
+                break
+        i += 1
+    return groups
+
+
+def _overlapping(crops: list) -> bool:
+    boxes = [c for c, _ in crops]
+    return any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+               for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def _area(box) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _merge_closest(crops: list, fit) -> tuple[float, list]:
+    """The two crops whose union wastes least made one (`fit`: widened to a model's aspect), and how
+    much it wastes: the area the merged crop adds, as a fraction of the two crops' own."""
+    best = None
+    for i in range(len(crops)):
+        for j in range(i + 1, len(crops)):
+            a, b = crops[i][0], crops[j][0]
+            merged = fit(_union(a, b))
+            waste = (_area(merged[0]) - _area(a) - _area(b)) / (_area(a) + _area(b))
+            if best is None or waste < best[0]:
+                best = (waste, i, j, merged)
+    waste, i, j, merged = best
+    return waste, [c for k, c in enumerate(crops) if k not in (i, j)] + [merged]

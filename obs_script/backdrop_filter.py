@@ -481,6 +481,8 @@ class BackdropFilter:
         elif s.mask_rate == 0:
             parts.append(f"mask rate: {sync.limiter.limit}")
         latest = runner.latest()
+        if latest is not None and latest.searching:
+            parts.append("searching for people: nobody tracked, each mask also looks at a zoomed tile")
         if latest is not None and latest.pose is not None:
             parts.append(latest.pose)
         if s.match_video:

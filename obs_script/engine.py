@@ -26,7 +26,9 @@ PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that
 def mask_options(s: FilterSettings):
     from ..core.pipeline import MaskOptions
 
-    return MaskOptions(temporal=s.temporal, refine=s.refine, roi=s.tracking)
+    # The periodic look at the whole frame at least every second: people who come in are found within
+    # seconds even when the CPU budget makes far fewer than 30 masks a second.
+    return MaskOptions(temporal=s.temporal, refine=s.refine, roi=s.tracking, roi_every_s=1.0)
 
 
 class Engine:

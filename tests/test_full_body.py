@@ -66,15 +66,16 @@ def test_the_gpu_crop_mapping_samples_where_the_cpu_cut_does(people_photos, crop
     assert diff.max() <= 3 and diff.mean() < 0.2  # OpenCV's fixed-point rounding, nothing more
 
 
-def test_the_plan_has_the_selfie_crop_then_the_detector_then_the_tracked_pose(people_photos):
+def test_the_plan_has_the_selfie_crops_then_the_detector_then_the_tracked_pose(people_photos):
     rgb = people_photos["astronaut"]
     h, w = rgb.shape[:2]
     pipe = FullBodyPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(), "cpu")
-    first = pipe.plan(w, h)
-    assert [c.model for c in first.crops] == ["selfie_general", DETECTOR]
+    first = pipe.plan(w, h)  # nobody yet: the whole frame and a search tile, then the detector's letterbox
+    assert [(c.model, c.search) for c in first.crops] == [("selfie_general", False), ("selfie_general", True),
+                                                          (DETECTOR, False)]
     pipe.run(rgb)  # the detector finds the astronaut: the next frame tracks her
     second = pipe.plan(w, h)
-    assert second.crops[1].model == LANDMARKS and isinstance(second.crops[1].tag, Roi)
+    assert second.crops[-1].model == LANDMARKS and isinstance(second.crops[-1].tag, Roi)
 
 
 def test_half_body_framing_gives_exactly_the_selfie_mask(people_photos):

@@ -259,7 +259,8 @@ def test_a_fast_moving_person_leaves_no_ghost_with_the_default_settings(tmp_path
         unmatched = [_ghost(inst.screenshot(), rgbs, truths) for _ in range(12)]
     print(f"alpha where the person just was: {np.mean(matched):.2f} (default), {np.mean(unmatched):.2f} "
           f"without matching video to mask; {status}")
-    assert np.mean(matched) <= 0.1, matched
+    # The median of 12 screenshots: now and then one catches the periodic whole-frame look's coarser mask.
+    assert np.median(matched) <= 0.1, matched
     # The ghost the default settings remove: the media source's frames and OBS's do not tick in step,
     # so a mask two render frames late is 0 to 2 video frames late (0, 0.5 or 1 in this region).
     assert np.mean(unmatched) >= 0.2, unmatched
@@ -313,3 +314,34 @@ def test_person_tracking_in_obs_crops_on_the_gpu_like_the_cpu_reference(tmp_path
     cpu = cv2.LUT(pipe.full_mask(result, frame), alpha_lut()) > 127
     assert _iou(tracked, cpu) >= 0.95
     assert _iou(tracked, truth) > _iou(whole, truth) + 0.05
+
+
+def test_a_small_person_and_a_second_one_far_off_are_cut_out_within_three_seconds(tmp_path, people_photos):
+    """People about 20% of the frame's height, as a streamer standing back from a wide camera: the
+    search finds them and each gets a crop of their own."""
+    from tests.test_roi import _scene
+
+    shots = {}
+    for name, places in (("empty", []), ("one", [(560, 300)]), ("two", [(560, 300), (60, 80)])):
+        frame, truth = _scene(people_photos, places, scale=144)
+        cv2.imwrite(str(tmp_path / f"{name}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        shots[name] = truth
+    with ObsInstance(image=tmp_path / "empty.png", filters=[filter_entry("Backdrop")]) as inst:
+        inst.wait_status(r"searching for people", timeout=60)
+        for name in ("one", "two"):
+            truth = shots[name]
+            image = str(tmp_path / f"{name}.png")
+            inst.call("SetInputSettings", {"inputName": "Camera", "inputSettings": {"file": image}})
+            t0 = time.monotonic()
+
+            def cut_out(truth=truth):
+                alpha = inst.screenshot()[:, :, 3] / 255.0
+                inner = cv2.erode(truth.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+                outer = cv2.dilate(truth.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
+                return alpha[inner].mean() >= 0.8 and alpha[outer].mean() <= 0.1 and (alpha[inner], alpha[outer])
+
+            inside, outside = inst.wait_for(cut_out, f"{name}: the people cut out", timeout=10)
+            took = time.monotonic() - t0
+            print(f"{name}: cut out after {took:.1f} s (alpha {inside.mean():.2f} on them, "
+                  f"{outside.mean():.3f} elsewhere)")
+            assert took <= 3.0, took

@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.pipeline import MaskOptions, MaskPipeline
-from core.roi import FULL
+from core.frame_plan import Rect
+from core.pipeline import MaskOptions, MaskPipeline, _new_people
+from core.roi import FULL, SEARCH_TILES, RoiTracker
 from core.segmenter import Segmenter
 from core.tools.metrics import jaccard
 from tests.conftest import REPO
@@ -58,3 +59,45 @@ def test_a_person_filling_the_frame_uses_the_whole_frame(people_photos):
     pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True))
     result, _ = _run(pipe, people_photos["astronaut"])
     assert result.rect == FULL
+
+
+def test_two_small_people_far_apart_get_a_crop_each_and_both_are_cut_out(people_photos):
+    """One union box would cover most of the frame, where they are small again (it used to: the
+    second person came out at 0.49 of their pixels)."""
+    frame, truth = _scene(people_photos, [(100, 300), (1050, 500)], scale=144)
+    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
+    _, mask = _run(pipe, frame)
+    crops = pipe.plan(1280, 720).crops
+    assert len(crops) == 2 and all((c.rect.x1 - c.rect.x0) < 0.3 for c in crops), crops
+    assert mask[truth].mean() > 0.95 and mask[~truth].mean() < 0.01
+
+
+def test_the_search_looks_at_one_tile_per_mask_only_while_nobody_is_tracked():
+    tracker = RoiTracker({"selfie_general": 1.0}, full_every=30)
+    tiles = []
+    for _ in range(len(SEARCH_TILES)):
+        crops, searching = tracker.plan(1280, 720)
+        assert [r for r, _ in crops][0] == FULL and searching == 1
+        tiles.append(crops[1][0])
+    assert tiles[0] == Rect(0.25, 0.25, 0.75, 0.75) and set(tiles) == set(SEARCH_TILES)  # the middle first
+    person = np.zeros((256, 256), np.float32)
+    person[100:200, 110:150] = 1.0
+    tracker.update(person, FULL, 1280, 720)
+    for _ in range(30):  # tracking: the person's crop alone, no search cost
+        crops, searching = tracker.plan(1280, 720)
+        assert len(crops) == 1 and searching == 0 and not crops[0][0].is_full
+    crops, searching = tracker.plan(1280, 720)  # the periodic look: the crop, then the frame and a tile
+    assert len(crops) == 3 and searching == 2 and crops[1][0] == FULL
+
+
+def test_a_search_adds_only_people_the_crops_before_it_missed():
+    whole = np.zeros((256, 256), np.float32)
+    whole[50:150, 50:100] = 1.0  # someone found
+    tile = np.zeros_like(whole)
+    tile[40:160, 45:110] = 0.9  # the same person, coarser: kept out (as graffiti next to them would be)
+    tile[60:120, 200:220] = 0.95  # someone new
+    tile[10:12, 200:202] = 1.0  # a speck
+    tile[200:240, 150:200] = 0.52  # unsure: a zoomed-in wall
+    new = _new_people(tile, whole)
+    assert new[60:120, 200:220].min() == np.float32(0.95)
+    assert new[:, :150].max() == 0 and new[10:12, 200:202].max() == 0 and new[200:240, 150:200].max() == 0
