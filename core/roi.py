@@ -1,12 +1,13 @@
 """Person ROI tracking: run the model on a crop around the people instead of the whole frame.
 
 The selfie model is tuned for a face that fills the frame; a person standing further back gets few
-of its 256x256 input pixels and loses hands and hair. After a full-frame pass, the next frames are
-run on a crop: the box around every person blob of the last mask (blobs of at least 5% of the
-largest, so a group stays together), grown by a margin, widened to the aspect ratio of the model
-that needs the least widening, and kept inside the frame. A full-frame pass comes back every
-`full_every` frames (people entering), when nobody was found (people leaving), and whenever the
-crop would cover most of the frame anyway (a person filling it).
+of its 256x256 input pixels and loses hands and hair, or is not found at all. So: a search while
+nobody is tracked (the whole frame and a zoomed tile per mask, SEARCH_TILES), then a crop per person
+(blobs of at least 5% of the largest; blobs closer than half their size are one person, people
+whose crops would overlap or save little share one), grown by a margin, widened to the aspect of
+the model that needs the least widening, and kept inside the frame. A periodic look (every
+`full_every` masks, and every `every_s` seconds) adds people who came in; a person filling most of
+the frame makes the whole frame the crop.
 
 Rectangles are in normalised frame coordinates (0..1), so they mean the same on the CPU and in the
 OBS shader, at any frame size.
