@@ -79,6 +79,7 @@ def cmd_process(args: argparse.Namespace) -> int:
         for p in source.paths:
             _output_path(source, p.stem, args.output)
     pipeline = make_pipeline(args.model, args.provider, args.threads, _mask_options(args))
+    framer = _Framer(args) if args.framing == "follow" else None
     shown = ShownMasks(args.mask_lag, not args.no_match_video, args.mask_every)
     recent: dict[int, np.ndarray] = {}  # masks of the last frames, for the one OBS would show
     sink = VideoSink(args.output, source.fps) if to_video else None
@@ -91,6 +92,8 @@ def cmd_process(args: argparse.Namespace) -> int:
                 recent[done] = pipeline.frame_mask(rgb, done)
             q = _as_shown(recent, shown[done], rgb)
             recent.pop(done - MAX_RING - args.mask_lag - args.mask_every, None)
+            if framer is not None:
+                rgb, q = framer.frame(rgb, q, shown[done], source.fps)
             if args.mask_only:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
@@ -111,6 +114,29 @@ def cmd_process(args: argparse.Namespace) -> int:
     where = out if source.kind == "image" else args.output
     print(f"backdrop: {done} frame(s) -> {where} ({ms:.1f} ms/frame, {pipeline.describe()})")
     return 0
+
+
+class _Framer:
+    """Auto-frame as the filter does it: the camera steps once a frame, aims from each new mask."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.zoom, self.speed, self.max_zoom = args.framing_zoom, args.framing_speed, args.max_zoom
+        self.camera = None
+        self.mask_id: int | None = None
+
+    def frame(self, rgb: np.ndarray, q: np.ndarray, mask_id: int | None, fps: float) -> tuple[np.ndarray, np.ndarray]:
+        from ..framing import Camera, find_people
+        from ..roi import FULL
+        from .composite import frame_window
+
+        h, w = rgb.shape[:2]
+        if self.camera is None or self.camera.size != (w, h):
+            self.camera = Camera(w, h)
+        people = None
+        if mask_id is not None and mask_id != self.mask_id:
+            self.mask_id, people = mask_id, find_people(q, FULL, (w, h), self.zoom)
+        rect = self.camera.step(people, 1.0 / (fps or 30.0), self.max_zoom, self.speed).rect(w, h)
+        return frame_window(rgb, rect), frame_window(q, rect)
 
 
 def _as_shown(recent: dict[int, np.ndarray], frame: int | None, rgb: np.ndarray) -> np.ndarray:
@@ -190,6 +216,26 @@ def _add_shown_options(p: argparse.ArgumentParser) -> None:
                         "or Full body within its CPU budget on a slow machine; the others show the newest older mask")
 
 
+def _zoom(text: str) -> float:
+    from ..framing import MAX_ZOOM_RANGE
+
+    value = float(text)
+    if not MAX_ZOOM_RANGE[0] <= value <= MAX_ZOOM_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"must be {MAX_ZOOM_RANGE[0]:g} to {MAX_ZOOM_RANGE[1]:g}")
+    return value
+
+
+def _add_framing_options(p: argparse.ArgumentParser) -> None:
+    from ..framing import MAX_ZOOM_RANGE, SPEEDS, ZOOMS
+
+    p.add_argument("--framing", choices=("off", "follow"), default="off",
+                   help="auto-frame: the picture follows the people in view (the filter's Auto-frame)")
+    p.add_argument("--framing-zoom", choices=tuple(ZOOMS), default="upper_body", help="with --framing follow")
+    p.add_argument("--framing-speed", choices=tuple(SPEEDS), default="medium", help="with --framing follow")
+    p.add_argument("--max-zoom", type=_zoom, default=2.0,
+                   help=f"with --framing follow: at most this zoom ({MAX_ZOOM_RANGE[0]:g}..{MAX_ZOOM_RANGE[1]:g})")
+
+
 def _mask_options(args: argparse.Namespace):
     from ..pipeline import MaskOptions
 
@@ -227,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--light-wrap", type=float, default=V.LIGHT_WRAP, help="background light spilling onto edges 0..1")
     _add_mask_options(p)
     _add_shown_options(p)
+    _add_framing_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_process)
 

@@ -35,6 +35,19 @@ def smoothstep_alpha(q: np.ndarray, threshold: float = V.THRESHOLD, softness: fl
     return t * t * (3.0 - 2.0 * t)
 
 
+def frame_window(image: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """The part `rect` (x0, y0, w, h as fractions of the frame) of `image`, scaled to the image's size:
+    the samples the filter's shader takes for auto-frame (bilinear at pixel centres, edges repeated)."""
+    if rect == (0.0, 0.0, 1.0, 1.0):
+        return image
+    h, w = image.shape[:2]
+    x0, y0, rw, rh = rect
+    # output pixel i's centre (i + 1/2) / w -> frame uv x0 + rw (i + 1/2) / w -> frame pixel uv * w - 1/2
+    m = np.array([[rw, 0.0, x0 * w + 0.5 * rw - 0.5], [0.0, rh, y0 * h + 0.5 * rh - 0.5]])
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 def alpha_lut(threshold: float = V.THRESHOLD, softness: float = V.SOFTNESS) -> np.ndarray:
     """smoothstep_alpha as a 256-entry uint8 table, for 8-bit masks (one cv2.LUT per frame)."""
     return np.clip(smoothstep_alpha(np.arange(256, dtype=np.float32) / 255.0, threshold, softness) * 255.0 + 0.5,
