@@ -5,8 +5,9 @@ never sees full-resolution pixels) and says where each person is and how much of
 framing shows. `Camera` runs once per video frame on the render thread (pure Python, a few float
 operations) and moves a window over the frame the way a camera operator would:
 
-- a dead zone: the aim changes only when the framing wanted moves or resizes noticeably, so a
-  person sitting still (mask noise, breathing, a nod) never moves the picture;
+- a dead zone: the aim changes only when the framing wanted moves or resizes noticeably, in
+  `PERSIST` masks in a row, so a person sitting still (mask noise, breathing, a nod) never moves
+  the picture;
 - critically damped pans and zooms towards the aim: exponential ease-out, no overshoot (the
   response to a step is monotonic, and so is that to a run of steps the same way);
 - never more than `max_zoom` (the picture is scaled up from the frame: 2x keeps it sharp);
@@ -14,15 +15,18 @@ operations) and moves a window over the frame the way a camera operator would:
 
 The window keeps the frame's aspect ratio, so the output keeps the source's size; the filter cuts
 and scales it on the GPU, and the mask through the same window, so every background mode works on
-the framed picture.
+the framed picture. numpy and OpenCV are imported where they are used: the filter's settings read
+this module's choices before it knows whether they are installed.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 # How much of a person each choice frames, from the top of their head, in head heights
 # (None: all of them). A head is about 1.3 of its width tall.
@@ -36,6 +40,8 @@ MAX_ZOOM_RANGE = (1.0, 4.0)
 MARGIN = 0.08  # of the window's size, around the people framed
 DEAD_ZONE = 0.07  # the aim moves when the framing wanted is off by this much of the window's size
 DEAD_ZONE_SIZE = 0.12  # or is this much larger or smaller
+PERSIST = 3  # masks in a row that must want the move: one odd mask (a periodic look at the whole
+# frame sees a person at another resolution) never moves the picture
 LOST_S = 3.0  # seconds with nobody in view before going back to the whole frame
 MIN_SHARE = 0.12  # a blob smaller than this share of the largest is not a person (mask noise, a hand)
 MIN_AREA = 0.002  # nor one smaller than this share of the frame
@@ -84,6 +90,7 @@ def find_people(mask: np.ndarray, rect, frame_size: tuple[int, int], zoom: str) 
     """Each person in a mask (uint8, 255 = person, covering `rect` of the frame), as the box `zoom`
     frames of them, in frame pixels; largest first."""
     import cv2
+    import numpy as np
 
     width, height = frame_size
     mh, mw = mask.shape[:2]
@@ -113,12 +120,14 @@ def find_people(mask: np.ndarray, rect, frame_size: tuple[int, int], zoom: str) 
 def framed_rows(widths: np.ndarray, row_px: float, heads: float | None) -> tuple[int, int]:
     """Rows [top, bottom) of a person (their widths in frame pixels, top row first) that show `heads`
     head heights from the top of the head (None: all). The head is what lies above the first row
-    clearly wider than everything above it (the shoulders), at least half a head's width down."""
+    clearly wider than everything above it (the shoulders) and at least 0.3 of its own width down:
+    near the crown a round head widens many times over from one row to the next, as fast as a
+    shoulder line would (a crown one mask pixel wide would pass for the whole head)."""
     if heads is None:
         return 0, len(widths)
     head_w = float(widths[0])
     for i, w in enumerate(widths):
-        if i * row_px >= 0.5 * head_w and w > SHOULDERS * head_w:
+        if i * row_px >= 0.3 * w and w > SHOULDERS * head_w:
             break
         head_w = max(head_w, float(w))
     bottom = math.ceil(heads * HEAD_ASPECT * head_w / row_px)
@@ -158,11 +167,14 @@ class Camera:
         self.window = self.target = whole(width, height)
         self.velocity = (0.0, 0.0, 0.0)
         self.unseen_s = 0.0
+        self.people = 0  # in view at the newest mask
+        self.wanted: list[Window] = []  # the masks in a row that want the aim moved
 
     def step(self, people: tuple[Box, ...] | None, seconds: float, max_zoom: float, speed: str) -> Window:
         """One video frame `seconds` long; `people`: the shown mask's (None: no new mask this frame)."""
         width, height = self.size
         if people is not None:
+            self.people = len(people)
             self.unseen_s = 0.0 if people else self.unseen_s + seconds
             if people or self.unseen_s >= LOST_S:
                 self._retarget(aim(people, width, height, max_zoom))
@@ -173,12 +185,25 @@ class Camera:
         self.window, self.velocity = self._follow(seconds, SPEEDS.get(speed, SPEEDS["medium"]))
         return self.window
 
+    @property
+    def steady(self) -> bool:
+        """At rest on its aim, and no mask wants it moved."""
+        return self.window == self.target and not self.wanted
+
     def _retarget(self, wanted: Window) -> None:
-        """Aim at `wanted` only when it is outside the dead zone around the current aim."""
+        """Aim anew when `PERSIST` masks in a row want a window outside the dead zone around the aim:
+        at the median of what they want."""
         t = self.target
         moved = max(abs(wanted.cx - t.cx) / (t.h * self.size[0] / self.size[1]), abs(wanted.cy - t.cy) / t.h)
-        if moved > DEAD_ZONE or abs(math.log(wanted.h / t.h)) > math.log1p(DEAD_ZONE_SIZE):
-            self.target = wanted
+        if moved <= DEAD_ZONE and abs(math.log(wanted.h / t.h)) <= math.log1p(DEAD_ZONE_SIZE):
+            self.wanted = []
+            return
+        self.wanted.append(wanted)
+        if len(self.wanted) >= PERSIST:
+            middle = len(self.wanted) // 2
+            cx, cy, h = (sorted(values)[middle] for values in zip(*((w.cx, w.cy, w.h) for w in self.wanted),
+                                                                    strict=True))
+            self.target, self.wanted = inside(Window(cx, cy, h), *self.size), []
 
     def _follow(self, dt: float, omega: float) -> tuple[Window, tuple[float, float, float]]:
         """Critically damped motion towards the aim, solved exactly over `dt` (stable at any frame

@@ -49,6 +49,7 @@ class MaskResult:
     rect: Rect = FULL  # the part of the frame the mask covers
     searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
     pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
+    people: tuple | None = None  # auto-frame: each person's framed box in frame pixels (core/framing.py); None: off
 
 
 class MaskSource(Protocol):

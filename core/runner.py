@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from .frame_plan import FramePlan
+from .framing import find_people
 from .pipeline import MaskResult, MaskSource
 
 
@@ -40,6 +41,7 @@ class AsyncMaskRunner:
         self.error: str | None = None
         self.dropped = self.done = 0
         self.infer_ms = self.post_ms = self.mask_ms = 0.0  # moving averages; mask_ms: wall time per mask
+        self.framing_zoom: str | None = None  # auto-frame: find the people in each mask, framed so (None: off)
         self.cpu_s = 0.0  # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included
         # when it runs on the calling thread, as with one thread inside OBS)
         self._started = 0.0
@@ -98,6 +100,9 @@ class AsyncMaskRunner:
             c0 = time.thread_time()
             try:
                 result = self.pipeline.run_plan(images, frame_id, plan)
+                zoom = self.framing_zoom
+                if zoom is not None:
+                    result.people = find_people(result.mask, result.rect, plan.frame_size, zoom)
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False

@@ -34,6 +34,7 @@ import os
 import threading
 import time
 
+from ..core.framing import SPEED_LABELS, ZOOM_LABELS, Camera
 from . import filter_settings as fs
 from . import graphics_timer, launcher
 from .compositor import BLUR_EFFECT, MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
@@ -59,6 +60,7 @@ from .registration import ui_task
 
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
+WHOLE = (0.0, 0.0, 1.0, 1.0)  # auto-frame off: the whole frame
 # The effect files a new filter compiles: a table, so the test plug-in (tests/obs_plugin.py) can swap
 # in a broken one.
 EFFECT_FILES = {"mask": MASK_EFFECT, "blur": BLUR_EFFECT, "crop": CROP_EFFECT}
@@ -128,6 +130,21 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
     for n in range(1, 7):
         lib.obs_property_list_add_int(rate, f"Every {n} frame{'s' if n > 1 else ''}".encode(), n)
     lib.obs_properties_add_bool(p, fs.S_SHOW_MASK.encode(), b"Show mask")
+
+    framing = lib.obs_properties_add_list(p, fs.S_FRAMING.encode(), b"Auto-frame", OBS_COMBO_TYPE_LIST,
+                                          OBS_COMBO_FORMAT_STRING)
+    for key, label in fs.FRAMING_LABELS.items():
+        lib.obs_property_list_add_string(framing, label.encode(), key.encode())
+    lib.obs_property_set_long_description(framing, b"The picture follows the people in view, cut from the camera's "
+                                                   b"frame on the GPU; the background effect applies to it.")
+    lib.obs_property_set_modified_callback(framing, modified_callback)
+    for key, label, choices in ((fs.S_FRAMING_ZOOM, b"Framing", ZOOM_LABELS),
+                                (fs.S_FRAMING_SPEED, b"Camera speed", SPEED_LABELS)):
+        control = lib.obs_properties_add_list(p, key.encode(), label, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING)
+        for value, text in choices.items():
+            lib.obs_property_list_add_string(control, text.encode(), value.encode())
+    lib.obs_properties_add_float_slider(p, fs.S_FRAMING_MAX_ZOOM.encode(), b"Maximum zoom",
+                                        *fs.FLOATS[fs.S_FRAMING_MAX_ZOOM][1:], 0.1)
     return p
 
 
@@ -193,6 +210,9 @@ class BackdropFilter:
         self.tick = 0  # video_tick count: one per OBS frame
         self.rendered_tick = -1  # the tick of the last full render
         self.last_shown, self.last_size = None, (0, 0)
+        self.camera: Camera | None = None  # auto-frame's, while it is on
+        self.framed_id = -1  # the mask whose people the camera last aimed at
+        self.window = WHOLE  # the part of the frame shown (x0, y0, w, h as fractions of it)
         self.hdr = False
         self.background_error = ""
         self.last_render_ms = 0.0
@@ -404,6 +424,7 @@ class BackdropFilter:
             self.sync.uploaded()
         self.sync.rendered()
         self.last_shown = shown
+        self.window = self._frame(s, mask, width, height)
         self._composite(params, shown, width, height)
         self.last_render_ms = (time.perf_counter() - t0) * 1e3
 
@@ -439,8 +460,20 @@ class BackdropFilter:
         mask, shown_frame = picked
         return mask, (full if shown_frame == frame else self.capture.ring_texture(shown_frame))
 
+    def _frame(self, s: fs.FilterSettings, mask, width: int, height: int) -> tuple[float, float, float, float]:
+        """Auto-frame: one step of the camera per video frame, aimed anew at each new mask's people."""
+        if s.framing != "follow":
+            self.camera = None
+            return WHOLE
+        if self.camera is None or self.camera.size != (width, height):
+            self.camera, self.framed_id = Camera(width, height), -1
+        people = None
+        if mask.frame_id != self.framed_id and mask.people is not None:  # None: made before framing was on
+            self.framed_id, people = mask.frame_id, mask.people
+        return self.camera.step(people, self.frame_seconds, s.framing_max_zoom, s.framing_speed).rect(width, height)
+
     def _composite(self, params: RenderParams, tex: int, width: int, height: int) -> None:
-        if not self.compositor.draw(params, tex, width, height):
+        if not self.compositor.draw(params, tex, width, height, self.window):
             lib.obs_source_skip_video_filter(self.source)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -485,6 +518,11 @@ class BackdropFilter:
             parts.append("searching for people: nobody tracked, each mask also looks at a zoomed tile")
         if latest is not None and latest.pose is not None:
             parts.append(latest.pose)
+        camera = self.camera
+        if camera is not None:
+            who = f"{camera.people} {'person' if camera.people == 1 else 'people'}" if camera.people else "nobody"
+            parts.append(f"auto-frame: {who} in view, zoom {camera.window.zoom(camera.size[1]):.2f}x "
+                         f"({'steady' if camera.steady else 'moving'})")
         if s.match_video:
             ms = round(sync.shown_delay * self.frame_seconds * 1e3)
             ring = len(self.capture.ring)

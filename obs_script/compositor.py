@@ -23,8 +23,8 @@ DATA = Path(__file__).resolve().parent / "data"
 MASK_EFFECT = DATA / "backdrop_mask.effect"
 BLUR_EFFECT = DATA / "backdrop_blur.effect"
 MASK_PARAMS = ("image", "mask", "coeffs", "use_coeffs", "threshold", "softness", "mask_rect")
-OUTPUT_PARAMS = MASK_PARAMS + ("bg_image", "blurred", "blur_scale", "blur_offset", "light_wrap", "mask_texel", "color",
-                               "bg_scale", "bg_offset")
+OUTPUT_PARAMS = MASK_PARAMS + ("frame_window", "bg_image", "blurred", "blur_scale", "blur_offset", "light_wrap",
+                               "mask_texel", "color", "bg_scale", "bg_offset")
 BLUR_PARAMS = MASK_PARAMS + ("texel", "src_scale", "src_offset", "sigma", "pairs")
 MAX_PICTURE_SIDE = 4096  # a mipmapped picture's largest side (a 4096x2048 chain: 43 MB of VRAM)
 _KEEP = object()  # no new picture offered
@@ -289,9 +289,12 @@ class Compositor:
         extent = (cols * size, rows * size)
         return src, (width / extent[0], height / extent[1], -origin / extent[0], -origin / extent[1])
 
-    def draw(self, rp: RenderParams, tex: int, width: int, height: int) -> bool:
-        """Composite `tex` (the frame shown) with the uploaded mask into whatever OBS is rendering.
-        False when it cannot (the caller passes the video through)."""
+    def draw(self, rp: RenderParams, tex: int, width: int, height: int,
+             window: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> bool:
+        """Composite `tex` (the frame shown) with the uploaded mask into whatever OBS is rendering;
+        `window` (x0, y0, w, h as fractions of the frame) is the part shown, scaled to the output
+        (auto-frame; the whole frame otherwise). False when it cannot (the caller passes the video
+        through)."""
         self._take_picture()
         p, mode, name = self.params, rp.mode, rp.technique
         if mode == "image" and not self.bg_tex:
@@ -317,5 +320,6 @@ class Compositor:
             lib.gs_effect_set_float(p["light_wrap"], rp.light_wrap)
             lib.gs_effect_set_vec2(p["mask_texel"], L.vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))
         self._bind_mask(p, rp)
+        lib.gs_effect_set_vec4(p["frame_window"], L.vec4(*window))
         self._run(self.effect, p, name, tex, width, height)
         return True

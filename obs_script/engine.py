@@ -32,6 +32,11 @@ def mask_options(s: FilterSettings):
     return MaskOptions(temporal=s.temporal, refine=s.refine, roi=s.tracking, roi_every_s=0.5)
 
 
+def framing_zoom(s: FilterSettings) -> str | None:
+    """What the mask worker looks for in each mask: the people, framed so, when auto-frame is on."""
+    return s.framing_zoom if s.framing == "follow" else None
+
+
 class Engine:
     def __init__(self, settings: FilterSettings, owner: str) -> None:
         self.key, self.owner = settings.engine_key(), owner
@@ -43,6 +48,7 @@ class Engine:
         self._lock = threading.Lock()
         self._stopped = False
         self._stopped_runner = None
+        self._settings = settings  # the newest settings configure() was given (a load takes a while)
         self._loader = threading.Thread(target=self._build, args=(settings,), name="backdrop-load", daemon=True)
         launcher.launch(self._loader)  # `update` creates engines on the graphics thread: never wait for a start there
 
@@ -61,6 +67,7 @@ class Engine:
             pipeline = make_pipeline(s.model, s.provider, OBS_THREADS, mask_options(s))
             self.describe = pipeline.describe()
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
+            runner.framing_zoom = framing_zoom(s)
         except ImportError as exc:
             missing = PIP_NAMES.get(exc.name, exc.name or str(exc))
             self.error = (f"Python package '{missing}' is missing: run `{INSTALL_COMMAND}` in {REPO}, "
@@ -75,14 +82,22 @@ class Engine:
                 runner.stop()
                 return
             self.pipeline, self.runner, self.ready = pipeline, runner, True
+            newest = self._settings
+        if newest is not s:  # the settings changed while the model loaded
+            self.configure(newest)
         from ..core.session import live_sessions
 
         log(LOG_INFO, f"engine ready for '{self.owner}': {self.describe}; {live_sessions()} shared session(s) "
                       "in this process")
 
     def configure(self, s: FilterSettings) -> None:
-        if self.pipeline is not None:
-            self.pipeline.configure(mask_options(s))
+        with self._lock:
+            self._settings = s
+            pipeline, runner = self.pipeline, self.runner
+        if pipeline is not None:
+            pipeline.configure(mask_options(s))
+        if runner is not None:
+            runner.framing_zoom = framing_zoom(s)
 
     def stop(self) -> None:
         """Ask the loader and the mask worker to stop, without waiting: `update` calls this on OBS's

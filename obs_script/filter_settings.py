@@ -11,6 +11,7 @@ import ctypes
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from ..core import framing as F
 from ..core import vocabulary as V
 from ..core.providers import SHORT_NAMES
 from .libobs import OBS_DATA_BOOLEAN, OBS_DATA_NUMBER, OBS_DATA_STRING, lib
@@ -36,11 +37,16 @@ S_TRACKING = "person_tracking"
 S_MATCH_VIDEO = "match_video_to_mask"
 S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
 S_SHOW_MASK = "show_mask"
+S_FRAMING = "framing"  # auto-frame: "off" | "follow"
+S_FRAMING_ZOOM = "framing_zoom"  # how much of the people: core/framing.py ZOOMS
+S_FRAMING_SPEED = "framing_speed"  # how fast the camera follows: core/framing.py SPEEDS
+S_FRAMING_MAX_ZOOM = "framing_max_zoom"
 
 # Choices and the dialog's labels for them, in the dialog's order.
 MODE_LABELS = {"transparent": "Transparent (for compositing)", "blur": "Blur", "image": "Image", "color": "Colour"}
 PRESET_LABELS = {"low_cpu": "Low CPU", "balanced": "Balanced", "quality": "Quality", "full_body": "Full body",
                  "custom": "Custom"}
+FRAMING_LABELS = {"off": "Off", "follow": "Follow the people in view"}
 MODES = tuple(MODE_LABELS)
 PRESETS = tuple(PRESET_LABELS)
 PROVIDERS = tuple(SHORT_NAMES)
@@ -52,6 +58,7 @@ FLOATS = {
     S_TEMPORAL: (0.6, 0.0, 1.0),
     S_REFINE: (0.0, 0.0, 1.0),
     S_LIGHT_WRAP: (V.LIGHT_WRAP, 0.0, 1.0),
+    S_FRAMING_MAX_ZOOM: (2.0, *F.MAX_ZOOM_RANGE),
 }
 INTS = {
     S_BLUR: (V.BLUR_STRENGTH, *V.BLUR_RANGE),
@@ -63,6 +70,9 @@ STRINGS = {
     S_BG_IMAGE: "",
     S_MODEL: "selfie_general",
     S_PROVIDER: "auto",
+    S_FRAMING: "off",
+    S_FRAMING_ZOOM: "upper_body",
+    S_FRAMING_SPEED: "medium",
 }
 # Match video to mask is on by default: a mask shown on a newer frame leaves ghosts behind a moving
 # person (core/mask_timeline.py); the price is a delay of the mask latency, stated in the status line.
@@ -103,6 +113,10 @@ class FilterSettings:
     match_video: bool
     mask_rate: int
     show_mask: bool
+    framing: str = "off"
+    framing_zoom: str = "upper_body"
+    framing_speed: str = "medium"
+    framing_max_zoom: float = 2.0
 
     def engine_key(self) -> tuple:
         """What needs a new engine (session + runner) when it changes."""
@@ -212,8 +226,10 @@ def visible_controls(settings: int) -> dict[str, bool]:
     """Which controls the dialog shows: those the chosen mode uses, and the preset's own controls
     only under "Custom" (a preset sets them; choosing Custom keeps its values to adjust)."""
     mode, custom = _string(settings, S_MODE, MODES), _string(settings, S_PRESET, PRESETS) == "custom"
+    framing = _string(settings, S_FRAMING, tuple(FRAMING_LABELS)) == "follow"
     return {S_BG_IMAGE: mode == "image", S_BG_COLOR: mode in ("color", "image"), S_BLUR: mode == "blur",
             S_LIGHT_WRAP: mode != "transparent",
+            **{key: framing for key in (S_FRAMING_ZOOM, S_FRAMING_SPEED, S_FRAMING_MAX_ZOOM)},
             **{key: custom for key in (S_MODEL, S_MASK_RATE, S_TEMPORAL, S_REFINE)}}
 
 
@@ -279,4 +295,8 @@ def read(settings: int, wrong: Collection[str] = ()) -> FilterSettings:
         match_video=pick(S_MATCH_VIDEO, flag),
         mask_rate=pick(S_MASK_RATE, _int),
         show_mask=pick(S_SHOW_MASK, flag),
+        framing=pick(S_FRAMING, choice(tuple(FRAMING_LABELS))),
+        framing_zoom=pick(S_FRAMING_ZOOM, choice(tuple(F.ZOOMS))),
+        framing_speed=pick(S_FRAMING_SPEED, choice(tuple(F.SPEEDS))),
+        framing_max_zoom=pick(S_FRAMING_MAX_ZOOM, _float),
     )
