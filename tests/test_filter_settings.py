@@ -95,13 +95,36 @@ def test_old_saved_settings_are_migrated(fs, data):
 def test_the_dialog_shows_only_what_the_mode_and_preset_use(fs, data, mode, preset, shown, hidden):
     """The real libobs properties, through the filter's own modified callback (which OBS also calls
     when the dialog opens)."""
+    _dialog(fs, data, {"mode": mode, "preset": preset}, shown, hidden)
+
+
+@pytest.mark.parametrize("framing, shown, hidden", [
+    ("off", {"framing"}, {"framing_zoom", "framing_speed", "framing_max_zoom"}),
+    ("follow", {"framing", "framing_zoom", "framing_speed", "framing_max_zoom"}, set()),
+])
+def test_the_dialog_shows_the_framing_controls_only_when_framing_is_on(fs, data, framing, shown, hidden):
+    _dialog(fs, data, {"framing": framing}, shown, hidden)
+
+
+def test_framing_settings_are_read_with_their_choices_and_range(fs, data):
+    lib = fs.lib
+    assert (fs.read(data).framing, fs.read(data).framing_zoom, fs.read(data).framing_speed) == \
+        ("off", "upper_body", "medium")
+    lib.obs_data_set_string(data, b"framing", b"zoom-zoom")
+    lib.obs_data_set_string(data, b"framing_zoom", b"head_shoulders")
+    lib.obs_data_set_double(data, b"framing_max_zoom", 99.0)
+    s = fs.read(data)
+    assert (s.framing, s.framing_zoom, s.framing_max_zoom) == ("off", "head_shoulders", 4.0)
+
+
+def _dialog(fs, data, strings: dict[str, str], shown: set[str], hidden: set[str]) -> None:
     lib = fs.lib
     filt = importlib.import_module(fs.__name__.rsplit(".", 1)[0] + ".backdrop_filter")
     callback = lib.obs_property_set_modified_callback.argtypes[1](filt.properties_modified)
     props = filt.get_properties(None, callback)
     try:
-        lib.obs_data_set_string(data, b"mode", mode.encode())
-        lib.obs_data_set_string(data, b"preset", preset.encode())
+        for key, value in strings.items():
+            lib.obs_data_set_string(data, key.encode(), value.encode())
         assert filt.properties_modified(props, None, data) is True
         for key in shown:
             assert lib.obs_property_visible(lib.obs_properties_get(props, key.encode())), key
