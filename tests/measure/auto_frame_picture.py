@@ -24,13 +24,14 @@ W, H = 1280, 720
 
 
 def scene() -> np.ndarray:
-    """The astronaut (scikit-image, public domain), 280 px, pasted at (150, 300) on scikit-image's rocket."""
+    """The astronaut (scikit-image, public domain), 280 px, at (150, 440) on scikit-image's rocket: cut by
+    the frame's bottom, as at a desk."""
     from skimage import data
 
     frame = cv2.resize(data.rocket(), (W, H), interpolation=cv2.INTER_AREA)
     person = cv2.resize(data.astronaut(), (280, 280), interpolation=cv2.INTER_AREA)
     mask = cv2.resize(cv2.imread(str(REF), cv2.IMREAD_GRAYSCALE), (280, 280)) > 127
-    frame[300:580, 150:430][mask] = person[mask]
+    frame[440:720, 150:430][mask] = person[mask]
     return frame
 
 
