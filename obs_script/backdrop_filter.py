@@ -91,32 +91,20 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
     status = filt.status_text() if filt is not None else "Add the filter to a source to see its status."
     lib.obs_properties_add_text(p, b"status", status.encode(), OBS_TEXT_INFO)
 
-    preset = lib.obs_properties_add_list(p, fs.S_PRESET.encode(), b"Preset", OBS_COMBO_TYPE_LIST,
-                                         OBS_COMBO_FORMAT_STRING)
-    for key, label in fs.PRESET_LABELS.items():
-        lib.obs_property_list_add_string(preset, label.encode(), key.encode())
+    preset = _choice_list(p, fs.S_PRESET, b"Preset", fs.PRESET_LABELS)
     lib.obs_property_set_long_description(preset, b"Sets model, mask rate and smoothing; the status line shows "
                                                   b"what the current choice costs.")
     lib.obs_property_set_modified_callback(preset, modified_callback)
 
-    mode = lib.obs_properties_add_list(p, fs.S_MODE.encode(), b"Background", OBS_COMBO_TYPE_LIST,
-                                       OBS_COMBO_FORMAT_STRING)
-    for key, label in fs.MODE_LABELS.items():
-        lib.obs_property_list_add_string(mode, label.encode(), key.encode())
-    lib.obs_property_set_modified_callback(mode, modified_callback)
+    lib.obs_property_set_modified_callback(_choice_list(p, fs.S_MODE, b"Background", fs.MODE_LABELS),
+                                           modified_callback)
     lib.obs_properties_add_path(p, fs.S_BG_IMAGE.encode(), b"Background image", OBS_PATH_FILE,
                                 b"Images (*.png *.jpg *.jpeg *.bmp *.webp)", None)
     lib.obs_properties_add_color(p, fs.S_BG_COLOR.encode(), b"Background colour")
     lib.obs_properties_add_int_slider(p, fs.S_BLUR.encode(), b"Blur strength", *fs.INTS[fs.S_BLUR][1:], 1)
 
-    model = lib.obs_properties_add_list(p, fs.S_MODEL.encode(), b"Model", OBS_COMBO_TYPE_LIST,
-                                        OBS_COMBO_FORMAT_STRING)
-    for name in _model_names():
-        lib.obs_property_list_add_string(model, name.encode(), name.encode())
-    provider = lib.obs_properties_add_list(p, fs.S_PROVIDER.encode(), b"Run on", OBS_COMBO_TYPE_LIST,
-                                           OBS_COMBO_FORMAT_STRING)
-    for key, label in _provider_choices():
-        lib.obs_property_list_add_string(provider, label.encode(), key.encode())
+    _choice_list(p, fs.S_MODEL, b"Model", {name: name for name in _model_names()})
+    _choice_list(p, fs.S_PROVIDER, b"Run on", dict(_provider_choices()))
 
     for key, label in ((fs.S_THRESHOLD, b"Threshold"), (fs.S_SOFTNESS, b"Edge softness"),
                        (fs.S_TEMPORAL, b"Temporal smoothing"), (fs.S_REFINE, b"Edge refinement"),
@@ -131,21 +119,23 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
         lib.obs_property_list_add_int(rate, f"Every {n} frame{'s' if n > 1 else ''}".encode(), n)
     lib.obs_properties_add_bool(p, fs.S_SHOW_MASK.encode(), b"Show mask")
 
-    framing = lib.obs_properties_add_list(p, fs.S_FRAMING.encode(), b"Auto-frame", OBS_COMBO_TYPE_LIST,
-                                          OBS_COMBO_FORMAT_STRING)
-    for key, label in fs.FRAMING_LABELS.items():
-        lib.obs_property_list_add_string(framing, label.encode(), key.encode())
+    framing = _choice_list(p, fs.S_FRAMING, b"Auto-frame", fs.FRAMING_LABELS)
     lib.obs_property_set_long_description(framing, b"The picture follows the people in view, cut from the camera's "
                                                    b"frame on the GPU; the background effect applies to it.")
     lib.obs_property_set_modified_callback(framing, modified_callback)
-    for key, label, choices in ((fs.S_FRAMING_ZOOM, b"Framing", ZOOM_LABELS),
-                                (fs.S_FRAMING_SPEED, b"Camera speed", SPEED_LABELS)):
-        control = lib.obs_properties_add_list(p, key.encode(), label, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING)
-        for value, text in choices.items():
-            lib.obs_property_list_add_string(control, text.encode(), value.encode())
+    _choice_list(p, fs.S_FRAMING_ZOOM, b"Framing", ZOOM_LABELS)
+    _choice_list(p, fs.S_FRAMING_SPEED, b"Camera speed", SPEED_LABELS)
     lib.obs_properties_add_float_slider(p, fs.S_FRAMING_MAX_ZOOM.encode(), b"Maximum zoom",
                                         *fs.FLOATS[fs.S_FRAMING_MAX_ZOOM][1:], 0.1)
     return p
+
+
+def _choice_list(props: int, key: str, label: bytes, choices: dict[str, str]) -> int:
+    """A drop-down list of text choices (setting value: label shown), in the dict's order."""
+    control = lib.obs_properties_add_list(props, key.encode(), label, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING)
+    for value, text in choices.items():
+        lib.obs_property_list_add_string(control, text.encode(), value.encode())
+    return control
 
 
 def _model_names() -> list[str]:
