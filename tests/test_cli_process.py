@@ -105,3 +105,5 @@ def test_bench_prints_per_stage_figures_for_every_model(tmp_path):
     assert {r["model"] for r in data["results"]} >= {"selfie_general", "selfie_landscape"}
     row = data["results"][0]["sizes"]["1080p"]
     assert row["bare_ms"] > 0 and row["mask_path_ms"] > row["infer_ms"] * 0.5 and row["composite_blur_ms"] > 0
+    tracking = data["tracking"]  # searching runs a tile besides the crop: it costs more than tracking
+    assert tracking["searching_ms"] > tracking["tracking_ms"] > 0 and tracking["auto_frame_people_ms"] > 0

@@ -92,6 +92,33 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
     return out
 
 
+def bench_tracking(photo: np.ndarray, threads: int, runs: int) -> dict[str, float]:
+    """CPU ms per mask of person tracking at 1280x720 (the crops cut beforehand, as the filter's GPU
+    does): one person tracked, nobody found yet (each mask also searches a zoomed tile), and what
+    auto-frame adds on the mask worker (finding the people in the tracked mask)."""
+    from ..framing import find_people
+
+    seg = Segmenter("selfie_general", "cpu", threads)
+    wall = np.full((720, 1280, 3), 90, np.uint8)
+    person = wall.copy()
+    person[300:580, 150:430] = cv2.resize(photo, (280, 280), interpolation=cv2.INTER_AREA)
+    out = {}
+    for name, frame in (("tracking_ms", person), ("searching_ms", wall)):
+        pipe = MaskPipeline(seg, MaskOptions())
+        times = []
+        for i in range(runs + 10):  # the first masks find the person and settle the crop
+            plan = pipe.plan(1280, 720)
+            images = tuple(resize_to_model(frame, *c.size, c.rect) for c in plan.crops)
+            t0 = time.thread_time()
+            result = pipe.run_plan(images, i, plan)
+            times.append(time.thread_time() - t0)
+        out[name] = float(np.median(times[10:])) * 1e3
+        if name == "tracking_ms":
+            out["auto_frame_people_ms"] = _median_ms(
+                lambda r=result: find_people(r.mask, r.rect, (1280, 720), "upper_body"), runs)
+    return out
+
+
 def bench_pose(frames: list[np.ndarray], threads: int, provider: str = "cpu") -> dict[str, float]:
     """The pose pipeline over a video's frames, twice (the second pass is timed): ms per frame in
     all, and its parts: the two models' bare runs, and the crop (MediaPipe's fixed-point warp)."""
@@ -187,6 +214,7 @@ def run_bench(args: argparse.Namespace) -> int:
     photo = read_rgb(SAMPLE)
     providers = ["cpu"] + [p for p in ort.get_available_providers() if p in KNOWN_GPU]
     results = [bench_model(m, p, args.threads, args.runs, photo) for m in sorted(list_models()) for p in providers]
+    tracking = bench_tracking(photo, args.threads, max(20, args.runs // 4))
     threads = {}
     if args.compare_threads:
         segs = {n: Segmenter("selfie_general", "cpu", n) for n in (1, 2, 4)}
@@ -196,7 +224,7 @@ def run_bench(args: argparse.Namespace) -> int:
                 threads.setdefault(n, []).append(_median_ms(lambda seg=seg: seg.session.run(tensor), args.runs // 3))
         threads = {n: float(np.median(v)) for n, v in threads.items()}
     if args.json:
-        print(json.dumps({"results": results, "threads_bare_ms": threads}, indent=2))
+        print(json.dumps({"results": results, "tracking": tracking, "threads_bare_ms": threads}, indent=2))
         return 0
     for r in results:
         print(f"\n{r['model']} on {r['provider']} ({r['threads']} threads): bare inference {r['bare_ms']:.2f} ms; "
@@ -206,6 +234,9 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"{'size':6s} " + " ".join(f"{c.removesuffix('_ms').replace('composite_', ''):>13s}" for c in cols))
         for label, row in r["sizes"].items():
             print(f"{label:6s} " + " ".join(f"{row[c]:13.2f}" for c in cols))
+    print(f"\nperson tracking at 1280x720, selfie_general on CPU ({args.threads} threads), CPU ms per mask: "
+          f"one person tracked {tracking['tracking_ms']:.2f}, nobody found yet (searching) "
+          f"{tracking['searching_ms']:.2f}; auto-frame finding the people {tracking['auto_frame_people_ms']:.2f}")
     if threads:
         print("\nbare inference by intra-op threads: " + ", ".join(f"{n}: {ms:.2f} ms" for n, ms in threads.items()))
     return 0
