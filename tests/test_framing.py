@@ -152,9 +152,9 @@ def test_nobody_in_view_goes_back_to_the_whole_frame_after_a_few_seconds():
     assert windows[-1] == whole(W, H)
 
 
-def _clip_windows(frames, speed: str = "medium") -> list[Window]:
+def _clip_windows(frames, speed: str = "medium", tracking: bool = True) -> list[Window]:
     """The windows the filter's camera takes over `frames`, with the real model's masks."""
-    pipeline = make_pipeline("selfie_general", "cpu", 2, MaskOptions())
+    pipeline = make_pipeline("selfie_general", "cpu", 2, MaskOptions(roi=tracking))
     camera = Camera(W, H)
     windows = []
     for i, rgb in enumerate(frames):
@@ -169,14 +169,16 @@ def _noisy(frame: np.ndarray, rng) -> np.ndarray:
     return cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED)
 
 
-def test_a_still_clip_with_noise_and_jpeg_artefacts_gives_a_window_that_does_not_move(people_photos):
+@pytest.mark.parametrize("tracking", [True, False], ids=["tracking", "no tracking"])
+def test_a_still_clip_with_noise_and_jpeg_artefacts_gives_a_window_that_does_not_move(people_photos, tracking):
     frame, _ = _scene(people_photos, [(150, 300)], scale=280)
     rng = np.random.default_rng(0)
-    windows = _clip_windows(_noisy(frame, rng) for _ in range(150))
+    windows = _clip_windows((_noisy(frame, rng) for _ in range(150)), tracking=tracking)
     rest = _rest(windows)
     moved = max(max(abs(a.cx - b.cx), abs(a.cy - b.cy), abs(a.h - b.h))
                 for a, b in zip(windows[rest:], windows[rest + 1:], strict=False))
-    print(f"still clip: at rest from frame {rest}, then {moved:.2f} px of movement over {len(windows) - rest} frames; "
+    print(f"still clip, tracking {tracking}: at rest from frame {rest}, then {moved:.2f} px of movement over "
+          f"{len(windows) - rest} frames; "
           f"zoom {windows[-1].zoom(H):.2f}x")
     assert rest < 90 and moved == 0.0
     assert windows[-1].zoom(H) >= 1.4
