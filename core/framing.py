@@ -49,6 +49,7 @@ HEAD_ASPECT = 1.3  # head height / head width
 SHOULDERS = 1.6  # a row this much wider than the head so far is the shoulders
 ANALYSIS_SIDE = 128  # masks larger than this are shrunk first (a 256-px model mask: 0.11 ms a mask, not 0.3)
 SNAP_PX = 0.5  # closer than this to the aim, and slower than this per frame: at rest, exactly
+WHOLE_FRAME = (0.0, 0.0, 1.0, 1.0)  # Window.rect of the whole frame: what is shown with auto-frame off
 
 
 @dataclass(frozen=True)
@@ -110,28 +111,28 @@ def find_people(mask: np.ndarray, rect, frame_size: tuple[int, int], zoom: str) 
     for label in keep:
         x, y, w, h = stats[label, :4]
         rows = labels[y:y + h, x:x + w] == label
-        top, bottom = framed_rows(rows.sum(axis=1) * sx, sy, ZOOMS.get(zoom))
-        columns = np.flatnonzero(rows[top:bottom].any(axis=0))
-        people.append(Box(float(ox + (x + columns[0]) * sx), float(oy + (y + top) * sy),
+        bottom = framed_rows(rows.sum(axis=1) * sx, sy, ZOOMS.get(zoom))
+        columns = np.flatnonzero(rows[:bottom].any(axis=0))
+        people.append(Box(float(ox + (x + columns[0]) * sx), float(oy + y * sy),
                           float(ox + (x + columns[-1] + 1) * sx), float(oy + (y + bottom) * sy)))
     return tuple(people)
 
 
-def framed_rows(widths: np.ndarray, row_px: float, heads: float | None) -> tuple[int, int]:
-    """Rows [top, bottom) of a person (their widths in frame pixels, top row first) that show `heads`
-    head heights from the top of the head (None: all). The head is what lies above the first row
+def framed_rows(widths: np.ndarray, row_px: float, heads: float | None) -> int:
+    """How many rows of a person, from the top (their widths in frame pixels, top row first), show
+    `heads` head heights from the top of the head (None: all). The head is what lies above the first row
     clearly wider than everything above it (the shoulders) and at least 0.3 of its own width down:
     near the crown a round head widens many times over from one row to the next, as fast as a
     shoulder line would (a crown one mask pixel wide would pass for the whole head)."""
     if heads is None:
-        return 0, len(widths)
+        return len(widths)
     head_w = float(widths[0])
     for i, w in enumerate(widths):
         if i * row_px >= 0.3 * w and w > SHOULDERS * head_w:
             break
         head_w = max(head_w, float(w))
     bottom = math.ceil(heads * HEAD_ASPECT * head_w / row_px)
-    return 0, int(min(len(widths), max(1, bottom)))
+    return int(min(len(widths), max(1, bottom)))
 
 
 def aim(people: tuple[Box, ...], width: int, height: int, max_zoom: float) -> Window:
@@ -159,10 +160,7 @@ class Camera:
     """One filter's camera: where it points, how fast it moves, what it aims at."""
 
     def __init__(self, width: int, height: int) -> None:
-        self.reset(width, height)
-
-    def reset(self, width: int, height: int) -> None:
-        """At the whole frame, at rest (framing turned on, or a source that changed size)."""
+        """At the whole frame, at rest: a new camera when framing is turned on or the source changes size."""
         self.size = (width, height)
         self.window = self.target = whole(width, height)
         self.velocity = (0.0, 0.0, 0.0)

@@ -34,7 +34,7 @@ import os
 import threading
 import time
 
-from ..core.framing import SPEED_LABELS, ZOOM_LABELS, Camera
+from ..core.framing import SPEED_LABELS, WHOLE_FRAME, ZOOM_LABELS, Camera
 from . import filter_settings as fs
 from . import graphics_timer, launcher
 from .compositor import BLUR_EFFECT, MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
@@ -60,7 +60,6 @@ from .registration import ui_task
 
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
-WHOLE = (0.0, 0.0, 1.0, 1.0)  # auto-frame off: the whole frame
 # The effect files a new filter compiles: a table, so the test plug-in (tests/obs_plugin.py) can swap
 # in a broken one.
 EFFECT_FILES = {"mask": MASK_EFFECT, "blur": BLUR_EFFECT, "crop": CROP_EFFECT}
@@ -202,7 +201,7 @@ class BackdropFilter:
         self.last_shown, self.last_size = None, (0, 0)
         self.camera: Camera | None = None  # auto-frame's, while it is on
         self.framed_id = -1  # the mask whose people the camera last aimed at
-        self.window = WHOLE  # the part of the frame shown (x0, y0, w, h as fractions of it)
+        self.window = WHOLE_FRAME  # the part of the frame shown (x0, y0, w, h as fractions of it)
         self.hdr = False
         self.background_error = ""
         self.last_render_ms = 0.0
@@ -454,7 +453,7 @@ class BackdropFilter:
         """Auto-frame: one step of the camera per video frame, aimed anew at each new mask's people."""
         if s.framing != "follow":
             self.camera = None
-            return WHOLE
+            return WHOLE_FRAME
         if self.camera is None or self.camera.size != (width, height):
             self.camera, self.framed_id = Camera(width, height), -1
         people = None

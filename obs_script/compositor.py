@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import vocabulary as V
+from ..core.framing import WHOLE_FRAME
 from . import libobs as L
 from .frame_capture import draw_into
 from .libobs import lib
@@ -290,7 +291,7 @@ class Compositor:
         return src, (width / extent[0], height / extent[1], -origin / extent[0], -origin / extent[1])
 
     def draw(self, rp: RenderParams, tex: int, width: int, height: int,
-             window: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> bool:
+             window: tuple[float, float, float, float] = WHOLE_FRAME) -> bool:
         """Composite `tex` (the frame shown) with the uploaded mask into whatever OBS is rendering;
         `window` (x0, y0, w, h as fractions of the frame) is the part shown, scaled to the output
         (auto-frame; the whole frame otherwise). False when it cannot (the caller passes the video

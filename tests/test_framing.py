@@ -10,6 +10,7 @@ import pytest
 from core.framing import (
     DEAD_ZONE,
     LOST_S,
+    WHOLE_FRAME,
     Box,
     Camera,
     Window,
@@ -70,13 +71,13 @@ def test_a_crown_one_mask_pixel_wide_is_not_taken_for_the_whole_head():
     crown = [1, 9, 16, 22, 27, 31, 34, 35, 37, 40, 43, 45, 46, 49, 50, 52, 53, 54, 54, 55, 55, 56, 56, 56, 57, 57,
              57, 57, 57, 57, 57, 57, 55, 55, 55, 54, 53, 52, 50, 48, 47, 47, 60, 100, 140, 150, 150] + [150] * 400
     widths = np.array(crown, float) * 1.42
-    top, bottom = framed_rows(widths, 1.42, 4.6)
-    assert top == 0 and bottom * 1.42 == pytest.approx(4.6 * 1.3 * 57 * 1.42, rel=0.07)
+    bottom = framed_rows(widths, 1.42, 4.6)
+    assert bottom * 1.42 == pytest.approx(4.6 * 1.3 * 57 * 1.42, rel=0.07)
 
 
 def test_rows_of_a_person_without_shoulders_in_view_are_all_kept():
-    assert framed_rows(np.full(10, 50.0), 10.0, None) == (0, 10)
-    assert framed_rows(np.full(10, 50.0), 10.0, 2.6) == (0, 10)  # 2.6 heads of 65 px: more than 100 px
+    assert framed_rows(np.full(10, 50.0), 10.0, None) == 10
+    assert framed_rows(np.full(10, 50.0), 10.0, 2.6) == 10  # 2.6 heads of 65 px: more than 100 px
 
 
 def test_the_aim_centres_everyone_keeps_the_aspect_and_never_zooms_past_the_limit():
@@ -230,7 +231,7 @@ def test_backdrop_process_framing_follow_writes_a_framed_video(tmp_path, people_
 
 def test_the_cpu_cut_of_the_whole_frame_is_the_frame_itself():
     image = np.random.default_rng(2).integers(0, 255, (36, 64, 3), np.uint8)
-    assert frame_window(image, (0.0, 0.0, 1.0, 1.0)) is image
+    assert frame_window(image, WHOLE_FRAME) is image
     half = frame_window(image, (0.25, 0.25, 0.5, 0.5))
     assert half.shape == image.shape
     # output pixel (1, 1) at 2x: frame uv 0.25 + 1.5/64 * 0.5 -> frame pixel 16.25 - 0.5 + ... = bilinear of 16/17

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from .. import vocabulary as V
+from ..framing import WHOLE_FRAME
 from ..vocabulary import MODES
 
 
@@ -38,7 +39,7 @@ def smoothstep_alpha(q: np.ndarray, threshold: float = V.THRESHOLD, softness: fl
 def frame_window(image: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
     """The part `rect` (x0, y0, w, h as fractions of the frame) of `image`, scaled to the image's size:
     the samples the filter's shader takes for auto-frame (bilinear at pixel centres, edges repeated)."""
-    if rect == (0.0, 0.0, 1.0, 1.0):
+    if rect == WHOLE_FRAME:
         return image
     h, w = image.shape[:2]
     x0, y0, rw, rh = rect
