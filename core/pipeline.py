@@ -50,6 +50,12 @@ class MaskResult:
     searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
     pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
     people: tuple | None = None  # auto-frame: each person's framed box in frame pixels (core/framing.py); None: off
+    carried_from: int | None = None  # carried by motion from this frame's mask (core/motion.py); None: made here
+
+    @property
+    def source(self) -> int:
+        """The frame the model made this mask from."""
+        return self.frame_id if self.carried_from is None else self.carried_from
 
 
 class MaskSource(Protocol):

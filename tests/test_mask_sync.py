@@ -23,6 +23,10 @@ FRAME = 1.0 / FPS
 class Result:
     frame_id: int
 
+    @property
+    def source(self) -> int:
+        return self.frame_id
+
 
 class Clock:
     def __init__(self) -> None:
@@ -174,5 +178,5 @@ def test_the_filters_ring_shows_what_the_command_line_emulates(monkeypatch):
             sync.offer(Result(t - lag), t)
         picked = sync.pick(t, True, capture.has_frame)
         if picked is not None:
-            shown.setdefault(picked[1], picked[0].frame_id)
+            shown.setdefault(picked[1], (picked[0].frame_id, picked[0].source))
     assert [shown[f] for f in range(50)] == shown_masks(50, lag, True)

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 
 from .. import vocabulary as V
-from ..mask_timeline import MAX_RING, ShownMasks
 from ..model_registry import DEFAULT_MODEL, ModelError, list_models
 from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
+from .shown_stream import ShownStream
 
 
 class _Progress:
@@ -80,20 +80,19 @@ def cmd_process(args: argparse.Namespace) -> int:
             _output_path(source, p.stem, args.output)
     pipeline = make_pipeline(args.model, args.provider, args.threads, _mask_options(args))
     framer = _Framer(args) if args.framing == "follow" else None
-    shown = ShownMasks(args.mask_lag, not args.no_match_video, args.mask_every)
-    recent: dict[int, np.ndarray] = {}  # masks of the last frames, for the one OBS would show
+    stream = ShownStream(args.mask_lag, not args.no_match_video, args.mask_every, not args.no_motion)
     sink = VideoSink(args.output, source.fps) if to_video else None
     progress = _Progress(source.count, not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
     done, out = 0, args.output
     try:
         for stem, rgb in source:
-            if done % args.mask_every == 0:  # the frames OBS would make masks for
-                recent[done] = pipeline.frame_mask(rgb, done)
-            q = _as_shown(recent, shown[done], rgb)
-            recent.pop(done - MAX_RING - args.mask_lag - args.mask_every, None)
+            made = pipeline.frame_mask(rgb, done) if stream.wants_mask(done) else None
+            q = stream.next(done, rgb, made)
+            if q is None:  # no mask yet: the filter passes the video through
+                q = np.full(rgb.shape[:2], 255, np.uint8)
             if framer is not None:
-                rgb, q = framer.frame(rgb, q, shown[done], source.fps)
+                rgb, q = framer.frame(rgb, q, stream, done, source.fps)
             if args.mask_only:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
@@ -124,7 +123,8 @@ class _Framer:
         self.camera = None
         self.mask_id: int | None = None
 
-    def frame(self, rgb: np.ndarray, q: np.ndarray, mask_id: int | None, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    def frame(self, rgb: np.ndarray, q: np.ndarray, stream: ShownStream, index: int, fps: float
+              ) -> tuple[np.ndarray, np.ndarray]:
         from ..framing import Camera, find_people
         from ..roi import FULL
         from .composite import frame_window
@@ -132,16 +132,11 @@ class _Framer:
         h, w = rgb.shape[:2]
         if self.camera is None or self.camera.size != (w, h):
             self.camera = Camera(w, h)
-        people = None
-        if mask_id is not None and mask_id != self.mask_id:
-            self.mask_id, people = mask_id, find_people(q, FULL, (w, h), self.zoom)
+        people, shown = None, stream.shown[index]
+        if shown is not None and shown.source != self.mask_id:  # the people of a mask the model made
+            self.mask_id, people = shown.source, find_people(stream.masks[shown.source], FULL, (w, h), self.zoom)
         rect = self.camera.step(people, 1.0 / (fps or 30.0), self.max_zoom, self.speed).rect(w, h)
         return frame_window(rgb, rect), frame_window(q, rect)
-
-
-def _as_shown(recent: dict[int, np.ndarray], frame: int | None, rgb: np.ndarray) -> np.ndarray:
-    """The mask OBS shows: that of `frame`, or none yet (the filter passes the video through)."""
-    return recent[frame] if frame is not None else np.full(rgb.shape[:2], 255, np.uint8)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -156,14 +151,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
-    shown = (args.mask_lag, not args.no_match_video, args.mask_every)
+    shown = (args.mask_lag, not args.no_match_video, args.mask_every, not args.no_motion)
     rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag, *shown) for s in seqs}
     videos = [rows[s.name] for s in seqs if not s.stills or s.upper_body]  # the DAVIS rows
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
     if args.json:
         print(json.dumps({"options": vars(options), "model": args.model, "lag": args.lag, "mask_lag": args.mask_lag,
-                          "mask_every": args.mask_every, "match_video": not args.no_match_video, "results": rows},
+                          "mask_every": args.mask_every, "match_video": not args.no_match_video,
+                          "motion": not args.no_motion, "results": rows},
                          indent=2))
         return 0
     print(f"{'sequence':18s} {'J':>6s} {'F':>6s} {'flicker':>8s} {'dtSSD':>7s} {'ms':>6s}  frames")
@@ -212,8 +208,11 @@ def _add_shown_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-match-video", action="store_true",
                    help="with --mask-lag: as the filter with 'Match video to mask' off (the video not delayed)")
     p.add_argument("--mask-every", type=_count(1), default=1, metavar="K",
-                   help="with --mask-lag: masks for every K-th frame only, as the Low CPU preset makes them (3), "
-                        "or Full body within its CPU budget on a slow machine; the others show the newest older mask")
+                   help="masks for every K-th frame only, as the Low CPU preset makes them (3), or Full body "
+                        "within its CPU budget on a slow machine; the others show the newest older mask, "
+                        "carried forward by motion")
+    p.add_argument("--no-motion", action="store_true",
+                   help="with --mask-every: as the filter with 'Carry masks forward by motion' off")
 
 
 def _zoom(text: str) -> float:

@@ -9,11 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..mask_timeline import MAX_RING, ShownMasks
 from ..pipeline import MaskOptions
 from ..pipelines import make_pipeline
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore
+from .shown_stream import ShownStream
 
 STILL_WARMUP = 2  # frames a still is shown before it is scored, when person tracking is on
 
@@ -67,16 +67,16 @@ def suite(root: Path, upper: bool = False) -> list[Sequence]:
 
 
 def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general", provider: str = "auto",
-             threads: int = 2, lag: int = 0, mask_lag: int = 0, match_video: bool = True, mask_every: int = 1
-             ) -> dict[str, float]:
+             threads: int = 2, lag: int = 0, mask_lag: int = 0, match_video: bool = True, mask_every: int = 1,
+             motion: bool = True) -> dict[str, float]:
     """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement). `model` may
     name a pipeline ("pose"); `lag` is its crop lag in frames. With `mask_lag`, each frame is scored
-    with the mask the OBS filter would show on it when masks arrive that many frames late
-    (core/mask_timeline.py); frames shown before any mask (a stream's first frames) are not scored."""
+    with the mask the OBS filter would show on it when masks arrive that many frames late, and with
+    `mask_every` carried forward by motion between masks unless `motion` is off (shown_stream.py);
+    frames shown before any mask (a stream's first frames) are not scored."""
     pipeline = make_pipeline(model, provider, threads, options, lag)
     score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
-    shown = ShownMasks(mask_lag, match_video, mask_every) if not seq.stills else ShownMasks(0, True)  # a still: on time
-    recent: dict[int, np.ndarray] = {}
+    stream = ShownStream(mask_lag, match_video, mask_every, motion)
     spent, made = 0.0, 0
     matched = pairs(seq.frames, seq.masks)
     for index, (frame_path, mask_path) in enumerate(matched):
@@ -91,14 +91,17 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general",
             if pipeline.tracking:  # a still in a stream: let tracking engage before scoring
                 for _ in range(STILL_WARMUP):
                     pipeline.frame_mask(rgb)
-        if index % mask_every == 0 or seq.stills:  # the frames OBS would make masks for
+        if seq.stills:  # unrelated photos: each with its own mask, on time
+            stream = ShownStream()
+        mask = None
+        if stream.wants_mask(index) or seq.stills:
             t0 = time.perf_counter()
-            recent[index] = pipeline.frame_mask(rgb).astype("float32") / 255.0
+            mask = pipeline.frame_mask(rgb)
             spent += time.perf_counter() - t0
             made += 1
-        recent.pop(index - MAX_RING - mask_lag - mask_every, None)
-        if shown[index] is not None:
-            score.add(recent[shown[index]], gt > 127)
+        shown = stream.next(0 if seq.stills else index, rgb, mask)
+        if shown is not None:
+            score.add(shown.astype("float32") / 255.0, gt > 127)
     result = score.summary()
     result["ms"] = 1000.0 * spent / max(made, 1)  # per mask made
     return result
