@@ -34,6 +34,14 @@ class Rect:
 
 FULL = Rect()
 
+THUMB_SIDE = 256  # the motion thumbnail's longer side, in pixels: 256x144 for a 16:9 frame (core/motion.py)
+
+
+def thumb_size(width: int, height: int) -> tuple[int, int]:
+    """(w, h) of a frame's motion thumbnail: the frame's aspect, the longer side THUMB_SIDE."""
+    scale = THUMB_SIDE / max(width, height)
+    return max(16, round(width * scale)), max(16, round(height * scale))
+
 
 # Four corners in normalised frame coordinates: top-left, top-right, bottom-right, bottom-left of
 # the crop as the model sees it (a rotated square for a pose; may reach outside the frame).

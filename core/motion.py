@@ -26,16 +26,9 @@ import functools
 import cv2
 import numpy as np
 
-from .frame_plan import Rect
+from .frame_plan import Rect, thumb_size
 
-THUMB_SIDE = 256  # the thumbnail's longer side, in pixels: 256x144 for a 16:9 frame
 KEEP_FLOWS = 16  # frames whose flows are kept: more than a mask's latency plus the gap between masks
-
-
-def thumb_size(width: int, height: int) -> tuple[int, int]:
-    """(w, h) of a frame's thumbnail: the frame's aspect, the longer side THUMB_SIDE."""
-    scale = THUMB_SIDE / max(width, height)
-    return max(16, round(width * scale)), max(16, round(height * scale))
 
 
 def grey_thumbnail(pixels: np.ndarray) -> np.ndarray:

@@ -5,6 +5,11 @@ finished mask. One worker thread runs the mask path; a frame handed over while i
 the pending one (newest wins), so queues cannot grow and the mask rate drops by itself when
 inference is slower than the frame rate. The worker spends its time in ONNX Runtime's `run` and
 OpenCV calls, which release the GIL.
+
+While masks skip frames, the caller also hands over each frame's thumbnail; a second thread carries
+the newest mask forward to those frames by motion (core/motion.py), a millisecond a frame, so a
+carried mask never waits for an inference in progress. `take` returns every mask made or carried
+since the last call, in the order they were finished.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ import ctypes
 import sys
 import threading
 import time
+from collections import deque
 
 import numpy as np
 
 from .frame_plan import FramePlan
 from .framing import find_people
+from .motion import MaskCarrier, grey_thumbnail
 from .pipeline import MaskResult, MaskSource
+
+MOTION_QUEUE = 16  # thumbnails and masks waiting for the motion thread, at most (the oldest go first)
 
 
 def _name_os_thread(name: str) -> None:
@@ -42,9 +51,16 @@ class AsyncMaskRunner:
         self.dropped = self.done = 0
         self.infer_ms = self.post_ms = self.mask_ms = 0.0  # moving averages; mask_ms: wall time per mask
         self.framing_zoom: str | None = None  # auto-frame: find the people in each mask, framed so (None: off)
-        self.cpu_s = 0.0  # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included
-        # when it runs on the calling thread, as with one thread inside OBS)
+        # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included when it
+        # runs on the calling thread, as with one thread inside OBS), and of the motion thread
+        self.mask_cpu_s = self.motion_cpu_s = 0.0
+        self.carried = 0  # masks carried forward by motion
+        self._finished: deque[MaskResult] = deque(maxlen=4 * MOTION_QUEUE)  # made or carried, not yet taken
+        self._motion_jobs: deque = deque(maxlen=MOTION_QUEUE)  # ("frame", id, pixels) or ("mask", result)
+        self._motion_cond = threading.Condition()
+        self._motion_thread: threading.Thread | None = None  # started with the first thumbnail
         self._started = 0.0
+        self._name = name
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -56,6 +72,31 @@ class AsyncMaskRunner:
                 self.dropped += 1
             self._pending = (images, frame_id, plan)
             self._cond.notify()
+
+    def submit_thumbnail(self, pixels: np.ndarray, frame_id: int) -> None:
+        """Hand over a frame's thumbnail (uint8 RGB at core.motion.thumb_size): the newest mask is carried
+        to that frame."""
+        with self._motion_cond:
+            if self._stop:
+                return
+            if self._motion_thread is None:
+                self._motion_thread = threading.Thread(target=self._carry, name=f"{self._name[:8]}-motion",
+                                                       daemon=True)
+                self._motion_thread.start()
+            self._motion_jobs.append(("frame", frame_id, pixels))
+            self._motion_cond.notify()
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU time spent on masks, made and carried."""
+        return self.mask_cpu_s + self.motion_cpu_s
+
+    def take(self) -> list[MaskResult]:
+        """Every mask made or carried since the last call, oldest first."""
+        out = []
+        while self._finished:
+            out.append(self._finished.popleft())
+        return out
 
     def free_in_s(self) -> float:
         """Seconds until the worker can start on a frame handed over now (0: at once), estimated."""
@@ -69,18 +110,23 @@ class AsyncMaskRunner:
         return self._latest
 
     def alive(self) -> bool:
-        """The worker thread still runs (a stopped runner finishes the run in progress first)."""
-        return self._thread.is_alive()
+        """A thread still runs (a stopped runner finishes the run in progress first)."""
+        return self._thread.is_alive() or (self._motion_thread is not None and self._motion_thread.is_alive())
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Stop the worker; True when it has exited (it finishes the run in progress first)."""
+        """Stop the threads; True when they have exited (the worker finishes the run in progress first)."""
         with self._cond:
             self._stop = True
             self._pending = None
             self._cond.notify()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
+        with self._motion_cond:
+            self._motion_jobs.clear()
+            self._motion_cond.notify()
+        deadline = time.monotonic() + timeout
+        for thread in (self._thread, self._motion_thread):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.alive()
 
     # -- worker --------------------------------------------------------------------------------
     _working = False
@@ -108,9 +154,14 @@ class AsyncMaskRunner:
                 self._working = False
                 continue
             finally:
-                self.cpu_s += time.thread_time() - c0
+                self.mask_cpu_s += time.thread_time() - c0
             total = (time.perf_counter() - t0) * 1e3
             self._latest = result
+            self._finished.append(result)
+            if self._motion_thread is not None:
+                with self._motion_cond:
+                    self._motion_jobs.append(("mask", result))
+                    self._motion_cond.notify()
             self.error = None
             self.done += 1
             k = 0.1 if self.done > 1 else 1.0
@@ -118,3 +169,29 @@ class AsyncMaskRunner:
             self.post_ms += k * (result.post_ms - self.post_ms)
             self.mask_ms += k * (total - self.mask_ms)
             self._working = False
+
+    def _carry(self) -> None:
+        """The motion thread: thumbnails and masks in the order they came, carried masks out."""
+        _name_os_thread(threading.current_thread().name)
+        carrier = MaskCarrier()
+        while True:
+            with self._motion_cond:
+                while not self._motion_jobs and not self._stop:
+                    self._motion_cond.wait()
+                if self._stop:
+                    return
+                job = self._motion_jobs.popleft()
+            c0 = time.thread_time()
+            try:
+                if job[0] == "frame":
+                    carried = carrier.add_frame(job[1], grey_thumbnail(job[2]))
+                else:
+                    carried = carrier.add_mask(job[1])
+            except Exception as exc:  # reported through `error`, as the worker's are
+                self.error = f"carrying masks by motion: {type(exc).__name__}: {exc}"
+                carrier = MaskCarrier()
+                continue
+            finally:
+                self.motion_cpu_s += time.thread_time() - c0
+            self.carried += len(carried)
+            self._finished.extend(carried)

@@ -111,6 +111,10 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
         lib.obs_properties_add_float_slider(p, key.encode(), label, *fs.FLOATS[key][1:], 0.01)
     lib.obs_properties_add_bool(p, fs.S_TRACKING.encode(), b"Person tracking (sharper for people further away)")
     lib.obs_properties_add_bool(p, fs.S_MATCH_VIDEO.encode(), b"Match video to mask (delays video)")
+    motion = lib.obs_properties_add_bool(p, fs.S_MOTION.encode(), b"Carry masks forward by motion")
+    lib.obs_property_set_long_description(motion, b"When masks are made for only some frames (Low CPU, Full body "
+                                                  b"on a slow CPU), the frames between get the newest mask moved "
+                                                  b"with the picture, about 1 ms of CPU a frame.")
     rate = lib.obs_properties_add_list(p, fs.S_MASK_RATE.encode(), b"Mask rate", OBS_COMBO_TYPE_LIST,
                                        OBS_COMBO_FORMAT_INT)
     lib.obs_property_list_add_int(rate, b"Auto (as fast as inference allows)", 0)
@@ -191,7 +195,7 @@ class BackdropFilter:
         self.state: tuple[Engine, fs.FilterSettings, RenderParams] | None = None
         self.background_path: str | None = None
         self.render_frame = 0  # frames rendered
-        self.uploaded_id = -1  # frame id of the mask on the GPU
+        self.uploaded = None  # the mask on the GPU
         self.mask_engine: Engine | None = None  # the engine whose masks `sync` holds
         self.sync = MaskSync(time.monotonic)  # which frames to stage, which mask to show, the auto rate
         self.frame_seconds = 1.0 / 30.0
@@ -405,12 +409,12 @@ class BackdropFilter:
             lib.obs_source_skip_video_filter(self.source)
             return
         mask, shown = picked
-        if mask.frame_id != self.uploaded_id:
+        if mask is not self.uploaded:
             if not self.compositor.upload(mask.mask, mask.coeffs, mask.rect):
                 lib.obs_source_skip_video_filter(self.source)
                 return
-            self.uploaded_id = mask.frame_id
-            self.sync.uploaded()
+            self.uploaded = mask
+            self.sync.uploaded(carried=mask.carried_from is not None)
         self.sync.rendered()
         self.last_shown = shown
         self.window = self._frame(s, mask, width, height)
@@ -426,6 +430,9 @@ class BackdropFilter:
             if not self.frames_read:
                 self._log_first_readback(images[0])
             self.frames_read += 1
+        thumbnail = self.capture.read_thumbnail(frame)
+        if thumbnail is not None:
+            runner.submit_thumbnail(thumbnail[1], thumbnail[0])
 
     def _stage_frame(self, engine: Engine, runner, s: fs.FilterSettings, frame: int, full: int, width: int,
                      height: int) -> None:
@@ -436,13 +443,16 @@ class BackdropFilter:
             plan = engine.pipeline.plan(width, height)  # person tracking picks the crop
             if self.capture.stage(full, width, height, frame, frame, plan):
                 self.sync.staged()
+        if s.motion and self.sync.carrying(frame):
+            self.capture.stage_thumbnail(full, width, height, frame, frame)
 
     def _pick_mask_and_frame(self, engine: Engine, runner, s: fs.FilterSettings, frame: int, full: int):
         """(mask result, texture to show) for this frame, or None before the first mask."""
         if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
             self.sync.reset()
-            self.mask_engine, self.uploaded_id = engine, -1
-        self.sync.offer(runner.latest(), frame)
+            self.mask_engine, self.uploaded = engine, None
+        for result in runner.take():
+            self.sync.offer(result, frame)
         picked = self.sync.pick(frame, s.match_video, self.capture.has_frame)
         if picked is None:
             return None
@@ -457,8 +467,8 @@ class BackdropFilter:
         if self.camera is None or self.camera.size != (width, height):
             self.camera, self.framed_id = Camera(width, height), -1
         people = None
-        if mask.frame_id != self.framed_id and mask.people is not None:  # None: made before framing was on
-            self.framed_id, people = mask.frame_id, mask.people
+        if mask.source != self.framed_id and mask.people is not None:  # None: made before framing was on
+            self.framed_id, people = mask.source, mask.people  # a mask carried by motion has its source's
         return self.camera.step(people, self.frame_seconds, s.framing_max_zoom, s.framing_speed).rect(width, height)
 
     def _composite(self, params: RenderParams, tex: int, width: int, height: int) -> None:
@@ -495,7 +505,8 @@ class BackdropFilter:
         video_fps, mask_fps = sync.rates()
         parts = [f"{fs.PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",
-                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video ({sync.masks_shown} masks shown)",
+                 f"{mask_fps:.1f} mask fps at {video_fps:.1f} fps video ({sync.masks_shown} masks shown"
+                 + (f", {sync.carried_shown} more carried forward by motion)" if sync.carried_shown else ")"),
                  f"{sync.limiter.cpu_per_mask * 1e3:.1f} ms CPU per mask", f"latency {sync.latencies[-1]} frame(s)",
                  f"render {self.last_render_ms:.1f} ms"]
         if s.mask_rate == 0 and (runner.infer_ms + runner.post_ms) / 1000.0 > self.frame_seconds:

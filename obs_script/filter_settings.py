@@ -36,6 +36,7 @@ S_LIGHT_WRAP = "light_wrap"
 S_TRACKING = "person_tracking"
 S_MATCH_VIDEO = "match_video_to_mask"
 S_MASK_RATE = "mask_every_n_frames"  # 0 = auto (as fast as inference allows)
+S_MOTION = "carry_masks_by_motion"  # frames without a mask of their own get the newest one moved to them
 S_SHOW_MASK = "show_mask"
 S_FRAMING = "framing"  # auto-frame: "off" | "follow"
 S_FRAMING_ZOOM = "framing_zoom"  # how much of the people: core/framing.py ZOOMS
@@ -76,7 +77,9 @@ STRINGS = {
 }
 # Match video to mask is on by default: a mask shown on a newer frame leaves ghosts behind a moving
 # person (core/mask_timeline.py); the price is a delay of the mask latency, stated in the status line.
-BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: True, S_SHOW_MASK: False}
+# Carrying masks by motion is on too: between masks (Low CPU, Full body on a slow CPU) it takes the
+# mask to the person where they are (core/motion.py), for about a millisecond of CPU a frame.
+BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: True, S_MOTION: True, S_SHOW_MASK: False}
 DEFAULT_COLOR = 0xFF000000 | V.COLOR_RGB[2] << 16 | V.COLOR_RGB[1] << 8 | V.COLOR_RGB[0]  # OBS: 0xAABBGGRR
 DEFAULTS: dict[str, object] = {S_VERSION: SETTINGS_VERSION, S_BG_COLOR: DEFAULT_COLOR, **STRINGS, **BOOLS,
                                **{key: spec[0] for key, spec in (FLOATS | INTS).items()}}
@@ -113,6 +116,7 @@ class FilterSettings:
     match_video: bool
     mask_rate: int
     show_mask: bool
+    motion: bool = True
     framing: str = "off"
     framing_zoom: str = "upper_body"
     framing_speed: str = "medium"
@@ -295,6 +299,7 @@ def read(settings: int, wrong: Collection[str] = ()) -> FilterSettings:
         match_video=pick(S_MATCH_VIDEO, flag),
         mask_rate=pick(S_MASK_RATE, _int),
         show_mask=pick(S_SHOW_MASK, flag),
+        motion=pick(S_MOTION, flag),
         framing=pick(S_FRAMING, choice(tuple(FRAMING_LABELS))),
         framing_zoom=pick(S_FRAMING_ZOOM, choice(tuple(F.ZOOMS))),
         framing_speed=pick(S_FRAMING_SPEED, choice(tuple(F.SPEEDS))),

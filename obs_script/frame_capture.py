@@ -7,6 +7,8 @@ graphics context is already held. Frame flow (compositing is compositor.py's):
     ring[slot] --each crop of the plan, linear--> small (model size) --stage--> stage surface
         (a rectangle: the default effect, a scaled view; a quad: data/backdrop_crop.effect)
     one frame later: stage surface --map--> numpy (model size RGB) -> the async runner
+    while masks skip frames, each frame also: ring[slot] --linear--> thumbnail (256 px) --stage-->
+        one frame later --map--> numpy -> the runner's motion thread (core/motion.py)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
-from ..core.frame_plan import Border, Crop, FramePlan
+from ..core.frame_plan import FULL, Border, Crop, FramePlan, Rect, thumb_size
 from . import libobs as L
 from .libobs import lib
 
@@ -58,6 +60,9 @@ class FrameCapture:
         # Two copies in flight (this frame's and last frame's), each one stage surface per crop.
         self.slots: list[dict[int, tuple[tuple[int, int], int]]] = [{}, {}]
         self.pending: list[tuple[int, int, int, FramePlan]] = []  # (slot, frame id, frame staged at, plan)
+        self.thumb = None  # the thumbnail's texrender (its own: a model may have the same size)
+        self.thumb_slots: list[tuple[tuple[int, int], int] | None] = [None, None]  # stage surfaces, as `slots`
+        self.thumbs_pending: list[tuple[int, int, int]] = []  # (slot, frame id, frame staged at)
 
     # -- resources ---------------------------------------------------------------------------
     def ensure(self, ring_size: int) -> bool:
@@ -112,16 +117,17 @@ class FrameCapture:
         """Free everything. Called from `destroy` (OBS's destroy thread), so it takes the graphics lock."""
         lib.obs_enter_graphics()
         try:
-            for tr in self.ring + list(self.smalls.values()):
+            for tr in self.ring + list(self.smalls.values()) + ([self.thumb] if self.thumb else []):
                 lib.gs_texrender_destroy(tr)
-            for slot in self.slots:
-                for _, surface in slot.values():
-                    if surface:
-                        lib.gs_stagesurface_destroy(surface)
+            surfaces = [surface for slot in self.slots for _, surface in slot.values()]
+            for surface in surfaces + [have[1] for have in self.thumb_slots if have is not None]:
+                if surface:
+                    lib.gs_stagesurface_destroy(surface)
             if self.crop_effect:
                 lib.gs_effect_destroy(self.crop_effect)
             self.crop_effect = None
             self.ring, self.ring_frames, self.smalls, self.slots, self.pending = [], [], {}, [{}, {}], []
+            self.thumb, self.thumb_slots, self.thumbs_pending = None, [None, None], []
         finally:
             lib.obs_leave_graphics()
 
@@ -164,7 +170,40 @@ class FrameCapture:
         self.pending.append((free[0], frame_id, render_frame, plan))
         return True
 
+    def stage_thumbnail(self, tex: int, width: int, height: int, frame_id: int, render_frame: int) -> bool:
+        """Draw the frame at its thumbnail's size (core.motion.thumb_size) and queue its copy to the CPU.
+        False when both slots are busy or the GPU refused a resource."""
+        busy = {slot for slot, _, _ in self.thumbs_pending}
+        free = [slot for slot in range(len(self.thumb_slots)) if slot not in busy]
+        if not free:
+            return False
+        size = thumb_size(width, height)
+        if self.thumb is None:
+            self.thumb = lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
+        have = self.thumb_slots[free[0]]
+        if have is None or have[0] != size:
+            if have is not None and have[1]:
+                lib.gs_stagesurface_destroy(have[1])
+            have = self.thumb_slots[free[0]] = (size, lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA))
+        if not self.thumb or not have[1] or not self._draw_scaled(self.thumb, tex, width, height, FULL, size):
+            return False
+        lib.gs_stage_texture(have[1], lib.gs_texrender_get_texture(self.thumb))
+        self.thumbs_pending.append((free[0], frame_id, render_frame))
+        return True
+
+    def read_thumbnail(self, render_frame: int):
+        """(frame id, uint8 RGB thumbnail) of the oldest thumbnail staged on an earlier frame, or None."""
+        if not self.thumbs_pending or self.thumbs_pending[0][2] >= render_frame:
+            return None
+        slot, frame_id, _ = self.thumbs_pending.pop(0)
+        size, surface = self.thumb_slots[slot]
+        pixels = _read_rgb(surface, size)
+        return None if pixels is None else (frame_id, pixels)
+
     def _draw_rect(self, small: int, tex: int, width: int, height: int, crop: Crop) -> bool:
+        return self._draw_scaled(small, tex, width, height, crop.rect, crop.size)
+
+    def _draw_scaled(self, small: int, tex: int, width: int, height: int, rect: Rect, size: tuple[int, int]) -> bool:
         """An axis-aligned crop: the frame drawn through a view of the rectangle. The view is shifted by
         half a texel so the GPU samples where MediaPipe's pure-scale warp (core/preprocess.py,
         core/roi.py) does, instead of at scaled pixel centres: same input, same mask."""
@@ -176,8 +215,8 @@ class FrameCapture:
             while lib.gs_effect_loop(default, b"Draw"):
                 lib.gs_draw_sprite(tex, 0, width, height)
 
-        (mw, mh) = crop.size
-        x0, y0, x1, y1 = crop.rect.to_pixels(width, height)
+        (mw, mh) = size
+        x0, y0, x1, y1 = rect.to_pixels(width, height)
         dx, dy = 0.5 * (1.0 - (x1 - x0) / mw), 0.5 * (1.0 - (y1 - y0) / mh)
         return draw_into(small, mw, mh, (x0 + dx, x1 + dx, y0 + dy, y1 + dy), draw)
 
@@ -207,20 +246,26 @@ class FrameCapture:
         """
         if not self.pending or self.pending[0][2] >= render_frame:
             return None
-        import numpy as np  # imported here so the filter still registers, and passes video through, without it
-
         slot, frame_id, _, plan = self.pending.pop(0)
         images = []
         for index, crop in enumerate(plan.crops):
-            surface = self.slots[slot][index][1]
-            data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
-            if not lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize)):
+            image = _read_rgb(self.slots[slot][index][1], crop.size)
+            if image is None:
                 return None
-            try:
-                (mw, mh), row = crop.size, linesize.value
-                raw = (ctypes.c_uint8 * (row * mh)).from_address(data.value)
-                rows = np.frombuffer(raw, np.uint8).reshape(mh, row)
-                images.append(rows[:, : mw * 4].reshape(mh, mw, 4)[:, :, :3].copy())  # copy before unmap
-            finally:
-                lib.gs_stagesurface_unmap(surface)
+            images.append(image)
         return frame_id, tuple(images), plan
+
+
+def _read_rgb(surface: int, size: tuple[int, int]):
+    """A staged surface of `size` as uint8 RGB (a copy: the mapping ends here), or None."""
+    import numpy as np  # imported here so the filter still registers, and passes video through, without it
+
+    data, linesize = ctypes.c_void_p(), ctypes.c_uint32()
+    if not lib.gs_stagesurface_map(surface, ctypes.byref(data), ctypes.byref(linesize)):
+        return None
+    try:
+        (w, h), row = size, linesize.value
+        rows = np.frombuffer((ctypes.c_uint8 * (row * h)).from_address(data.value), np.uint8).reshape(h, row)
+        return rows[:, : w * 4].reshape(h, w, 4)[:, :, :3].copy()
+    finally:
+        lib.gs_stagesurface_unmap(surface)

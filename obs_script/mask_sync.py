@@ -19,6 +19,7 @@ from collections.abc import Callable
 from ..core.mask_timeline import MaskTimeline
 
 WINDOW_S = 2.0  # rate figures and rate decisions cover the last two seconds
+CARRY_FRAMES = 60  # masks are carried by motion while a frame this recent went without one
 
 
 def cpu_budget(cores: int | None = None) -> float:
@@ -110,7 +111,9 @@ class MaskSync:
         self._ring = 1
         self._uploads: deque[float] = deque()
         self._renders: deque[float] = deque()
-        self.masks_shown = 0  # distinct masks sent to the GPU since the filter started
+        self.masks_shown = 0  # distinct masks the model made, sent to the GPU since the filter started
+        self.carried_shown = 0  # and masks carried forward by motion
+        self._skipped = -CARRY_FRAMES  # the last frame not sent to the mask worker
 
     def reset(self) -> None:
         """A new model: masks of the old one no longer fit."""
@@ -129,10 +132,19 @@ class MaskSync:
     def wants_frame(self, frame: int, mask_rate: int, runner_free_in_s: float, frame_seconds: float) -> bool:
         """Stage this frame? It reaches the worker when it is read back, a frame from now."""
         if mask_rate:
-            return frame % mask_rate == 0
-        if runner_free_in_s > frame_seconds:
-            return False  # the worker could not take it then; a later frame will be newer
-        return self.limiter.ready(self.clock())
+            wanted = frame % mask_rate == 0
+        elif runner_free_in_s > frame_seconds:
+            wanted = False  # the worker could not take it then; a later frame will be newer
+        else:
+            wanted = self.limiter.ready(self.clock())
+        if not wanted:
+            self._skipped = frame
+        return wanted
+
+    def carrying(self, frame: int) -> bool:
+        """Whether masks skip frames lately: then each frame's thumbnail goes to the worker too, for
+        the newest mask to be carried to it by motion (the mask's own frame's included)."""
+        return frame - self._skipped < CARRY_FRAMES
 
     def staged(self) -> None:
         self.limiter.consume()
@@ -159,8 +171,12 @@ class MaskSync:
     def rendered(self) -> None:
         self._count(self._renders)
 
-    def uploaded(self) -> None:
-        """A distinct mask went to the GPU."""
+    def uploaded(self, carried: bool = False) -> None:
+        """A distinct mask went to the GPU: one the model made, or one carried forward by motion (not
+        counted in the mask rate)."""
+        if carried:
+            self.carried_shown += 1
+            return
         self.masks_shown += 1
         self._count(self._uploads)
 

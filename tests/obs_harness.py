@@ -400,7 +400,7 @@ class ObsInstance:
         (libobs applies them at the next frame): counted from the first status line logged after the
         call. Returns the status line that shows them."""
         def shown(line: str) -> int | None:
-            m = re.search(r"\((\d+) masks shown\)", line)
+            m = re.search(r"\((\d+) masks shown[,)]", line)
             return int(m.group(1)) if m else None
 
         deadline = time.monotonic() + timeout

@@ -266,6 +266,24 @@ def test_a_fast_moving_person_leaves_no_ghost_with_the_default_settings(tmp_path
     assert np.mean(unmatched) >= 0.2, unmatched
 
 
+def test_between_masks_the_newest_mask_is_carried_to_the_moving_person(tmp_path):
+    """Low CPU makes a mask every third frame. With the video matched to its masks, the two frames
+    between get the newest mask carried forward by motion: the background the person just left is
+    transparent. Without carrying, they show it where it was made, and the ghost stays."""
+    clip, rgbs, truths = _moving_person(tmp_path)
+    env = {"BACKDROP_STATUS_LOG_S": "0.5"}
+    with ObsInstance(image=clip, filters=[filter_entry("Backdrop", {"preset": "low_cpu"})], env=env) as inst:
+        status = inst.wait_status(r"masks shown, [1-9]\d* more carried forward by motion.*video delayed", timeout=60)
+        carried = [_ghost(inst.screenshot(), rgbs, truths) for _ in range(12)]
+        inst.set_filter({"carry_masks_by_motion": False})
+        inst.wait_masks(6)  # made after the setting took effect
+        held = [_ghost(inst.screenshot(), rgbs, truths) for _ in range(12)]
+    print(f"alpha where the person just was: {np.mean(carried):.2f} carried by motion, {np.mean(held):.2f} "
+          f"held; {status}")
+    assert np.median(carried) <= 0.1, carried
+    assert np.mean(held) >= np.mean(carried) + 0.1, (held, carried)
+
+
 def test_slow_inference_lowers_the_mask_rate_not_the_frame_rate(tmp_path):
     env = {"BACKDROP_TEST_FAULTS": "delay_ms=200", "BACKDROP_STATUS_LOG_S": "1"}
     with ObsInstance(filters=[filter_entry("Backdrop")], env=env) as inst:
