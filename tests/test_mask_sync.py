@@ -180,3 +180,11 @@ def test_the_filters_ring_shows_what_the_command_line_emulates(monkeypatch):
         if picked is not None:
             shown.setdefault(picked[1], (picked[0].frame_id, picked[0].source))
     assert [shown[f] for f in range(50)] == shown_masks(50, lag, True)
+
+
+def test_thumbnails_are_read_back_only_while_masks_skip_frames():
+    sync, carry_frames = MaskSync(Clock()), _mask_sync.CARRY_FRAMES
+    assert not any(sync.wants_frame(f, 1, 0.0, 1 / 30) is False or sync.carrying(f) for f in range(100))
+    sync.wants_frame(100, 3, 0.0, 1 / 30)  # a mask every third frame: frame 100 gets none
+    assert sync.carrying(100) and sync.carrying(100 + carry_frames - 1)
+    assert not sync.carrying(100 + carry_frames)  # every frame has had its own mask for two seconds

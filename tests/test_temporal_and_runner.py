@@ -75,3 +75,42 @@ def test_runner_reports_errors_and_keeps_working(people_photos):
         assert runner.latest().frame_id == 2 and runner.error is None
     finally:
         assert runner.stop()
+
+
+def test_runner_carries_its_masks_to_the_thumbnails_frames_and_stops_both_threads(people_photos):
+    """Masks for frames 0 and 3 of a picture moving 8 px a frame; thumbnails for every frame. `take`
+    hands back the two masks made and the ones carried to frames 1, 2, 3 (before its own mask was
+    made), 4 and 5 (the two threads finish them in either order), each moved with the picture."""
+    from core.frame_plan import thumb_size
+
+    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0, roi=False))
+    runner = AsyncMaskRunner(pipe)
+    frame = resize_to_model(people_photos["astronaut"], 256, 256)
+    frames = [np.roll(frame, 8 * k, axis=1) for k in range(6)]
+    thumb = thumb_size(256, 256)
+    taken: list = []
+
+    def wait_for(frame_id: int, source: int) -> None:
+        deadline = time.monotonic() + 10
+        while not any((r.frame_id, r.source) == (frame_id, source) for r in taken) and time.monotonic() < deadline:
+            taken.extend(runner.take())
+            time.sleep(0.01)
+
+    try:
+        for k in range(6):
+            runner.submit_thumbnail(frames[k], k)  # 256x256: already the thumbnail's size
+            if k in (0, 3):
+                runner.submit((frames[k],), k, WHOLE)
+                wait_for(k, k)
+        wait_for(5, 3)
+        assert thumb == (256, 256)
+        assert sorted((r.frame_id, r.source) for r in taken) == [(0, 0), (1, 0), (2, 0), (3, 0), (3, 3), (4, 3),
+                                                                   (5, 3)]
+        assert runner.carried == 5 and runner.motion_cpu_s > 0 and runner.cpu_s > runner.mask_cpu_s
+        made = {r.frame_id: r.mask for r in taken if r.carried_from is None}
+        carried = {r.frame_id: r.mask for r in taken if r.carried_from is not None}
+        expected = np.roll(made[3], 16, axis=1).astype(int)  # frame 5: the picture 16 px further
+        assert np.abs(carried[5].astype(int) - expected)[:, 40:-40].mean() < 0.5 * np.abs(
+            made[3].astype(int) - expected)[:, 40:-40].mean()
+    finally:
+        assert runner.stop() and not runner.alive()
