@@ -104,7 +104,7 @@ def _grids(rect: Rect, w: int, h: int, tw: int, th: int):
     rw, rh = rect.x1 - rect.x0, rect.y1 - rect.y0
     to_thumb_x = ((rect.x0 + (u + 0.5) / w * rw) * tw - 0.5).astype(np.float32)
     to_thumb_y = ((rect.y0 + (v + 0.5) / h * rh) * th - 0.5).astype(np.float32)
-    return to_thumb_x, to_thumb_y, u, v, w / (tw * rw), h / (th * rh)
+    return to_thumb_x, to_thumb_y, u, v, float(w / (tw * rw)), float(h / (th * rh))  # Python floats keep float32
 
 
 class MaskCarrier:

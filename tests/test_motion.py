@@ -116,3 +116,12 @@ def test_process_carries_masks_to_the_frames_without_one(tmp_path):
     print(f"IoU with each frame's own mask, frames between masks: {carried:.3f} carried, {held:.3f} held")
     assert all(np.array_equal(outs["carried"][f], outs["held"][f]) for f in range(0, 9, 3))  # their own masks
     assert carried >= 0.8 and carried >= held + 0.25, (carried, held)  # measured 0.875 and 0.483
+
+
+def test_a_rectangle_of_numpy_floats_carries_as_one_of_python_floats():
+    """Pipelines build rectangles from numpy arithmetic (Full body's pose): OpenCV's remap takes
+    float32 maps only."""
+    field = _field((0, 12))
+    rect = Rect(*(np.float64(v) for v in (0.1, 0.1, 0.9, 0.9)))
+    mask = np.zeros((64, 64), np.uint8)
+    assert np.array_equal(carry(mask, rect, field.path(0, 1)), carry(mask, Rect(0.1, 0.1, 0.9, 0.9), field.path(0, 1)))

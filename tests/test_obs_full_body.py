@@ -95,7 +95,12 @@ def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch
               f"{full_body:.2f} with Full body; {status}")
         assert selfie_only < 0.5 < full_body
 
-        # The source changes size, vanishes (0x0) and comes back: the plans follow, the leg stays.
+        # A mask every third frame (a slower CPU still): the frames between get masks carried by motion,
+        # through what follows too.
+        inst.set_filter({"preset": "custom", "model": "full_body", "mask_every_n_frames": 3})
+        inst.wait_status(r"Custom: selfie_general on CPU \+ pose.*[1-9]\d* more carried forward by motion", timeout=30)
+        # The source changes size, vanishes (0x0) and comes back: the plans and thumbnails follow, the
+        # leg stays.
         bigger = tmp_path / "dancer-720p.png"
         cv2.imwrite(str(bigger), cv2.resize(cv2.imread(str(picture)), (1280, 720), interpolation=cv2.INTER_LINEAR))
         big_limb = cv2.resize(limb.astype(np.uint8), (1280, 720), interpolation=cv2.INTER_NEAREST) > 0
