@@ -7,8 +7,8 @@ in one run, on the same looping real video; the cases are interleaved and repeat
 each figure is the median with its range, so the figures are comparable with each other (never
 with another machine: llvmpipe emulates the GPU on the CPU here). Per case: OBS's average frame
 render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Backdrop's mask
-worker threads (`backdrop-mask`; ONNX Runtime runs on it with one intra-op thread) per rendered
-frame, and from the filter's status line, counted by the filter over one window: distinct masks
+worker threads (`backdrop-mask`, where ONNX Runtime runs with one intra-op thread, and
+`backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status line, counted by the filter over one window: distinct masks
 uploaded per second against frames rendered per second, the worker's CPU per mask, and the latency.
 "bare session" runs the same model session on the same frames on the worker with no tracking,
 smoothing or refinement: its CPU per mask is the cost of inference alone.
@@ -53,8 +53,12 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("Backdrop image", [filter_entry("Backdrop", {"mode": "image", "background_image": str(SAMPLE_JPEG)})], False),
     ("Backdrop colour", [filter_entry("Backdrop", {"mode": "color"})], False),
     ("Backdrop Low CPU", [filter_entry("Backdrop", {"preset": "low_cpu"})], False),
+    ("Backdrop Low CPU, not carried by motion", [filter_entry("Backdrop", {"preset": "low_cpu",
+                                                                          "carry_masks_by_motion": False})], False),
     ("Backdrop Quality", [filter_entry("Backdrop", {"preset": "quality"})], False),
     ("Backdrop Full body", [filter_entry("Backdrop", {"preset": "full_body"})], False),
+    ("Backdrop Full body, not carried by motion", [filter_entry("Backdrop", {"preset": "full_body",
+                                                                            "carry_masks_by_motion": False})], False),
     ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
 ]
 STATUS = {  # figure: pattern in the filter's status line
@@ -90,7 +94,7 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
         inst.measured_stats()
         time.sleep(2.0)  # warm-up: the first masks, the auto rate's first window
         pid = inst.obs.pid
-        tids = named_threads(pid)
+        tids = named_threads(pid) + named_threads(pid, "backdrop-motion")
         s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids}
         time.sleep(seconds)
         s1, p1 = inst.stats(), _cpu_ticks(pid)

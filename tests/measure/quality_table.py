@@ -24,8 +24,17 @@ CONFIGS = [  # (label, backdrop eval arguments)
     ("full_body, lag 2", ["--model", "full_body", "--lag", "2"]),
     ("default as shown in OBS (masks 2 frames late, video matched)", ["--mask-lag", "2"]),
     ("default, 2 frames late, not matched", ["--mask-lag", "2", "--no-match-video"]),
-    ("full_body as shown in OBS on a 2-core CPU (every 3rd frame, 3 late, matched)",
+    ("full_body as shown in OBS on a 2-core CPU (every 3rd frame, 3 late, matched, carried by motion)",
      ["--model", "full_body", "--mask-lag", "3", "--mask-every", "3"]),
+    ("full_body on a 2-core CPU, not carried by motion",
+     ["--model", "full_body", "--mask-lag", "3", "--mask-every", "3", "--no-motion"]),
+    ("full_body on a 2-core CPU, not matched (carried)",
+     ["--model", "full_body", "--mask-lag", "3", "--mask-every", "3", "--no-match-video"]),
+    ("Low CPU, on time (a mask per frame)", ["--model", "selfie_landscape", "--temporal", "0.7"]),
+    ("Low CPU as shown in OBS (every 3rd frame, 2 late, matched, carried by motion)",
+     ["--model", "selfie_landscape", "--temporal", "0.7", "--mask-lag", "2", "--mask-every", "3"]),
+    ("Low CPU, not carried by motion",
+     ["--model", "selfie_landscape", "--temporal", "0.7", "--mask-lag", "2", "--mask-every", "3", "--no-motion"]),
 ]
 UPPER = [("default", []), ("full_body", ["--model", "full_body"])]
 
