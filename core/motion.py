@@ -6,11 +6,13 @@ position's background along. Instead each frame gets a small grey thumbnail; the
 it to the thumbnail before (OpenCV's DIS, on the CPU) says where each of its pixels was a frame ago,
 and the newest mask is warped along that chain of flows, one step per frame.
 
-Measured on ../shared/eval's four videos (Full body, a mask every third frame): mean J 0.622 showing
-the newest older mask, 0.752 carried forward this way (0.721 with DIS's ultrafast preset at its
-coarsest scale, 0.770 at the thumbnail's full resolution for four times the CPU). Flows chained frame
-to frame beat one flow over the whole gap (0.711 at the same settings): small steps are what DIS
-tracks best.
+Measured on ../shared/eval's four videos (Full body, a mask every third frame, `backdrop eval
+--mask-every 3 --mask-lag 3`): mean J 0.622 showing the newest older mask, 0.747 carried forward this
+way (0.849 with a mask for every frame). The settings were chosen in a one-off comparison over the
+same masks: DIS down to half the thumbnail's resolution 0.752, its ultrafast preset (a quarter) 0.721
+for a quarter of the CPU, the full resolution 0.770 for four times it; flows chained frame to frame
+beat one flow over the whole gap (ultrafast 0.721 against 0.711, DIS's medium preset 0.748 against
+0.737): small steps are what DIS tracks best.
 
 One implementation for both drivers, so the command line scores what OBS shows: the filter's mask
 worker feeds a `MaskCarrier` the thumbnails the GPU drew and the masks the model made; `backdrop
@@ -44,7 +46,7 @@ def grey_thumbnail(pixels: np.ndarray) -> np.ndarray:
 def _flow_estimator() -> cv2.DISOpticalFlow:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     # Patches down to half the thumbnail's resolution (ultrafast stops at a quarter): 0.8 ms CPU a
-    # frame at 256x144 instead of 0.2, for J 0.752 instead of 0.721 (measured above).
+    # frame at 256x144 instead of 0.2, for J 0.752 instead of 0.721 (the comparison above).
     dis.setFinestScale(1)
     return dis
 

@@ -8,8 +8,9 @@ each figure is the median with its range, so the figures are comparable with eac
 with another machine: llvmpipe emulates the GPU on the CPU here). Per case: OBS's average frame
 render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Backdrop's mask
 worker threads (`backdrop-mask`, where ONNX Runtime runs with one intra-op thread, and
-`backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status line, counted by the filter over one window: distinct masks
-uploaded per second against frames rendered per second, the worker's CPU per mask, and the latency.
+`backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status
+line, counted by the filter over one window: distinct masks uploaded per second against frames
+rendered per second, the worker's CPU per mask, and the latency.
 "bare session" runs the same model session on the same frames on the worker with no tracking,
 smoothing or refinement: its CPU per mask is the cost of inference alone.
 """
