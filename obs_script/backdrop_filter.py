@@ -414,7 +414,7 @@ class BackdropFilter:
                 lib.obs_source_skip_video_filter(self.source)
                 return
             self.uploaded = mask
-            self.sync.uploaded(carried=mask.carried_from is not None)
+            self.sync.uploaded(mask.source, carried=mask.carried_from is not None)
         self.sync.rendered()
         self.last_shown = shown
         self.window = self._frame(s, mask, width, height)

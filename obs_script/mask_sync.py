@@ -113,6 +113,7 @@ class MaskSync:
         self._renders: deque[float] = deque()
         self.masks_shown = 0  # distinct masks the model made, sent to the GPU since the filter started
         self.carried_shown = 0  # and masks carried forward by motion
+        self._shown_source = -1  # the newest frame a mask shown was made from
         self._skipped = -CARRY_FRAMES  # the last frame not sent to the mask worker
 
     def reset(self) -> None:
@@ -171,14 +172,16 @@ class MaskSync:
     def rendered(self) -> None:
         self._count(self._renders)
 
-    def uploaded(self, carried: bool = False) -> None:
-        """A distinct mask went to the GPU: one the model made, or one carried forward by motion (not
-        counted in the mask rate)."""
-        if carried:
-            self.carried_shown += 1
-            return
-        self.masks_shown += 1
-        self._count(self._uploads)
+    def uploaded(self, source: int, carried: bool = False) -> None:
+        """A distinct mask went to the GPU: one the model made from frame `source`, or one carried
+        forward by motion from it. The masks shown and the mask rate count each mask the model made
+        once, when it or one carried from it first reaches the screen (a mask later than the frame
+        ring can wait for is shown carried only: to the frame after its own, at best)."""
+        self.carried_shown += carried
+        if source > self._shown_source:
+            self._shown_source = source
+            self.masks_shown += 1
+            self._count(self._uploads)
 
     def _count(self, times: deque[float]) -> None:
         now = self.clock()

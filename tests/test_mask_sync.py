@@ -90,7 +90,7 @@ def simulate(seconds_per_mask: float, frames: int = 300, cpu_seconds: float | No
             shown.append((frame, picked[0].frame_id, picked[1]))
             if picked[0].frame_id != uploaded:
                 uploaded, uploads = picked[0].frame_id, uploads + 1
-                sync.uploaded()
+                sync.uploaded(picked[0].source)
         lagged += lag(sync.rates()[1])
         total += 1
         sync.observe(FPS, worker.cpu_s, worker.done, int(lagged), total)
@@ -188,3 +188,12 @@ def test_thumbnails_are_read_back_only_while_masks_skip_frames():
     sync.wants_frame(100, 3, 0.0, 1 / 30)  # a mask every third frame: frame 100 gets none
     assert sync.carrying(100) and sync.carrying(100 + carry_frames - 1)
     assert not sync.carrying(100 + carry_frames)  # every frame has had its own mask for two seconds
+
+
+def test_a_mask_shown_only_carried_counts_once_as_shown_and_carried_ones_apart():
+    """Inference slower than the frame ring can wait for (200 ms): a mask reaches the screen only
+    carried to a later frame. It still counts as a mask shown, once, and in the mask rate."""
+    sync = MaskSync(Clock())
+    for source, carried in ((0, False), (0, True), (0, True), (6, True), (6, True), (12, True), (12, False)):
+        sync.uploaded(source, carried)
+    assert (sync.masks_shown, sync.carried_shown) == (3, 5)
