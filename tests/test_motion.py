@@ -125,3 +125,30 @@ def test_a_rectangle_of_numpy_floats_carries_as_one_of_python_floats():
     rect = Rect(*(np.float64(v) for v in (0.1, 0.1, 0.9, 0.9)))
     mask = np.zeros((64, 64), np.uint8)
     assert np.array_equal(carry(mask, rect, field.path(0, 1)), carry(mask, Rect(0.1, 0.1, 0.9, 0.9), field.path(0, 1)))
+
+
+def test_the_command_line_carries_exactly_as_the_filter_s_worker_does():
+    """The same thumbnails and mask: MaskCarrier (the filter's motion thread, a step a frame) and
+    MotionField + carry (`backdrop process/eval`, the whole path at once) give the same pixels."""
+    greys = [grey_thumbnail(_scene(12 * k)[0]) for k in range(4)]
+    made = _result(0)
+    carrier, field = MaskCarrier(), MotionField()
+    carrier.add_mask(made)
+    steps = []
+    for k, grey in enumerate(greys):
+        steps += carrier.add_frame(k, grey)
+        field.add(k, grey)
+    assert [r.frame_id for r in steps] == [1, 2, 3]
+    assert np.array_equal(steps[-1].mask, carry(made.mask, made.rect, field.path(0, 3)))
+
+
+def test_pictures_of_different_sizes_between_masks_are_shown_with_the_mask_stretched_over_them(tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for k in range(5):
+        rgb = _scene(12 * k)[0] if k < 2 else cv2.resize(_scene(12 * k)[0], (480, 360))
+        cv2.imwrite(str(frames / f"{k:05d}.png"), rgb)
+    res = run_cli("process", str(frames), "-o", str(tmp_path / "out"), "--mask-only", "-q", "--mask-every", "3")
+    assert res.returncode == 0, res.stderr
+    sizes = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE).shape for p in sorted((tmp_path / "out").iterdir())]
+    assert sizes == [(360, 640)] * 2 + [(360, 480)] * 3

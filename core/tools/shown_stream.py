@@ -5,10 +5,11 @@ carries it, with the flows the filter computes)."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..frame_plan import FULL
-from ..mask_timeline import MAX_RING, ShownMasks
+from ..mask_timeline import MAX_RING, Shown, ShownMasks
 from ..motion import MotionField, carry, grey_thumbnail
 
 
@@ -35,6 +36,10 @@ class ShownStream:
         shown = self.shown[index]
         if shown is None:
             return None
+        return _fit(self._carry(shown), rgb)
+
+    def _carry(self, shown: Shown) -> np.ndarray:
+        """The mask made from frame `shown.source`, carried to frame `shown.frame_id`."""
         if shown.frame_id == shown.source:
             return self.masks[shown.source]
         last = self._carried
@@ -42,6 +47,16 @@ class ShownStream:
             start, planes = last[1], last[2]  # each frame carries the last one a step further
         else:
             start, planes = shown.source, self.masks[shown.source]
-        planes = carry(planes, FULL, self.field.path(start, shown.frame_id))
+        path = self.field.path(start, shown.frame_id)
+        if path is None:  # the frames changed size on the way: nothing to carry, as in the filter
+            return self.masks[shown.source]
+        planes = carry(planes, FULL, path)
         self._carried = (shown.source, shown.frame_id, planes)
         return planes
+
+
+def _fit(mask: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """A mask made on a frame of another size (a folder of pictures of different sizes) stretched over
+    this one, as the filter's mask, in frame-relative coordinates, covers a frame of any size."""
+    h, w = rgb.shape[:2]
+    return mask if mask.shape[:2] == (h, w) else cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
