@@ -58,11 +58,13 @@ class AsyncMaskRunner:
         self._finished: deque[MaskResult] = deque(maxlen=4 * MOTION_QUEUE)  # made or carried, not yet taken
         self._motion_jobs: deque = deque(maxlen=MOTION_QUEUE)  # ("frame", id, pixels) or ("mask", result)
         self._motion_cond = threading.Condition()
-        self._motion_thread: threading.Thread | None = None  # started with the first thumbnail
         self._started = 0.0
-        self._name = name
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        # Started with the worker, not with the first thumbnail: a thread that appears minutes into a
+        # stream looks like a leak, and one that may never start complicates stopping.
+        self._motion_thread = threading.Thread(target=self._carry, name=f"{name[:8]}-motion", daemon=True)
         self._thread.start()
+        self._motion_thread.start()
 
     # -- caller side (never blocks on inference) -----------------------------------------------
     def submit(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> None:
@@ -79,10 +81,6 @@ class AsyncMaskRunner:
         with self._motion_cond:
             if self._stop:
                 return
-            if self._motion_thread is None:
-                self._motion_thread = threading.Thread(target=self._carry, name=f"{self._name[:8]}-motion",
-                                                       daemon=True)
-                self._motion_thread.start()
             self._motion_jobs.append(("frame", frame_id, pixels))
             self._motion_cond.notify()
 
@@ -111,7 +109,7 @@ class AsyncMaskRunner:
 
     def alive(self) -> bool:
         """A thread still runs (a stopped runner finishes the run in progress first)."""
-        return self._thread.is_alive() or (self._motion_thread is not None and self._motion_thread.is_alive())
+        return self._thread.is_alive() or self._motion_thread.is_alive()
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop the threads; True when they have exited (the worker finishes the run in progress first)."""
@@ -124,7 +122,7 @@ class AsyncMaskRunner:
             self._motion_cond.notify()
         deadline = time.monotonic() + timeout
         for thread in (self._thread, self._motion_thread):
-            if thread is not None and thread is not threading.current_thread():
+            if thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - time.monotonic()))
         return not self.alive()
 
@@ -158,10 +156,9 @@ class AsyncMaskRunner:
             total = (time.perf_counter() - t0) * 1e3
             self._latest = result
             self._finished.append(result)
-            if self._motion_thread is not None:
-                with self._motion_cond:
-                    self._motion_jobs.append(("mask", result))
-                    self._motion_cond.notify()
+            with self._motion_cond:  # a mask in hand for the thumbnails to come (cheap when none come)
+                self._motion_jobs.append(("mask", result))
+                self._motion_cond.notify()
             self.error = None
             self.done += 1
             k = 0.1 if self.done > 1 else 1.0

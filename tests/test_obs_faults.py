@@ -30,7 +30,10 @@ pytestmark = pytest.mark.obs
 
 
 def _backdrop_threads(inst: ObsInstance) -> int:
-    return len(named_threads(inst.obs.pid))
+    """Mask workers running; each has its motion thread beside it, counted with it."""
+    workers, motion = (len(named_threads(inst.obs.pid, name)) for name in ("backdrop-mask", "backdrop-motion"))
+    assert workers == motion, (workers, motion)
+    return workers
 
 
 def _cut_out(inst: ObsInstance, source: str = SOURCE) -> bool:
