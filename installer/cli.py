@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path, PureWindowsPath
 
 from . import INSTALL_COMMAND, support, windows, wiring
-from .interpreter import InstallError, mac_version, os_name, probe_python
+from .interpreter import InstallError, mac_version, os_name, probe_python, python_command
 from .obs_locate import ObsInstall, app_version, binary_arches, find_obs, obs_binary, obs_loaded_python, obs_running
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,9 +85,7 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
     if not row.supported:
         raise InstallError(f"{where} is not supported: {row.why_not}")
     if info["version"] not in row.pythons:
-        raise InstallError(f"{where} loads Python {' or '.join(row.pythons)}, but {python} is {info['version']}: "
-                           f"run the installer with one of those (`python3.12 -m installer`; on Windows "
-                           f"`py -3.12 -m installer`; or --python PATH)")
+        raise InstallError(wrong_python(where, row, python, info["version"], system))
     home = obs_python_folder(info, system) if install is not None and install.has_python_setting else None
     if home is not None and version is not None:
         loaded = obs_loaded_python(home, system, version)
@@ -101,6 +99,22 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
                    else ""))
     return support.Target(system, row.arch if system != "macos" else python_arch, info["version"], mac,
                           gpu_runtime(system))
+
+
+def wrong_python(where: str, row: support.Row, python: Path, version: str, system: str) -> str:
+    """The refusal for a Python this OBS does not load, naming only Pythons that exist on this machine."""
+    if system == "linux":
+        return (f"{where} links the distribution's Python, and {python} is {version}: Backdrop needs "
+                f"{row.pythons[0]} or newer (numpy 2.4). Use a distribution whose Python is {row.pythons[0]} to "
+                f"{row.pythons[-1]} (Debian 12 or 13, Ubuntu 24.04, Fedora 39 or newer)")
+    loads = f"{where} loads Python {' or '.join(row.pythons)}, but {python} is {version}"
+    found = [cmd for v in reversed(row.pythons) if (cmd := python_command(v, system))]
+    if found:
+        return f"{loads}: run the installer with {' or '.join(f'`{c} -m installer`' for c in found)}"
+    newest = row.pythons[-1]
+    start = f"py -{newest}" if system == "windows" else f"python{newest}"
+    return (f"{loads}, and none of those is installed here: install Python {newest} from python.org "
+            f"(the 64-bit installer), then run `{start} -m installer` (or pass --python PATH)")
 
 
 def check_interpreter(python: Path, info: dict, system: str) -> None:

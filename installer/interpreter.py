@@ -5,6 +5,7 @@ without importing each other."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,14 @@ def probe_python(python: Path) -> dict:
 def mac_version(info: dict, system: str) -> tuple[int, int] | None:
     """The Mac's (major, minor) from probe_python's answer; None off macOS."""
     return tuple(int(x) for x in (info.get("mac") or "0.0").split(".")[:2]) if system == "macos" else None  # type: ignore[return-value]
+
+
+def python_command(version: str, system: str) -> str | None:
+    """How to start Python `version` on this machine (`py -3.12` on Windows, `python3.12` elsewhere), or
+    None when it is not installed: advice must name a Python that exists."""
+    if system == "windows":
+        if not shutil.which("py"):
+            return None
+        found = subprocess.run(["py", f"-{version}", "-c", ""], capture_output=True).returncode == 0
+        return f"py -{version}" if found else None
+    return f"python{version}" if shutil.which(f"python{version}") else None

@@ -25,7 +25,12 @@ MACOS_PICKS_HIGHEST_FROM: Version = (31, 0, 2)
 # that macOS, and the last release before it as the matrix names it.
 MACOS_RAISED: tuple[tuple[Version, tuple[int, int], str], ...] = (((31, 1, 0), (12, 0), "31.0"),
                                                                   ((32, 2, 2), (13, 0), "32.2.1"))
-BACKDROP_PYTHONS = ("3.11", "3.12")  # pyproject.toml requires-python; numpy 2.4 needs 3.11
+# Backdrop's Pythons (pyproject.toml requires-python): numpy 2.4 needs 3.11; numpy 2.4.6, onnxruntime 1.32.0
+# and onnxruntime-gpu have cp313 and cp314 wheels, opencv-python-headless 5.0.0.93 is abi3 (PyPI's file lists,
+# `installer wheels`). Windows and macOS OBS load 3.12 at most (OBS_PYTHON_MAX); a Linux distribution's OBS
+# links the distribution's Python whatever its minor version: Debian 12's OBS 29.0.2 3.11, Debian 13's 30.2.3
+# 3.13, unstable's 32.2.2 3.14 (the obs-studio packages' dependencies on libpython3.X).
+BACKDROP_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 
 # Exact versions, tested together (tests/test_pinned_sets.py runs the core tests with each set).
 # Wheels per platform, checked with `python3 -m installer wheels`: onnxruntime 1.32.0 has macOS wheels
@@ -138,7 +143,9 @@ class Row:
 OBS_29_0_PYTHON = "OBS 29.0.x loads Python 3.10 at most (PY_MINOR_VERSION_MAX 10); update OBS to 29.1 or newer"
 RESOLVED = "resolved on PyPI (`installer wheels`)"
 PINS_RUN = "core tests run with these pins on Linux"
-IN_OBS = "run in real OBS 29.0.2 on Debian 12"
+# The OBS builds the suite runs for real (tests/run: the host's, then tests/newer_obs.sh's chroots).
+IN_OBS = ("run in real OBS 29.0.2 (Debian 12, Python 3.11), 30.2.3 (Debian 13, Python 3.13) and 32.2.2 "
+          "(Debian unstable, Python 3.14)")
 
 
 def obs_range(first: Version, last: Version, mac: tuple[int, int] | None = None) -> str:
@@ -180,7 +187,7 @@ ROWS = _rows()
 
 def python_note(row: Row) -> str:
     if row.os == "linux" and row.supported:
-        return "the distribution's python3 (3.11 or 3.12)"
+        return f"the distribution's python3 ({BACKDROP_PYTHONS[0]} to {BACKDROP_PYTHONS[-1]})"
     return ", ".join(row.pythons) or "–"
 
 

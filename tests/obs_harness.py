@@ -270,12 +270,42 @@ class ObsInstance:
             if self.obs.poll() is not None:
                 raise RuntimeError(f"OBS exited with {self.obs.returncode} during start-up:\n{self.log_tail()}")
             try:
-                return obsws_python.ReqClient(host="127.0.0.1", port=self.port, password=self.password,
-                                              timeout=30)
+                client = obsws_python.ReqClient(host="127.0.0.1", port=self.port, password=self.password,
+                                                timeout=30)
+                break
             except Exception as exc:  # not listening yet
                 last = exc
                 time.sleep(0.5)
-        raise RuntimeError(f"obs-websocket did not answer in {timeout}s ({last}):\n{self.log_tail()}")
+        else:
+            raise RuntimeError(f"obs-websocket did not answer in {timeout}s ({last}):\n{self.log_tail()}")
+        self.client = client
+        self.wait_ready(timeout=max(5.0, deadline - time.monotonic()))
+        return client
+
+    def loaded_collection(self) -> str | None:
+        """The scene collection OBS has finished loading, or None while it is not ready for requests.
+
+        obs-websocket 5.3+ (OBS 30 on) answers every request with 207 "not ready" until OBS has
+        finished loading and while it switches collections (obs-websocket commit a0ffe16e, "Pause
+        requests and events during start, SC change, and shutdown", src/eventhandler/EventHandler.cpp
+        at 5.5.2 in OBS 30.2.3: OBS_FRONTEND_EVENT_FINISHED_LOADING, SCENE_COLLECTION_CHANGING/CHANGED).
+        5.1.0 (OBS 29.0.2) answers at once, so the collection's scene must also list its items."""
+        import obsws_python
+
+        try:
+            name = self.call("GetSceneCollectionList")["currentSceneCollectionName"]
+            scene = self.call("GetCurrentProgramScene")["currentProgramSceneName"]
+            self.call("GetSceneItemList", {"sceneName": scene})
+        except obsws_python.error.OBSSDKRequestError as exc:
+            if exc.code == 207 or exc.code >= 600:  # not ready; no such scene yet (5.1 while it loads)
+                return None
+            raise
+        return name
+
+    def wait_ready(self, collection: str | None = None, timeout: float = 30.0) -> str:
+        """Until OBS takes requests on a loaded collection (`collection`, when given); returns its name."""
+        return self.wait_for(lambda: (name := self.loaded_collection()) and (collection in (None, name)) and name,
+                             f"OBS ready with collection {collection or 'any'}", timeout)
 
     def stop(self, timeout: float = 30.0, check: bool = True) -> int | None:
         """SIGINT (a clean exit, as on Ctrl+C), then SIGKILL if OBS hangs. Returns OBS's exit code, and
@@ -460,11 +490,7 @@ def switch_collections(inst: ObsInstance, times: int, check=None) -> None:
     for i in range(times):
         target = OTHER_COLLECTION if i % 2 == 0 else "backdrop_test"
         inst.call("SetCurrentSceneCollection", {"sceneCollectionName": target})
-        deadline = time.monotonic() + 20
-        while inst.call("GetSceneCollectionList")["currentSceneCollectionName"] != target:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"switch to {target} did not finish")
-            time.sleep(0.2)
+        inst.wait_ready(target, timeout=20)
         if check is not None:
             inst.wait_masks(3)
             check()

@@ -44,7 +44,8 @@ def test_readme_supported_table_is_the_matrix():
     ("macos", "arm64", (29, 0, 1), (14, 2), None),
     ("macos", "arm64", (30, 0, 0), (13, 6), ("3.11",)),
     ("macos", "x86_64", (31, 0, 0), (11, 7), ("3.11", "3.12")),
-    ("linux", "x86_64", (29, 0, 2), None, ("3.11", "3.12")),
+    ("linux", "x86_64", (29, 0, 2), None, ("3.11", "3.12", "3.13", "3.14")),  # the distribution's Python
+    ("linux", "x86_64", (32, 2, 2), None, ("3.11", "3.12", "3.13", "3.14")),
 ])
 def test_each_obs_version_gets_the_pythons_it_loads(system, arch, obs, mac, pythons):
     row = support.row_for(system, arch, obs, mac)
@@ -173,6 +174,44 @@ def test_installer_refuses_a_python_obs_would_not_load(tmp_path):
         cli.resolve_target(install, Path("py"), _info(base=str(home)), "win32")
     target = cli.resolve_target(_install("windows", (31, 0, 0), tmp_path), Path("py"), _info(base=str(home)), "win32")
     assert target == support.Target("windows", "x64", "3.12", None, "directml")
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.13", "3.14"])
+def test_linux_takes_the_distributions_python_whatever_its_minor(tmp_path, version):
+    """Debian 13's OBS 30.2.3 links Python 3.13, unstable's 32.2.2 Python 3.14 (the legs in tests/run)."""
+    install = _install("linux", (30, 2, 3), tmp_path)
+    target = cli.resolve_target(install, Path("/usr/bin/python3"), _info(version, "x86_64", "/usr"), "linux")
+    assert target.python == version and target.os == "linux"
+
+
+def test_a_linux_python_too_old_is_refused_without_naming_a_python_that_is_not_there(tmp_path):
+    install = _install("linux", (30, 0, 2), tmp_path)  # Ubuntu 22.04 with the OBS PPA: Python 3.10
+    with pytest.raises(cli.InstallError) as err:
+        cli.resolve_target(install, Path("/usr/bin/python3"), _info("3.10", "x86_64", "/usr"), "linux")
+    assert "/usr/bin/python3 is 3.10" in str(err.value) and "3.11 or newer" in str(err.value)
+    assert "python3.12 -m" not in str(err.value)
+
+
+def _fake_commands(folder: Path, names: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in names.items():
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / name).chmod(0o755)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="stands in shell scripts for the Windows py launcher")
+def test_a_wrong_python_refusal_names_the_pythons_installed_here(tmp_path, monkeypatch):
+    home = tmp_path / "Python312"
+    _touch(home / "python312.dll")
+    install = _install("windows", (30, 0, 2), tmp_path)  # loads 3.11 only
+    bin_dir = tmp_path / "bin"
+    monkeypatch.setenv("PATH", str(bin_dir))
+    _fake_commands(bin_dir, {})
+    with pytest.raises(cli.InstallError, match=r"none of those is installed here: install Python 3\.11 .*`py -3\.11"):
+        cli.resolve_target(install, Path("py"), _info(base=str(home)), "win32")
+    _fake_commands(bin_dir, {"py": '[ "$1" = -3.11 ]'})  # the launcher knows 3.11 (and 3.12, this one)
+    with pytest.raises(cli.InstallError, match=r"run the installer with `py -3\.11 -m installer`$"):
+        cli.resolve_target(install, Path("py"), _info(base=str(home)), "win32")
 
 
 def test_installer_refuses_a_macos_python_that_is_not_a_framework_build(tmp_path):
@@ -323,7 +362,8 @@ def test_a_second_install_keeps_the_gpu_runtime(tmp_path, monkeypatch):
 
 def test_wheels_command_targets_every_supported_row():
     targets = [t for row in support.ROWS if row.supported for t in row.targets()]
-    assert {t.python for t in targets} == {"3.11", "3.12"}
+    assert {t.python for t in targets} == {"3.11", "3.12", "3.13", "3.14"}
+    assert {t.python for t in targets if t.os != "linux"} == {"3.11", "3.12"}  # PY_MINOR_VERSION_MAX 12
     tags = {wheels.platform_tags(t)[0] for t in targets}
     assert {"win_amd64", "macosx_11_0_arm64", "macosx_12_0_arm64", "macosx_13_0_arm64", "macosx_14_0_arm64",
             "macosx_11_0_x86_64", "macosx_12_0_x86_64", "macosx_13_0_x86_64", "manylinux_2_35_x86_64"} <= tags

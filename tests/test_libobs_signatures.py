@@ -1,5 +1,7 @@
 """Every libobs function Backdrop declares through ctypes, against its prototype in libobs's headers, on
-the three ABIs OBS ships for: x86_64 Linux, x86_64 Windows (mingw-w64) and arm64 macOS.
+the three ABIs OBS ships for: x86_64 Linux, x86_64 Windows (mingw-w64) and arm64 macOS, and for every OBS
+the suite runs: the host's libobs-dev (29.0.2 on Debian 12) and those tests/newer_obs.sh unpacks from
+Debian 13's and unstable's libobs-dev (30.2.3, 32.2.x) without installing them.
 
 clang parses libobs-dev's headers for each target (`-ast-dump=json`); macOS has no SDK here, so a
 few stub system headers stand in (the libobs prototypes do not depend on them). Each argument and
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,8 +25,25 @@ import pytest
 
 from tests.conftest import REPO
 
-HEADERS = Path("/usr/include/obs")
-pytestmark = pytest.mark.skipif(not (HEADERS / "obs.h").exists() or not shutil.which("clang"),
+HOST_HEADERS = Path("/usr/include/obs")
+LEG_HEADERS = Path(os.environ.get("BACKDROP_CHROOTS", "/var/cache/backdrop-chroots")) / "headers"
+
+
+def obs_version_of(headers: Path) -> str:
+    """LIBOBS_API_{MAJOR,MINOR,PATCH}_VER from obs-config.h: the OBS these headers belong to."""
+    text = (headers / "obs-config.h").read_text(encoding="utf-8")
+    return ".".join(re.search(rf"#define LIBOBS_API_{part}_VER\s+(\d+)", text).group(1)  # type: ignore[union-attr]
+                    for part in ("MAJOR", "MINOR", "PATCH"))
+
+
+def header_sets() -> dict[str, Path]:
+    """OBS version -> its libobs include folder, for every set of headers on this machine."""
+    folders = [HOST_HEADERS, *sorted(LEG_HEADERS.glob("*/usr/include/obs"))]
+    return {obs_version_of(f): f for f in folders if (f / "obs.h").exists()}
+
+
+HEADER_SETS = header_sets()
+pytestmark = pytest.mark.skipif(not HEADER_SETS or not shutil.which("clang"),
                                 reason="needs libobs-dev and clang (tests/run installs them)")
 
 MINGW = Path("/usr/x86_64-w64-mingw32/include")
@@ -47,6 +67,7 @@ MAC_STUBS = {  # just enough of a C library for libobs's headers to parse
               "#define INFINITY __builtin_inff()\n#define NAN __builtin_nanf(\"\")\n"
               "#define M_PI 3.14159265358979323846\n",
     "objc/objc-runtime.h": "typedef struct objc_object *id;\n",
+    "simd/base.h": "",  # the macOS SDK's; libobs/util/sse-intrin.h includes it under __APPLE__ at 32.2.2
 }
 SOURCE = "#include <obs.h>\n#include <obs-module.h>\n#include <graphics/graphics.h>\n#include <util/bmem.h>\n"
 FIXED = {"char": 8, "signed char": 8, "unsigned char": 8, "short": 16, "unsigned short": 16, "int": 32,
@@ -132,11 +153,11 @@ def _stubs(root: Path) -> Path:
     return root
 
 
-def _ast(target: str, tmp: Path) -> dict[str, dict]:
+def _ast(target: str, headers: Path, tmp: Path) -> dict[str, dict]:
     """Top-level declarations clang sees for `target`: functions by name, plus struct obs_source_info."""
     src = tmp / "libobs.c"
     src.write_text(SOURCE)
-    flags = ["-I", str(HEADERS)]
+    flags = ["-I", str(headers)]
     if target.endswith("macos11"):
         flags = ["-nostdlibinc", "-isystem", str(_stubs(tmp / "macstubs")), *flags]
     elif target.endswith("mingw32"):
@@ -154,11 +175,21 @@ def _ast(target: str, tmp: Path) -> dict[str, dict]:
     return decls
 
 
-@pytest.fixture(scope="module", params=list(TARGETS))
+@pytest.fixture(scope="module", params=[(obs, target) for obs in sorted(HEADER_SETS) for target in TARGETS],
+                ids=lambda p: f"obs{p[0]}-{p[1]}")
 def target_decls(request, tmp_path_factory):
-    if request.param.endswith("mingw32") and not MINGW.exists():
+    obs, target = request.param
+    if target.endswith("mingw32") and not MINGW.exists():
         pytest.skip("needs mingw-w64-x86-64-dev (tests/run installs it)")
-    return request.param, _ast(request.param, tmp_path_factory.mktemp(request.param))
+    return target, _ast(target, HEADER_SETS[obs], tmp_path_factory.mktemp(f"{obs}-{target}"))
+
+
+@pytest.mark.skipif(os.environ.get("CI") != "true" or not os.environ.get("BACKDROP_LEGS", "trixie sid")
+                    or bool(os.environ.get("BACKDROP_LEG")),
+                    reason="the OBS 30.2 and 32.2 headers come with the newer-OBS legs (tests/run, as root, in CI)")
+def test_the_headers_of_every_obs_the_suite_runs_are_compared():
+    assert len(HEADER_SETS) == 3, f"libobs headers found: {HEADER_SETS}"
+    assert {v.split(".")[0] for v in HEADER_SETS} == {"29", "30", "32"}, HEADER_SETS
 
 
 def test_every_declared_function_matches_its_prototype(target_decls):
