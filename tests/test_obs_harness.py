@@ -34,3 +34,20 @@ def test_an_obs_that_does_not_exit_with_code_0_fails_the_test():
     expected.obs.send_signal(signal.SIGKILL)
     expected.obs.wait(30)
     assert expected.stop() == -9
+
+
+def test_requests_right_after_start_and_after_a_collection_switch_find_obs_ready():
+    """obs-websocket 5.3+ (OBS 30.2.3, 32.2.2) answers 207 "not ready" while OBS loads or switches collections:
+    start() and switch_collections() return only once OBS takes requests on the loaded collection, so the
+    first request after each succeeds (on OBS 32.2.2 CreateSourceFilter failed in 3 of 6 smoke runs before)."""
+    from tests.obs_harness import OTHER_COLLECTION, SOURCE, switch_collections
+
+    with ObsInstance(scripts=[]) as inst:
+        assert inst.loaded_collection() == "backdrop_test"
+        inst.call("CreateSourceFilter", {"sourceName": SOURCE, "filterName": "Sharpen",
+                                         "filterKind": "sharpness_filter", "filterSettings": {}})
+        switch_collections(inst, 1)
+        assert inst.loaded_collection() == OTHER_COLLECTION
+        filters = inst.call("GetSourceFilterList", {"sourceName": SOURCE})["filters"]
+        assert [f["filterName"] for f in filters] == []  # the other collection's source, not the first one's
+    assert inst.exit_code == 0
