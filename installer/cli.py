@@ -335,7 +335,11 @@ def wire_obs(install: ObsInstall | None, vpy: Path | None, args) -> None:
     changes = wiring.plan_install(install, OBS_SCRIPT, home, args.all_collections)
     for ch in changes:
         say(f"{'would ' if args.dry_run else ''}{ch.what}")
-    if not changes:
+    if not changes and not wiring.collection_files(install, args.all_collections):
+        say(f"OBS at {install.config_dir} has no current scene collection file that the installer can find "
+            f"([Basic] SceneCollectionFile in {wiring.settings_ini(install).name}): start OBS once, or run "
+            f"with --all-collections, or add it by hand: Tools > Scripts > + > {OBS_SCRIPT}")
+    elif not changes:
         say(f"OBS at {install.config_dir} already loads Backdrop")
     if args.dry_run:
         return

@@ -50,8 +50,16 @@ def collection_files(install: ObsInstall, all_collections: bool) -> list[Path]:
     current = ini_get(ini.read_bytes(), "Basic", "SceneCollectionFile") if ini.exists() else None
     if not current:
         return []
-    path = scenes / f"{current}.json"
+    path = scenes / collection_file_name(current)
     return [path] if path.exists() else []
+
+
+def collection_file_name(setting: str) -> str:
+    """The file [Basic] SceneCollectionFile names: OBS up to 30.2 writes its stem ("Untitled"), OBS 31.0
+    on its file name ("Untitled.json": `collectionFilePath.filename()` in UI/window-basic-main-scene-
+    collections.cpp at 31.0.0, `SceneCollection::getFileName` in frontend/models/SceneCollection.cpp at
+    32.2.2); a configuration carried across that upgrade may hold either."""
+    return setting if setting.lower().endswith(".json") else f"{setting}.json"
 
 
 def plan_install(install: ObsInstall, script: Path, python_home: Path | None, all_collections: bool = False

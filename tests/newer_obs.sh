@@ -4,6 +4,8 @@
 #
 #   tests/newer_obs.sh prepare SUITE...   build the chroot (or bring a cached one up to date) and unpack
 #                                         that OBS's libobs headers for tests/test_libobs_signatures.py
+#   tests/newer_obs.sh shell SUITE [CMD]  a command (default: bash) in the last leg's copy, e.g.
+#                                         `.venv/bin/python -m pytest tests/test_obs_filter.py` on that OBS
 #   tests/newer_obs.sh test SUITE [ARGS]  in the chroot, on a clean copy of this checkout: README's two
 #                                         commands (`python3 -m installer`, then `./tests/run ARGS`, the
 #                                         soak left to the host's OBS) and tests/smoke_obs.py
@@ -38,6 +40,11 @@ mount_into() {  # mount_into ROOT: what OBS, Xvfb, apt and pip need inside a chr
   mount --bind /dev "$root/dev" && mounted+=("$root/dev")
   mount --bind /dev/pts "$root/dev/pts" && mounted+=("$root/dev/pts")
   mount -t tmpfs -o mode=1777 tmpfs "$root/tmp" && mounted+=("$root/tmp")
+  # The evaluation data beside the checkout's copy (../shared/eval), read-only, where the tests look for it.
+  if [ -d "$REPO/../shared" ]; then
+    mkdir -p "$root/root/shared" && mount --bind -o ro "$REPO/../shared" "$root/root/shared" \
+      && mounted+=("$root/root/shared")
+  fi
   # The host's name resolution, CA bundle and pip configuration (its index and certificate).
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
   mkdir -p "$root/etc/ssl/certs" "$root/root/.config/pip" "$root/etc/xdg/pip"
@@ -146,5 +153,10 @@ fi
 case "$cmd" in
   prepare) for suite in "$@"; do prepare "$suite"; done ;;
   test) suite=$1; shift; leg "$suite" "$@" ;;
-  *) echo "usage: $0 prepare SUITE... | test SUITE [PYTEST ARGS]" >&2; exit 2 ;;
+  shell)
+    suite=$1; shift
+    mount_into "$CHROOTS/$suite"
+    # shellcheck disable=SC2016  # expanded by the chroot's shell
+    in_chroot "$CHROOTS/$suite" "$suite" sh -c 'cd /root/backdrop && [ $# -gt 0 ] || set -- bash; exec "$@"' sh "$@" ;;
+  *) echo "usage: $0 prepare SUITE... | test SUITE [PYTEST ARGS] | shell SUITE [CMD...]" >&2; exit 2 ;;
 esac

@@ -394,6 +394,24 @@ class ObsInstance:
             return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
         return cv2.cvtColor(img, cv2.COLOR_BGR2RGBA)
 
+    def shown(self, source: str = SOURCE) -> np.ndarray | None:
+        """A screenshot, or None while the source has no picture. From OBS 30.1 an image source decodes a
+        new file off the graphics thread and is 0x0 until its texture is loaded (plugins/image-source/
+        image-source.c, commit a4f229002 "Rework slideshow", first in 30.1.0); obs-websocket answers 702
+        "Failed to render screenshot" for a 0x0 source (TakeSourceScreenshot: gs_texrender_begin fails)."""
+        import obsws_python
+
+        try:
+            return self.screenshot(source)
+        except obsws_python.error.OBSSDKRequestError as exc:
+            if exc.code == 702:
+                return None
+            raise
+
+    def obs_version(self) -> tuple[int, ...]:
+        """The OBS this instance runs, as obs-websocket reports it (GetVersion)."""
+        return tuple(int(x) for x in self.call("GetVersion")["obsVersion"].split("-")[0].split(".")[:3])
+
     def add_filter(self, name: str = "Backdrop", settings: dict | None = None, source: str = SOURCE,
                    kind: str = KIND) -> None:
         self.call("CreateSourceFilter", {"sourceName": source, "filterName": name, "filterKind": kind,

@@ -38,7 +38,8 @@ def _tree(root: Path, flavour: str, major: int) -> tuple[dict, Path]:
     }[flavour]
     (config / "basic" / "scenes").mkdir(parents=True)
     text = COMMENTED_INI.replace(b"{v}", str(_version(major)).encode())
-    if major >= 31:  # OBS 31 keeps user settings ([Basic], [Python]) in user.ini
+    if major >= 31:  # OBS 31 keeps user settings ([Basic], [Python]) in user.ini, and the collection's file name
+        text = text.replace(b"SceneCollectionFile=Main_Show", b"SceneCollectionFile=Main_Show.json")
         (config / "global.ini").write_bytes(b"[General]\r\nLastVersion=" + str(_version(major)).encode() + b"\r\n")
         (config / "user.ini").write_bytes(text)
     else:

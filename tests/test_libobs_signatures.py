@@ -51,11 +51,12 @@ MINGW = Path("/usr/x86_64-w64-mingw32/include")
 TARGETS = {"x86_64-linux-gnu": 64, "x86_64-w64-mingw32": 32, "arm64-apple-macos11": 64}
 MAC_STUBS = {  # just enough of a C library for libobs's headers to parse
     "sys/types.h": "#include <stddef.h>\ntypedef long ssize_t; typedef long off_t; typedef int pid_t;\n",
-    "wchar.h": "",
+    "wchar.h": "#include <stddef.h>\nsize_t wcslen(const wchar_t *);\n",  # clang 19 refuses it undeclared
     "assert.h": "#define assert(x) ((void)0)\n",
     "string.h": "#include <stddef.h>\nvoid *memcpy(void *, const void *, size_t);\n"
                 "void *memset(void *, int, size_t);\nsize_t strlen(const char *);\n"
-                "int memcmp(const void *, const void *, size_t);\n",
+                "int memcmp(const void *, const void *, size_t);\n"
+                "void *memmove(void *, const void *, size_t);\n",  # clang 19 refuses it undeclared
     "stdlib.h": "#include <stddef.h>\nvoid *malloc(size_t); void free(void *); void abort(void);\n"
                 "void *realloc(void *, size_t); void *calloc(size_t, size_t);\n",
     "math.h": "double sqrt(double); float sqrtf(float); double fabs(double); float fabsf(float);\n"
