@@ -53,11 +53,13 @@ def test_each_obs_version_gets_the_pythons_it_loads(system, arch, obs, mac, pyth
 
 @pytest.mark.parametrize(("arch", "mac", "label", "newest"), [
     ("arm64", (11, 2), "macOS 11, OBS arm64", "30.1–31.0"),  # CMAKE_OSX_DEPLOYMENT_TARGET 11.0 up to 31.0.4
-    ("arm64", (12, 7), "macOS 12, OBS arm64", "30.1–32.2.1"),  # 12.0 from 31.1.0 to 32.2.1
+    # CMakePresets.json said 12.0 up to 32.2.1, but 32.2.0 brought Qt 6.11 (obs-studio 507de81, deps 2026-07-15),
+    # which needs macOS 13: 32.2.0 and 32.2.1 do not launch on macOS 12 (55c3c07d5, in 32.2.2 only, says so)
+    ("arm64", (12, 7), "macOS 12, OBS arm64", "30.1–32.1"),
     ("arm64", (13, 6), "macOS 13, OBS arm64", "30.1–32.2"),  # 13.0 at 32.2.2
     ("arm64", (15, 1), "macOS 14+, OBS arm64", "30.1–32.2"),
     ("x86_64", (11, 7), "macOS 11, OBS x86_64", "30.1–31.0"),
-    ("x86_64", (12, 7), "macOS 12, OBS x86_64", "30.1–32.2.1"),
+    ("x86_64", (12, 7), "macOS 12, OBS x86_64", "30.1–32.1"),
     ("x86_64", (14, 4), "macOS 13+, OBS x86_64", "30.1–32.2"),
 ])
 def test_each_mac_s_row_names_the_newest_obs_that_runs_on_it(arch, mac, label, newest):
