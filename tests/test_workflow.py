@@ -1,0 +1,35 @@
+"""The Windows and macOS workflow (.github/workflows/windows-macos.yml), read as text: what it says about OBS
+agrees with the installer's rules, and one failing step does not hide the others' results. actionlint
+(tests/run) checks its syntax; nothing here can run it."""
+
+from __future__ import annotations
+
+import re
+
+from installer import support
+from installer.obs_locate import ObsInstall
+from tests.conftest import REPO
+
+WORKFLOW = REPO / ".github" / "workflows" / "windows-macos.yml"
+ENTRY = re.compile(r"((?:[ \t]*#.*\n)+)[ \t]*- (?:runner: (\S+)\n\s+arch: (\S+)\n\s+)?obs: \"([\d.]+)\"")
+
+
+def _entries() -> list[tuple[str, str, str, tuple[int, int, int]]]:
+    """(comment above the entry, system, OBS architecture, OBS version) per job of the matrices."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    return [(comment, "macos" if runner else "windows", arch or "x64", tuple(int(x) for x in obs.split(".")))
+            for comment, runner, arch, obs in ENTRY.findall(text)]
+
+
+def test_workflow_comments_put_the_python_setting_where_each_obs_of_the_row_keeps_it():
+    """OBS 30.1-30.2 read [Python] from global.ini, 31.0 and later from user.ini (scripts.cpp:
+    obs_frontend_get_global_config at 30.2.3, obs_frontend_get_user_config at 31.0.0)."""
+    entries = _entries()
+    assert len(entries) == 5, entries
+    for comment, system, arch, obs in entries:
+        mac = (15, 0) if system == "macos" else None
+        row = support.row_for(system, arch, obs, mac)
+        versions = {row.obs_first, obs} | ({(31, 0, 0)} if row.obs_first < (31, 0, 0) <= obs else set())
+        where = {ObsInstall(REPO, system, v).python_ini.name for v in versions}
+        said = set(re.findall(r"\b(global\.ini|user\.ini)\b", comment))
+        assert said == where, (obs, comment, where)
