@@ -26,7 +26,15 @@ from pathlib import Path, PureWindowsPath
 
 from . import INSTALL_COMMAND, support, windows, wiring
 from .interpreter import InstallError, mac_version, os_name, probe_python
-from .obs_locate import ObsInstall, app_version, binary_arches, find_obs, obs_binary, obs_loaded_python, obs_running
+from .obs_locate import (
+    ObsInstall,
+    binary_arches,
+    find_obs,
+    next_obs_version,
+    obs_binary,
+    obs_loaded_python,
+    obs_running,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
@@ -56,17 +64,18 @@ def gpu_runtime(system: str) -> str | None:
     return None
 
 
-def obs_version(install: ObsInstall | None, binary: Path | None) -> tuple[int, int, int] | None:
-    if install is not None and install.version:
-        return install.version
-    return app_version(binary) if binary is not None and sys.platform == "darwin" else None
+def obs_version(install: ObsInstall | None, binary: Path | None, platform: str = sys.platform
+                ) -> tuple[int, int, int] | None:
+    """The OBS whose rules apply: the newer of the last one that ran and the installed one. Where [Python]
+    is written still follows the configuration's own version (ObsInstall.python_ini)."""
+    return next_obs_version(install.version if install is not None else None, binary, platform)
 
 
 def resolve_target(install: ObsInstall | None, python: Path, info: dict, platform: str = sys.platform,
                    binary: Path | None = None) -> support.Target:
     """This machine's row of the support matrix, checked: OBS's build, its version, the Python it loads."""
     system = os_name(platform)
-    version = obs_version(install, binary)
+    version = obs_version(install, binary, platform)
     check_interpreter(python, info, system)
     obs_arches = binary_arches(binary) if binary is not None else set()
     python_arch = support.normalise_arch(system, info["machine"])

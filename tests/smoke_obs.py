@@ -36,7 +36,6 @@ import os
 import platform
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -99,16 +98,7 @@ def find_obs(given: Path | None) -> Path:
     return path
 
 
-def pe_file_version(data: bytes) -> Version | None:
-    """FILEVERSION from a Windows executable's VS_FIXEDFILEINFO. OBS sets it to major,minor,patch,0
-    (UI/cmake/windows/obs.rc.in up to 30.2, frontend/cmake/windows/obs.rc.in from 31)."""
-    at = data.find(b"\xbd\x04\xef\xfe")  # dwSignature 0xFEEF04BD, little-endian
-    while 0 <= at <= len(data) - 16:
-        _signature, struct_version, high, low = struct.unpack_from("<4I", data, at)
-        if struct_version == 0x00010000:  # dwStrucVersion: what follows is a VS_FIXEDFILEINFO
-            return high >> 16, high & 0xFFFF, low >> 16
-        at = data.find(b"\xbd\x04\xef\xfe", at + 1)
-    return None
+pe_file_version = obs_locate.pe_file_version  # obs64.exe's FILEVERSION (the installer reads it too)
 
 
 def obs_version(binary: Path) -> Version:
