@@ -33,3 +33,29 @@ def test_workflow_comments_put_the_python_setting_where_each_obs_of_the_row_keep
         where = {ObsInstall(REPO, system, v).python_ini.name for v in versions}
         said = set(re.findall(r"\b(global\.ini|user\.ini)\b", comment))
         assert said == where, (obs, comment, where)
+
+
+def _steps(job: str) -> list[str]:
+    """The text of each step of a job ("windows" or "macos"), in order."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    body = text.split(f"\n  {job}:\n", 1)[1]
+    body = re.split(r"\n  [a-z]+:\n", body, maxsplit=1)[0]  # up to the next job
+    steps = body.split("\n    steps:\n", 1)[1]
+    return [s for s in re.split(r"\n(?=      - )", steps) if s.strip()]
+
+
+def _step(job: str, name: str) -> str:
+    found = [s for s in _steps(job) if re.search(rf"- name: {re.escape(name)}", s)]
+    assert len(found) == 1, (job, name, [s.splitlines()[0] for s in _steps(job)])
+    return found[0]
+
+
+def test_the_smoke_test_runs_whatever_the_unit_tests_did_and_both_results_are_kept():
+    for job in ("windows", "macos"):
+        unit = _step(job, "Unit tests")
+        smoke = _step(job, "Real-OBS smoke test")
+        assert re.search(r"if: \$\{\{ !cancelled\(\) && steps\.tools\.outcome == 'success' \}\}", smoke), smoke
+        assert "id: tools" in _step(job, "Test tools")
+        assert "--junitxml" in unit and re.search(r"unit[\\/]junit\.xml", unit), unit
+        keep = _step(job, "Keep the")
+        assert "if: always()" in keep and "${{ runner.temp }}/unit/" in keep and "${{ runner.temp }}/smoke/" in keep
