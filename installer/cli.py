@@ -168,7 +168,7 @@ def ensure_venv_module(python: Path) -> None:
     if not apt:
         raise InstallError(f"{python} cannot create virtual environments (no venv/ensurepip module)")
     minor = probe_python(python)["version"]
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    sudo = [] if os.geteuid() == 0 else ["sudo"]  # any system: reached only where apt-get is (Debian, Ubuntu)
     if sudo and not shutil.which("sudo"):
         raise InstallError(f"{python} needs the python{minor}-venv package: as root, run "
                            f"apt-get install -y python{minor}-venv")
@@ -181,15 +181,15 @@ def make_venv(python: Path, venv: Path, target: support.Target) -> Path:
     vpy = venv_python(venv)
     marker = venv / DEPS_MARKER
     wanted = deps_fingerprint(python, target)
-    if vpy.exists() and marker.exists() and marker.read_text().strip() != wanted:
+    if vpy.exists() and marker.exists() and marker.read_text(encoding="utf-8").strip() != wanted:
         say(f"dependencies changed since {venv} was made: replacing it")
         shutil.rmtree(venv)
     if vpy.exists():
-        marker.write_text(wanted + "\n")
+        marker.write_text(wanted + "\n", encoding="utf-8")
         return vpy
     ensure_venv_module(python)
     run([str(python), "-m", "venv", str(venv)], "create environment")
-    marker.write_text(wanted + "\n")
+    marker.write_text(wanted + "\n", encoding="utf-8")
     return vpy
 
 

@@ -91,7 +91,7 @@ def obs_running(platform: str = sys.platform) -> bool:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if (proc / "comm").read_text().strip() == "obs":
+                if (proc / "comm").read_text(encoding="utf-8").strip() == "obs":
                     return True
             except OSError:
                 continue

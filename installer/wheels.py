@@ -79,7 +79,7 @@ def resolve(target: support.Target, pip: list[str] | None = None) -> tuple[bool,
         if res.returncode != 0:
             errors = [line for line in res.stderr.splitlines() if line.startswith("ERROR")]
             return False, (errors[0] if errors else res.stderr.strip()[-300:])
-        chosen = json.loads(report.read_text())["install"]
+        chosen = json.loads(report.read_text(encoding="utf-8"))["install"]
     wanted = {r.split("[")[0].split("==")[0] for r in support.requirements(target)}
     files = [item["download_info"]["url"].rsplit("/", 1)[1] for item in chosen
              if item["metadata"]["name"].lower() in wanted]

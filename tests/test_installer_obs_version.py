@@ -55,8 +55,10 @@ def test_the_windows_executable_and_the_mac_app_tell_their_version(tmp_path):
     assert installed_version(tmp_path / "missing.exe", "win32") is None
 
 
+@pytest.mark.only_on("linux", "macos", reason="python.org's framework layout has a symbolic link (Versions/Current), "
+                     "which Windows makes only with a privilege")
 def test_a_mac_upgraded_to_31_0_2_but_not_started_is_checked_by_the_new_rule(tmp_path):
-    frameworks = _frameworks(tmp_path)  # symlinks: python.org's layout; Windows needs privileges for them
+    frameworks = _frameworks(tmp_path)
     binary = _mac_app(tmp_path, "31.0.2")  # 31.0.2 loads the highest Versions/3.X, not Versions/Current
     install = ObsInstall(tmp_path / "obs-studio", "macos", (31, 0, 1))  # LastVersion: the OBS that ran last
     info = {"version": "3.12", "machine": "arm64", "mac": "14.5",

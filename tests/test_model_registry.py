@@ -14,7 +14,7 @@ from core.session import create_session
 
 def _copy_model(tmp_path, name="selfie_general", new_name="mine"):
     shutil.copy(BUNDLED_MODELS_DIR / f"{name}.onnx", tmp_path / f"{new_name}.onnx")
-    card = json.loads((BUNDLED_MODELS_DIR / f"{name}.card.json").read_text())
+    card = json.loads((BUNDLED_MODELS_DIR / f"{name}.card.json").read_text(encoding="utf-8"))
     card.update(name=new_name, file=f"{new_name}.onnx")
     card_path = tmp_path / f"{new_name}.card.json"
     card_path.write_text(json.dumps(card))
