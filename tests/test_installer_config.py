@@ -45,7 +45,8 @@ def _tree(root: Path, flavour: str, major: int) -> tuple[dict, Path]:
     else:
         (config / "global.ini").write_bytes(text)
     (config / "basic" / "scenes" / "Main_Show.json").write_text(json.dumps(COLLECTION, indent=4), encoding="utf-8")
-    (config / "basic" / "scenes" / "Other.json").write_text(json.dumps(dict(COLLECTION, name="Other"), indent=4))
+    (config / "basic" / "scenes" / "Other.json").write_text(json.dumps(dict(COLLECTION, name="Other"), indent=4),
+                                                          encoding="utf-8")
     return env | {"HOME": str(home)}, config
 
 
@@ -125,7 +126,7 @@ def test_uninstall_after_obs_rewrote_the_file_removes_only_our_entry(tmp_path, m
     collection = config / "basic" / "scenes" / "Main_Show.json"
     doc = json.loads(collection.read_text(encoding="utf-8"))
     doc["sources"][0]["settings"]["label"] = "changed in OBS"  # OBS ran and saved since
-    collection.write_text(json.dumps(doc, indent=4))
+    collection.write_text(json.dumps(doc, indent=4), encoding="utf-8")
     ini = config / "global.ini"
     ini.write_bytes(ini.read_bytes() + b"[Extra]\r\nKey=1\r\n")
     cli.uninstall(type("A", (), {"state": args.state, "dry_run": False})())

@@ -131,7 +131,7 @@ def _function_type(text: str) -> tuple[str, list[str]]:
 def _stubs(root: Path) -> Path:
     for name, text in MAC_STUBS.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+        (root / name).write_text(text, encoding="utf-8")
     (root / "simde").symlink_to("/usr/include/simde")  # SIMDe is portable C (libobs-dev depends on it)
     return root
 
@@ -139,7 +139,7 @@ def _stubs(root: Path) -> Path:
 def _ast(target: str, tmp: Path) -> dict[str, dict]:
     """Top-level declarations clang sees for `target`: functions by name, plus struct obs_source_info."""
     src = tmp / "libobs.c"
-    src.write_text(SOURCE)
+    src.write_text(SOURCE, encoding="utf-8")
     flags = ["-I", str(HEADERS)]
     if target.endswith("macos11"):
         flags = ["-nostdlibinc", "-isystem", str(_stubs(tmp / "macstubs")), *flags]
