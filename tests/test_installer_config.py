@@ -64,7 +64,7 @@ def test_planned_edits_for_each_os_and_obs_version(tmp_path, flavour, major):
     by_file = {c.path.name: c for c in changes}
     ini_name = "user.ini" if major >= 31 else "global.ini"
     if flavour in ("windows", "macos"):  # only these OBS builds load Python from a folder the user sets
-        assert ini_get(by_file[ini_name].after, "Python", "Path64bit") == "C:/Python312"
+        assert ini_get(by_file[ini_name].after, "Python", "Path64bit") == str(Path("C:/Python312"))
     else:
         assert not any(n.endswith(".ini") for n in by_file)
     doc = json.loads(by_file["Main_Show.json"].after)
