@@ -26,7 +26,15 @@ from pathlib import Path, PureWindowsPath
 
 from . import INSTALL_COMMAND, support, windows, wiring
 from .interpreter import InstallError, mac_version, os_name, probe_python, python_command
-from .obs_locate import ObsInstall, app_version, binary_arches, find_obs, obs_binary, obs_loaded_python, obs_running
+from .obs_locate import (
+    ObsInstall,
+    binary_arches,
+    find_obs,
+    next_obs_version,
+    obs_binary,
+    obs_loaded_python,
+    obs_running,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
@@ -56,17 +64,18 @@ def gpu_runtime(system: str) -> str | None:
     return None
 
 
-def obs_version(install: ObsInstall | None, binary: Path | None) -> tuple[int, int, int] | None:
-    if install is not None and install.version:
-        return install.version
-    return app_version(binary) if binary is not None and sys.platform == "darwin" else None
+def obs_version(install: ObsInstall | None, binary: Path | None, platform: str = sys.platform
+                ) -> tuple[int, int, int] | None:
+    """The OBS whose rules apply: the newer of the last one that ran and the installed one. Where [Python]
+    is written still follows the configuration's own version (ObsInstall.python_ini)."""
+    return next_obs_version(install.version if install is not None else None, binary, platform)
 
 
 def resolve_target(install: ObsInstall | None, python: Path, info: dict, platform: str = sys.platform,
                    binary: Path | None = None) -> support.Target:
     """This machine's row of the support matrix, checked: OBS's build, its version, the Python it loads."""
     system = os_name(platform)
-    version = obs_version(install, binary)
+    version = obs_version(install, binary, platform)
     check_interpreter(python, info, system)
     obs_arches = binary_arches(binary) if binary is not None else set()
     python_arch = support.normalise_arch(system, info["machine"])
@@ -173,7 +182,7 @@ def ensure_venv_module(python: Path) -> None:
     if not apt:
         raise InstallError(f"{python} cannot create virtual environments (no venv/ensurepip module)")
     minor = probe_python(python)["version"]
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    sudo = [] if os.geteuid() == 0 else ["sudo"]  # any system: reached only where apt-get is (Debian, Ubuntu)
     if sudo and not shutil.which("sudo"):
         raise InstallError(f"{python} needs the python{minor}-venv package: as root, run "
                            f"apt-get install -y python{minor}-venv")
@@ -186,15 +195,15 @@ def make_venv(python: Path, venv: Path, target: support.Target) -> Path:
     vpy = venv_python(venv)
     marker = venv / DEPS_MARKER
     wanted = deps_fingerprint(python, target)
-    if vpy.exists() and marker.exists() and marker.read_text().strip() != wanted:
+    if vpy.exists() and marker.exists() and marker.read_text(encoding="utf-8").strip() != wanted:
         say(f"dependencies changed since {venv} was made: replacing it")
         shutil.rmtree(venv)
     if vpy.exists():
-        marker.write_text(wanted + "\n")
+        marker.write_text(wanted + "\n", encoding="utf-8")
         return vpy
     ensure_venv_module(python)
     run([str(python), "-m", "venv", str(venv)], "create environment")
-    marker.write_text(wanted + "\n")
+    marker.write_text(wanted + "\n", encoding="utf-8")
     return vpy
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import INSTALL_COMMAND, support
 from .config_files import ini_get
 from .interpreter import mac_version, os_name, probe_python
-from .obs_locate import ObsInstall, binary_arches, obs_binary, obs_loaded_python, obs_running
+from .obs_locate import ObsInstall, binary_arches, next_obs_version, obs_binary, obs_loaded_python, obs_running
 from .windows import obs_can_open, python_folder_fix, store_python
 from .wiring import script_registered
 
@@ -64,7 +64,7 @@ def doctor(install: ObsInstall | None, venv: Path) -> int:
 
     system = os_name()
     binary = obs_binary()
-    version = install.version if install else None
+    version = next_obs_version(install.version if install else None, binary)  # an upgrade not started yet counts
     print("[backdrop] doctor: paste everything below into a bug report")
     print(f"[backdrop] backdrop {__import__('core').__version__} ({_git_commit()}); system {_system()}; "
           f"installer Python {platform.python_version()} ({sys.executable})")
@@ -83,7 +83,7 @@ def doctor(install: ObsInstall | None, venv: Path) -> int:
         missing = res.stderr.strip().splitlines()[-1] if res.returncode and res.stderr.strip() else ""
         report(res.returncode == 0, "numpy, opencv and onnxruntime import", f"{missing}; run `{INSTALL_COMMAND}`")
     if info:
-        _check_packages(report, info, probe_python(vpy), system, install)
+        _check_packages(report, info, probe_python(vpy), system, install, version)
         gpu = [p for p in info["providers"] if p not in ("CPUExecutionProvider", "AzureExecutionProvider")]
         report(True, f"execution providers: {', '.join(info['providers'])}")
         if system == "windows":
@@ -124,7 +124,8 @@ def check_python_folder(report, home: str | None, system: str, version: tuple[in
                f"is {python}", f"run `{INSTALL_COMMAND}` with Python {loaded or python}")
 
 
-def _check_packages(report, info: dict, venv_info: dict, system: str, install: ObsInstall | None) -> None:
+def _check_packages(report, info: dict, venv_info: dict, system: str, install: ObsInstall | None,
+                    version: tuple[int, int, int] | None) -> None:
     """The environment against its row of the support matrix: the pins, and exactly one ONNX Runtime build."""
 
     mac = mac_version(venv_info, system)
@@ -139,7 +140,7 @@ def _check_packages(report, info: dict, venv_info: dict, system: str, install: O
                f"its folder changes with every Store update: install Python {venv_info['version']} from python.org "
                f"and run `py -{venv_info['version']} -m installer`")
     try:
-        row = support.row_for(system, arch, install.version if install else None, mac,
+        row = support.row_for(system, arch, version, mac,
                               bool(install and install.flavour == "flatpak"))
     except LookupError as exc:
         report(False, str(exc), "see README, Supported")

@@ -10,6 +10,7 @@ import os
 import plistlib
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ def obs_running(platform: str = sys.platform) -> bool:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if (proc / "comm").read_text().strip() == "obs":
+                if (proc / "comm").read_text(encoding="utf-8").strip() == "obs":
                     return True
             except OSError:
                 continue
@@ -161,6 +162,40 @@ def obs_binary(platform: str = sys.platform, home: Path | None = None, env: dict
         found = shutil.which("obs")
         places = [Path(found)] if found else []
     return next((p for p in places if p.exists()), None)
+
+
+def pe_file_version(data: bytes) -> Version | None:
+    """FILEVERSION from a Windows executable's VS_FIXEDFILEINFO. OBS sets it to major,minor,patch,0
+    (UI/cmake/windows/obs.rc.in up to 30.2, frontend/cmake/windows/obs.rc.in from 31)."""
+    at = data.find(b"\xbd\x04\xef\xfe")  # dwSignature 0xFEEF04BD, little-endian
+    while 0 <= at <= len(data) - 16:
+        _signature, struct_version, high, low = struct.unpack_from("<4I", data, at)
+        if struct_version == 0x00010000:  # dwStrucVersion: what follows is a VS_FIXEDFILEINFO
+            return high >> 16, high & 0xFFFF, low >> 16
+        at = data.find(b"\xbd\x04\xef\xfe", at + 1)
+    return None
+
+
+def installed_version(binary: Path | None, platform: str = sys.platform) -> Version | None:
+    """The installed OBS's own version, readable before it has ever run: OBS.app's Info.plist on macOS,
+    obs64.exe's FILEVERSION on Windows; None elsewhere or when it cannot be read."""
+    if binary is None:
+        return None
+    if platform == "darwin":
+        return app_version(binary)
+    if platform == "win32":
+        try:
+            return pe_file_version(binary.read_bytes())
+        except OSError:
+            return None
+    return None
+
+
+def next_obs_version(last_ran: Version | None, binary: Path | None, platform: str = sys.platform) -> Version | None:
+    """The OBS that loads Backdrop next: the newer of global.ini's LastVersion (the last OBS that ran) and
+    the installed application (an upgrade not started yet is newer than LastVersion)."""
+    found = [v for v in (last_ran, installed_version(binary, platform)) if v]
+    return max(found) if found else None
 
 
 def app_version(binary: Path) -> Version | None:

@@ -20,11 +20,13 @@ LAST_CHECKED_OBS: Version = (32, 2, 2)
 # macOS, same file, FILE_PATTERN: up to 31.0.1 "Python.framework/Versions/Current/lib/libpython%s.dylib";
 # from 31.0.2 "Python.framework/Versions/%s/lib/libpython%s.dylib", the highest minor that exists.
 MACOS_PICKS_HIGHEST_FROM: Version = (31, 0, 2)
-# Oldest macOS each OBS release runs on (CMAKE_OSX_DEPLOYMENT_TARGET in OBS's CMakePresets.json): 11.0 from
-# 29.1.0 to 31.0.4, 12.0 from 31.1.0 to 32.2.1, 13.0 at 32.2.2. Each step: the first release that needs it,
-# that macOS, and the last release before it as the matrix names it.
+# Oldest macOS each OBS release runs on: CMAKE_OSX_DEPLOYMENT_TARGET in OBS's CMakePresets.json (11.0 from
+# 29.1.0 to 31.0.4, 12.0 from 31.1.0), except that 32.2.0 moved to Qt 6.11 (deps 2026-07-15, obs-studio
+# 507de81), which needs macOS 13, while the target still said 12.0 in 32.2.0 and 32.2.1; 32.2.2 says 13.0
+# (55c3c07d5: "OBS Studio will fail to launch on macOS 12"). Each step: the first release that needs it,
+# that macOS, and the last release series before it as the matrix names it.
 MACOS_RAISED: tuple[tuple[Version, tuple[int, int], str], ...] = (((31, 1, 0), (12, 0), "31.0"),
-                                                                  ((32, 2, 2), (13, 0), "32.2.1"))
+                                                                  ((32, 2, 0), (13, 0), "32.1"))
 # Backdrop's Pythons (pyproject.toml requires-python): numpy 2.4 needs 3.11; numpy 2.4.6, onnxruntime 1.32.0
 # and onnxruntime-gpu have cp313 and cp314 wheels, opencv-python-headless 5.0.0.93 is abi3 (PyPI's file lists,
 # `installer wheels`). Windows and macOS OBS load 3.12 at most (OBS_PYTHON_MAX); a Linux distribution's OBS

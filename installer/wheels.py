@@ -10,6 +10,7 @@ project's metadata.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,25 +43,57 @@ def pip_command(target: support.Target, report: Path, pip: list[str] | None = No
     return cmd + support.requirements(target)
 
 
+PIP_NEEDED = (22, 2)  # `pip install --dry-run` and `--report` first appeared in pip 22.2 (its changelog)
+
+
+def parse_pip_version(line: str) -> tuple[int, int] | None:
+    """(major, minor) from `pip --version`'s line ("pip 23.0.1 from ... (python 3.11)")."""
+    m = re.match(r"pip (\d+)\.(\d+)", line.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def pip_problem(pip: list[str] | None = None) -> str | None:
+    """Why `pip` cannot do what this command needs (a dry run with a report), with the fix; None when it can."""
+    pip = pip or [sys.executable, "-m", "pip"]
+    res = subprocess.run([*pip, "--version"], capture_output=True, text=True)
+    line = res.stdout.strip() if res.returncode == 0 else ""
+    version = parse_pip_version(line)
+    if version is not None and version >= PIP_NEEDED:
+        return None
+    found = line.split(" from ")[0] if version else f"no pip that answers ({' '.join(pip)} --version)"
+    needed = ".".join(map(str, PIP_NEEDED))
+    return (f"{found}: `installer wheels` needs pip {needed} or newer (pip install --dry-run --report). Run it "
+            f"with a Python whose pip is current: python3 -m venv /tmp/wheels && /tmp/wheels/bin/python -m pip "
+            f"install --upgrade pip && /tmp/wheels/bin/python -m installer wheels (on Windows, `py -m pip install "
+            f"--upgrade pip`)")
+
+
 def resolve(target: support.Target, pip: list[str] | None = None) -> tuple[bool, str]:
     """(installs, what pip chose or why not); `pip` runs pip (default: this Python's)."""
+    problem = pip_problem(pip)
+    if problem:
+        return False, problem
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         res = subprocess.run(pip_command(target, report, pip), capture_output=True, text=True)
         if res.returncode != 0:
             errors = [line for line in res.stderr.splitlines() if line.startswith("ERROR")]
             return False, (errors[0] if errors else res.stderr.strip()[-300:])
-        chosen = json.loads(report.read_text())["install"]
+        chosen = json.loads(report.read_text(encoding="utf-8"))["install"]
     wanted = {r.split("[")[0].split("==")[0] for r in support.requirements(target)}
     files = [item["download_info"]["url"].rsplit("/", 1)[1] for item in chosen
              if item["metadata"]["name"].lower() in wanted]
     return True, ", ".join(sorted(files))
 
 
-def main() -> int:
+def main(pip: list[str] | None = None) -> int:
+    problem = pip_problem(pip)
+    if problem:
+        print(f"[backdrop] {problem}", file=sys.stderr)
+        return 1
     targets = [(row, t) for row in support.ROWS if row.supported for t in row.targets()]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda rt: resolve(rt[1]), targets))
+        results = list(pool.map(lambda rt: resolve(rt[1], pip), targets))
     failed = []
     print("| row | OBS | Python | runtime | platform | result |")
     print("|---|---|---|---|---|---|")

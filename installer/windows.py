@@ -77,20 +77,38 @@ MAX_PATH = 260  # characters, the terminating NUL included (Windows' MAX_PATH)
 # 100 characters, and the byte code pip compiles beside it
 # (.../fbs/__pycache__/RuntimeOptimizationRecordContainerEntry.cpython-312.pyc) 125.
 DEEPEST_BELOW_SITE_PACKAGES = 125
+# The deepest file OBS opens below site-packages when Backdrop's imports run (win_amd64 wheels of the pins,
+# listed 2026-12-07, against the modules Backdrop's pipelines import): numpy 2.4.6's
+# numpy.libs/libscipy_openblas64_-<32 hex digits>.dll, 68 characters (the deepest module,
+# onnxruntime/capi/onnxruntime_inference_collection.py, is 52; a .pyc that cannot be opened is skipped
+# for its source). obs64.exe's manifest has no longPathAware (frontend/cmake/windows/obs.manifest at
+# 32.2.2, UI/cmake/windows/obs.manifest at 30.0.2), so inside OBS this must fit whatever LongPathsEnabled says.
+DEEPEST_IMPORTED_BELOW_SITE_PACKAGES = 68
+
+
+def _shorter(by: int) -> str:
+    return f"somewhere at least {by} character{'s' if by > 1 else ''} shorter (for example C:\\Backdrop)"
 
 
 def venv_path_problem(venv: PureWindowsPath, long_paths_enabled: bool) -> str | None:
-    """Why pip would fail to write the environment at `venv` (an absolute path), or None.
+    """Why pip would fail to write the environment at `venv` (an absolute path), or OBS to import from it; None
+    when neither.
 
     Past MAX_PATH pip fails with a message about a missing file, not about the path's length."""
-    site = venv / "Lib" / "site-packages"
-    longest = len(str(site)) + 1 + DEEPEST_BELOW_SITE_PACKAGES
+    site = len(str(venv / "Lib" / "site-packages")) + 1
+    imported = site + DEEPEST_IMPORTED_BELOW_SITE_PACKAGES
+    if imported >= MAX_PATH:
+        return (f"the environment {venv} is too deep for OBS: a file it loads from there would have a path of "
+                f"{imported} characters, and OBS (obs64.exe, not longPathAware) opens at most {MAX_PATH - 1}, "
+                f"whatever Windows' long-paths setting says. Move the Backdrop folder "
+                f"{_shorter(imported - MAX_PATH + 1)}, then run `{INSTALL_COMMAND}` again")
+    longest = site + DEEPEST_BELOW_SITE_PACKAGES
     if long_paths_enabled or longest < MAX_PATH:
         return None
     shorter_by = longest - MAX_PATH + 1
     return (f"the environment {venv} is too deep for Windows: its deepest file would have a path of {longest} "
             f"characters, and Windows allows {MAX_PATH - 1} unless long paths are enabled. Move the Backdrop "
-            f"folder somewhere at least {shorter_by} characters shorter (for example C:\\Backdrop), or enable "
+            f"folder {_shorter(shorter_by)}, or enable "
             f"long paths (as administrator: reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem /v "
             f"LongPathsEnabled /t REG_DWORD /d 1 /f), then run `{INSTALL_COMMAND}` again")
 

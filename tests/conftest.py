@@ -52,6 +52,19 @@ def import_as_in_obs(name: str):
     return importlib.import_module(f"{pkg}.{name}")
 
 
+def pytest_addoption(parser):
+    from tests import systems
+
+    systems.add_options(parser)
+
+
+def pytest_configure(config):
+    """Each test's systems (tests/systems.py: the only_on marker)."""
+    from tests import systems
+
+    config.pluginmanager.register(systems.Plugin(config), "backdrop-systems")
+
+
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True)
 

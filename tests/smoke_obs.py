@@ -18,8 +18,9 @@ loads, in global.ini or, from OBS 31, user.ini; the script in the scene collecti
 obs-websocket, it adds the Backdrop filter to an image source showing the bundled sample photo
 (core/samples/astronaut.jpg) and checks, waiting for each state rather than for fixed times:
   - the status line names the provider in use: with --expect-provider auto (the default), DirectML on
-    Windows when Direct3D 12 can create a device on the default adapter (WARP included), else the CPU
-    with the reason; elsewhere the GPU provider, or the CPU with the reason the GPU provider is not used;
+    Windows when DXGI lists a hardware adapter with Direct3D 12 (ONNX Runtime's DirectML refuses WARP, the
+    software adapter of a machine without a GPU: tests/directml_adapters.py), else the CPU with the
+    reason; elsewhere the GPU provider, or the CPU with the reason the GPU provider is not used;
   - a screenshot keeps the person (alpha >= 0.8 over 95% of the person) and removes the background
     (alpha <= 0.1 over 95% of it), the regions taken from core's CPU mask of the same photo away from
     its edges (checked against hand-chosen boxes on the face, the suit, the wall and the flag);
@@ -36,7 +37,6 @@ import os
 import platform
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -50,6 +50,7 @@ if str(REPO) not in sys.path:
 from installer import obs_locate, support, wiring  # noqa: E402  (standard library only)
 from installer.cli import obs_python_folder, probe_python, venv_python  # noqa: E402
 from installer.config_files import atomic_write, ini_set  # noqa: E402
+from tests import directml_adapters  # noqa: E402  (standard library only)
 
 try:
     from tests.obs_harness import PHOTO, SCRIPT, ObsInstance  # noqa: E402  (numpy, OpenCV)
@@ -99,16 +100,7 @@ def find_obs(given: Path | None) -> Path:
     return path
 
 
-def pe_file_version(data: bytes) -> Version | None:
-    """FILEVERSION from a Windows executable's VS_FIXEDFILEINFO. OBS sets it to major,minor,patch,0
-    (UI/cmake/windows/obs.rc.in up to 30.2, frontend/cmake/windows/obs.rc.in from 31)."""
-    at = data.find(b"\xbd\x04\xef\xfe")  # dwSignature 0xFEEF04BD, little-endian
-    while 0 <= at <= len(data) - 16:
-        _signature, struct_version, high, low = struct.unpack_from("<4I", data, at)
-        if struct_version == 0x00010000:  # dwStrucVersion: what follows is a VS_FIXEDFILEINFO
-            return high >> 16, high & 0xFFFF, low >> 16
-        at = data.find(b"\xbd\x04\xef\xfe", at + 1)
-    return None
+pe_file_version = obs_locate.pe_file_version  # obs64.exe's FILEVERSION (the installer reads it too)
 
 
 def obs_version(binary: Path) -> Version:
@@ -141,28 +133,6 @@ def obs_environment(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.upper().startswith("PYTHON") and k.upper() not in ("VIRTUAL_ENV", "__PYVENV_LAUNCHER__")}
     return env | extra
-
-
-# -- Windows: which provider to expect ------------------------------------------------------------------
-def d3d12_device() -> tuple[bool, str]:
-    """Can Direct3D 12 create a device (feature level 11_0) on the default adapter? With ppDevice NULL,
-    D3D12CreateDevice only tests, answering S_FALSE when a device could be made (d3d12.h documentation)."""
-    import ctypes
-
-    class GUID(ctypes.Structure):
-        _fields_ = [("Data1", ctypes.c_uint32), ("Data2", ctypes.c_uint16), ("Data3", ctypes.c_uint16),
-                    ("Data4", ctypes.c_ubyte * 8)]
-
-    try:
-        d3d12 = ctypes.WinDLL("d3d12")
-    except OSError as exc:
-        return False, f"d3d12.dll does not load ({exc})"
-    iid_device = GUID(0x189819F1, 0x1DB6, 0x4B57, (ctypes.c_ubyte * 8)(0xBE, 0x54, 0x18, 0x21, 0x33, 0x9B, 0x85, 0xF7))
-    create = d3d12.D3D12CreateDevice
-    create.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(GUID), ctypes.c_void_p]
-    create.restype = ctypes.c_long
-    hr = create(None, 0xB000, ctypes.byref(iid_device), None)  # D3D_FEATURE_LEVEL_11_0
-    return hr >= 0, f"D3D12CreateDevice(default adapter, feature level 11_0) returned 0x{hr & 0xFFFFFFFF:08X}"
 
 
 # -- the per-OS block: a fresh OBS configuration, starting and stopping OBS ----------------------------
@@ -371,12 +341,16 @@ def provider_check(status: str, expect: str) -> tuple[bool, str]:
         want = short.get(SHORT_NAMES.get(expect.lower(), expect), expect.removesuffix("ExecutionProvider"))
         return used == want, f"{facts}; expected {want} (--expect-provider)"
     if SYSTEM == "windows":
-        d3d12, note = d3d12_device()
+        try:  # ONNX Runtime's rule: a hardware adapter with Direct3D 12, never WARP (tests/directml_adapters.py)
+            adapter, note = directml_adapters.directml_adapter(directml_adapters.adapters())
+        except OSError as exc:
+            adapter, note = None, f"DXGI could not list the adapters ({exc})"
         facts += f"; {note}"
-        if d3d12:
+        if adapter is not None:
             if "DmlExecutionProvider" not in available:
-                return False, (f"{facts}: Direct3D 12 works, but the environment has no DirectML build of ONNX "
-                               f"Runtime (did the installer's self-test replace it? its output says why)")
+                return False, (f"{facts}: DirectML could run on {adapter.description}, but the environment has no "
+                               f"DirectML build of ONNX Runtime (did the installer's self-test replace it? its "
+                               f"output says why)")
             return used == "Dml", f"{facts}; expected DirectML"
         reason = "not used: DmlExecutionProvider" in status or "DmlExecutionProvider" not in available
         return used == "CPU" and reason, f"{facts}; expected the CPU, with DirectML's reason"

@@ -41,7 +41,7 @@ def captured(tmp_path_factory) -> list[Shader]:
 
 
 def _techniques(effect: Path) -> int:
-    return len(re.findall(r"^\s*technique\s+\w+", effect.read_text(), re.M))
+    return len(re.findall(r"^\s*technique\s+\w+", effect.read_text(encoding="utf-8"), re.M))
 
 
 def test_every_pass_of_every_effect_was_captured(captured):

@@ -11,6 +11,9 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.only_on("linux", reason="real libobs obs_data: Debian's libobs0 (OBS's obs.dll and "
+                                 "libobs.framework do not load outside OBS)")
+
 
 @pytest.fixture(scope="module")
 def fs():

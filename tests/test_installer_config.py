@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,8 @@ def _tree(root: Path, flavour: str, major: int) -> tuple[dict, Path]:
     else:
         (config / "global.ini").write_bytes(text)
     (config / "basic" / "scenes" / "Main_Show.json").write_text(json.dumps(COLLECTION, indent=4), encoding="utf-8")
-    (config / "basic" / "scenes" / "Other.json").write_text(json.dumps(dict(COLLECTION, name="Other"), indent=4))
+    (config / "basic" / "scenes" / "Other.json").write_text(json.dumps(dict(COLLECTION, name="Other"), indent=4),
+                                                          encoding="utf-8")
     return env | {"HOME": str(home)}, config
 
 
@@ -63,7 +65,7 @@ def test_planned_edits_for_each_os_and_obs_version(tmp_path, flavour, major):
     by_file = {c.path.name: c for c in changes}
     ini_name = "user.ini" if major >= 31 else "global.ini"
     if flavour in ("windows", "macos"):  # only these OBS builds load Python from a folder the user sets
-        assert ini_get(by_file[ini_name].after, "Python", "Path64bit") == "C:/Python312"
+        assert ini_get(by_file[ini_name].after, "Python", "Path64bit") == str(Path("C:/Python312"))
     else:
         assert not any(n.endswith(".ini") for n in by_file)
     doc = json.loads(by_file["Main_Show.json"].after)
@@ -109,7 +111,7 @@ def test_install_backs_up_and_uninstall_restores_byte_for_byte(tmp_path, monkeyp
     before = _snapshot(config)
     args = _install(tmp_path, config, monkeypatch)
     collection = config / "basic" / "scenes" / "Main_Show.json"
-    assert str(cli.OBS_SCRIPT) in collection.read_text()
+    assert str(cli.OBS_SCRIPT) in collection.read_text(encoding="utf-8")
     backups = list(collection.parent.glob("Main_Show.json.backdrop-backup-*"))
     assert len(backups) == 1 and backups[0].read_bytes() == before["basic/scenes/Main_Show.json"]
     args.uninstall = True
@@ -123,13 +125,13 @@ def test_uninstall_after_obs_rewrote_the_file_removes_only_our_entry(tmp_path, m
     monkeypatch.setattr(cli.sys, "platform", "win32")
     args = _install(tmp_path, config, monkeypatch)
     collection = config / "basic" / "scenes" / "Main_Show.json"
-    doc = json.loads(collection.read_text())
+    doc = json.loads(collection.read_text(encoding="utf-8"))
     doc["sources"][0]["settings"]["label"] = "changed in OBS"  # OBS ran and saved since
-    collection.write_text(json.dumps(doc, indent=4))
+    collection.write_text(json.dumps(doc, indent=4), encoding="utf-8")
     ini = config / "global.ini"
     ini.write_bytes(ini.read_bytes() + b"[Extra]\r\nKey=1\r\n")
     cli.uninstall(type("A", (), {"state": args.state, "dry_run": False})())
-    doc = json.loads(collection.read_text())
+    doc = json.loads(collection.read_text(encoding="utf-8"))
     assert [s["path"] for s in doc["modules"]["scripts-tool"]] == ["/other/script.lua"]
     assert doc["sources"][0]["settings"]["label"] == "changed in OBS"
     assert ini_get(ini.read_bytes(), "Python", "Path64bit") is None and b"[Extra]\r\nKey=1" in ini.read_bytes()
@@ -175,20 +177,28 @@ def test_never_started_obs_gets_a_clear_instruction(tmp_path, capsys):
 
 def test_an_environment_built_from_other_dependencies_is_replaced(tmp_path, monkeypatch):
     venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").write_text("")
-    (venv / cli.DEPS_MARKER).write_text("from an older release\n")
-    (venv / "bin" / "old-package").write_text("")
+    vpy = cli.venv_python(venv)  # bin/python, or Scripts\python.exe on Windows
+    vpy.parent.mkdir(parents=True)
+    vpy.write_text("", encoding="utf-8")
+    (venv / cli.DEPS_MARKER).write_text("from an older release\n", encoding="utf-8")
+    (vpy.parent / "old-package").write_text("", encoding="utf-8")
     made = []
-    monkeypatch.setattr(cli, "run", lambda cmd, what, capture=False: made.append(cmd) or
-                        (venv / "bin").mkdir(parents=True, exist_ok=True) or (venv / "bin" / "python").write_text(""))
+
+    def run(cmd, what, capture=False):
+        made.append(cmd)
+        vpy.parent.mkdir(parents=True, exist_ok=True)
+        vpy.write_text("", encoding="utf-8")
+
+    monkeypatch.setattr(cli, "run", run)
+    monkeypatch.setattr(cli, "ensure_venv_module", lambda python: None)
+    python = Path(sys.executable)
     target = support.Target("linux", "x86_64", "3.11")
-    cli.make_venv(Path("/usr/bin/python3"), venv, target)
+    cli.make_venv(python, venv, target)
     assert made and made[0][1:3] == ["-m", "venv"]  # rebuilt from scratch
-    assert not (venv / "bin" / "old-package").exists()
-    assert (venv / cli.DEPS_MARKER).read_text().strip() == cli.deps_fingerprint(Path("/usr/bin/python3"), target)
+    assert not (vpy.parent / "old-package").exists()
+    assert (venv / cli.DEPS_MARKER).read_text(encoding="utf-8").strip() == cli.deps_fingerprint(python, target)
     made.clear()
-    cli.make_venv(Path("/usr/bin/python3"), venv, target)  # same dependencies: kept as it is
+    cli.make_venv(python, venv, target)  # same dependencies: kept as it is
     assert made == []
 
 
@@ -241,7 +251,12 @@ WINDOWS_HOMES = [
 ]
 
 
+LIBOBS = pytest.mark.only_on("linux", reason="reads the file back with Debian's libobs (config_open), which "
+                             "tests/run installs")
+
+
 @pytest.mark.parametrize("home", WINDOWS_HOMES)
+@LIBOBS
 def test_python_folder_round_trips_through_obs_ini_rules(tmp_path, home):
     env, config = _tree(tmp_path, "windows", 31)
     install = find_obs(Path(env["HOME"]), "win32", env)[0]
@@ -253,6 +268,7 @@ def test_python_folder_round_trips_through_obs_ini_rules(tmp_path, home):
     assert ini_get(ch.after, "Python", "Path64bit") == str(Path(home))
 
 
+@LIBOBS
 def test_uninstall_puts_back_the_users_own_python_folder(tmp_path, monkeypatch):
     env, config = _tree(tmp_path, "windows", 30)
     ini = config / "global.ini"

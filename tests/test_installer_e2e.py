@@ -42,11 +42,11 @@ def test_installer_adds_backdrop_to_obs_and_uninstall_takes_it_out(tmp_path):
         inst.add_filter()
         inst.wait_log("engine ready for 'Backdrop': selfie_general on CPU", timeout=60)
     assert inst.exit_code == 0
-    saved = json.loads(collection.read_text())
+    saved = json.loads(collection.read_text(encoding="utf-8"))
 
     res = _installer("--uninstall", *common)
     assert res.returncode == 0, res.stdout + res.stderr
-    after = json.loads(collection.read_text())
+    after = json.loads(collection.read_text(encoding="utf-8"))
     assert collection_scripts(collection.read_bytes()) == []
     saved["modules"]["scripts-tool"] = []
     assert after == saved  # everything else exactly as OBS last wrote it (the user's Backdrop filter too)

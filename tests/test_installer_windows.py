@@ -146,7 +146,21 @@ def test_the_deepest_file_fits_below_max_path_up_to_a_109_character_checkout():
         venv = _checkout(length) / ".venv"
         assert len(str(venv.parent)) == length
         assert (windows.venv_path_problem(venv, long_paths_enabled=False) is None) is fits
-        assert windows.venv_path_problem(venv, long_paths_enabled=True) is None
+
+
+def test_long_paths_enabled_still_keep_what_obs_imports_below_max_path():
+    """obs64.exe's manifest has no longPathAware (frontend/cmake/windows/obs.manifest at 32.2.2,
+    UI/cmake/windows/obs.manifest at 30.0.2), so inside OBS every file Backdrop's imports open must fit
+    in MAX_PATH, whatever LongPathsEnabled says. The deepest: numpy 2.4.6's
+    numpy.libs/libscipy_openblas64_-<32 hex digits>.dll (win_amd64), 68 characters below site-packages."""
+    assert len("numpy.libs/libscipy_openblas64_-63c857e738469261263c764a36be9436.dll") == 68
+    for length, fits in ((110, True), (166, True), (167, False)):
+        venv = _checkout(length) / ".venv"
+        problem = windows.venv_path_problem(venv, long_paths_enabled=True)
+        assert (problem is None) is fits, (length, problem)
+    problem = windows.venv_path_problem(_checkout(167) / ".venv", long_paths_enabled=True)
+    assert "OBS" in problem and "longPathAware" in problem and "at least 1 character shorter" in problem
+    assert "LongPathsEnabled" not in problem  # enabling it again would not help
 
 
 def test_a_checkout_too_deep_is_refused_before_anything_is_installed(tmp_path, monkeypatch):
@@ -154,7 +168,7 @@ def test_a_checkout_too_deep_is_refused_before_anything_is_installed(tmp_path, m
     monkeypatch.setattr(cli, "obs_running", lambda: False)
     monkeypatch.setattr(windows, "long_paths_enabled", lambda: False)
     monkeypatch.setattr(cli, "probe_python", lambda python: pytest.fail("went on to install"))
-    venv = tmp_path / ("y" * 120) / ".venv"
+    venv = tmp_path / ("y" * (130 - len(str(tmp_path)) - 1)) / ".venv"  # a 130-character checkout: pip's limit
     args = cli.argparse.Namespace(obs_config=None, portable=None, dry_run=False, python=Path("python"), venv=venv,
                                   no_obs=True, dev=False, no_self_test=True)
     with pytest.raises(cli.InstallError, match=r"too deep for Windows.*Move the Backdrop folder somewhere at least "

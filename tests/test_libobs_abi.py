@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.only_on("linux", reason="Debian's libobs-dev headers and libobs0 (tests/run installs "
+                                 "them; OBS's obs.dll and libobs.framework do not load outside OBS)")
+
 HEADER = Path("/usr/include/obs/obs-source.h")
 REPO = Path(__file__).resolve().parent.parent
 
@@ -17,7 +20,8 @@ def _c_layout(tmp_path: Path, fields: list[str]) -> dict[str, int]:
     lines = [f'printf("{f} %zu\\n", offsetof(struct obs_source_info, {f}));' for f in fields]
     src = tmp_path / "layout.c"
     src.write_text("#include <stddef.h>\n#include <stdio.h>\n#include <obs/obs.h>\nint main(void){\n"
-                   + "\n".join(lines) + '\nprintf("sizeof %zu\\n", sizeof(struct obs_source_info));\nreturn 0;}\n')
+                   + "\n".join(lines) + '\nprintf("sizeof %zu\\n", sizeof(struct obs_source_info));\nreturn 0;}\n',
+                   encoding="utf-8")
     exe = tmp_path / "layout"
     subprocess.run(["cc", "-I/usr/include/obs", str(src), "-o", str(exe)], check=True, capture_output=True)
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout

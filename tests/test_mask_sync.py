@@ -160,6 +160,8 @@ def test_budget_grows_with_the_machine():
     assert limiter.ready(0.0) and math.isinf(limiter.rate)  # before anything is measured: every frame
 
 
+@pytest.mark.only_on("linux", reason="obs_script.frame_capture loads Debian's libobs at import (OBS's obs.dll and "
+                     "libobs.framework do not load outside OBS)")
 def test_the_filters_ring_shows_what_the_command_line_emulates(monkeypatch):
     """MaskSync with FrameCapture's own ring (its slots and their resizing; textures faked) against
     core/mask_timeline.py's shown_masks, which `backdrop eval --mask-lag` scores: from the first mask

@@ -14,10 +14,10 @@ from core.session import create_session
 
 def _copy_model(tmp_path, name="selfie_general", new_name="mine"):
     shutil.copy(BUNDLED_MODELS_DIR / f"{name}.onnx", tmp_path / f"{new_name}.onnx")
-    card = json.loads((BUNDLED_MODELS_DIR / f"{name}.card.json").read_text())
+    card = json.loads((BUNDLED_MODELS_DIR / f"{name}.card.json").read_text(encoding="utf-8"))
     card.update(name=new_name, file=f"{new_name}.onnx")
     card_path = tmp_path / f"{new_name}.card.json"
-    card_path.write_text(json.dumps(card))
+    card_path.write_text(json.dumps(card), encoding="utf-8")
     return card_path, card
 
 
@@ -39,7 +39,7 @@ def test_card_that_lies_about_shapes_is_refused_naming_the_card(tmp_path):
     card_path, card = _copy_model(tmp_path)
     card["input"]["shape"] = [1, 144, 256, 3]
     card["outputs"][0]["shape"] = [1, 144, 256, 1]
-    card_path.write_text(json.dumps(card))
+    card_path.write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(ModelError, match=r"mine\.card\.json.*input"):
         create_session(find_model(str(card_path)), "cpu")
 
@@ -47,7 +47,7 @@ def test_card_that_lies_about_shapes_is_refused_naming_the_card(tmp_path):
 def test_card_with_wrong_output_name_is_refused(tmp_path):
     card_path, card = _copy_model(tmp_path)
     card["outputs"][0]["name"] = "nope"
-    card_path.write_text(json.dumps(card))
+    card_path.write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(ModelError, match="nope"):
         create_session(find_model(str(card_path)), "cpu")
 
@@ -57,7 +57,7 @@ def test_truncated_onnx_is_refused_naming_the_file(tmp_path, pinned):
     card_path, card = _copy_model(tmp_path)
     if not pinned:
         card.pop("onnx_sha256")
-        card_path.write_text(json.dumps(card))
+        card_path.write_text(json.dumps(card), encoding="utf-8")
     onnx_path = tmp_path / "mine.onnx"
     onnx_path.write_bytes(onnx_path.read_bytes()[:100_000])
     with pytest.raises(ModelError, match=r"mine\.onnx"):
@@ -67,8 +67,8 @@ def test_truncated_onnx_is_refused_naming_the_file(tmp_path, pinned):
 def test_a_file_that_is_not_onnx_is_refused(tmp_path):
     card_path, card = _copy_model(tmp_path)
     card.pop("onnx_sha256")
-    card_path.write_text(json.dumps(card))
-    (tmp_path / "mine.onnx").write_text("this is not a model")
+    card_path.write_text(json.dumps(card), encoding="utf-8")
+    (tmp_path / "mine.onnx").write_text("this is not a model", encoding="utf-8")
     with pytest.raises(ModelError, match=r"cannot load .*mine\.onnx"):
         create_session(find_model(str(card_path)), "cpu")
 
@@ -81,7 +81,7 @@ def test_missing_onnx_file_is_refused(tmp_path):
 
 
 def test_invalid_card_json_is_refused_naming_it(tmp_path, monkeypatch):
-    (tmp_path / "bad.card.json").write_text("{not json")
+    (tmp_path / "bad.card.json").write_text("{not json", encoding="utf-8")
     monkeypatch.setenv("BACKDROP_MODEL_PATH", str(tmp_path))
     assert "bad" not in list_models()  # one broken card does not hide the others
     with pytest.raises(ModelError, match=r"bad\.card\.json"):
@@ -100,7 +100,7 @@ def test_version_1_cards_are_still_read(tmp_path):
     card.pop("kind")
     card["card_version"] = 1
     card["output"] = {k: v for k, v in out.items() if k != "activation"}
-    card_path.write_text(json.dumps(card))
+    card_path.write_text(json.dumps(card), encoding="utf-8")
     model = find_model(str(card_path))
     assert model.kind == "segmentation" and model.output_name == out["name"]
     assert create_session(model, "cpu").run(np.zeros((1, 256, 256, 3), np.float32)).shape == (256, 256)

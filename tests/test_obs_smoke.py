@@ -26,7 +26,7 @@ def test_smoke_driver_passes_against_this_obs(tmp_path):
     res = subprocess.run([sys.executable, str(REPO / "tests" / "smoke_obs.py"), "--work-dir", str(tmp_path / "work"),
                           "--json", str(out), "--timeout", "120"], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
-    result = json.loads(out.read_text())
+    result = json.loads(out.read_text(encoding="utf-8"))
     assert result["passed"] and result["exit_code"] == 0
     assert [c["name"] for c in result["checks"] if c["ok"]] == [
         "person kept", "background removed", "provider named", "no Python traceback in OBS's log",
@@ -70,12 +70,12 @@ def test_macos_configuration_is_wired_for_the_obs_version(monkeypatch, tmp_path,
     assert ini_get(settings, "Basic", "SceneCollectionFile") == "backdrop_test"
     if python_ini == "global.ini":
         assert not (cfg / "user.ini").exists()
-    collection = json.loads((cfg / "basic" / "scenes" / "backdrop_test.json").read_text())
+    collection = json.loads((cfg / "basic" / "scenes" / "backdrop_test.json").read_text(encoding="utf-8"))
     assert [s["path"] for s in collection["modules"]["scripts-tool"]] == [str(SCRIPT)]
 
 
 def test_workflow_jobs_install_a_supported_row_with_the_python_it_loads():
-    text = WORKFLOW.read_text()
+    text = WORKFLOW.read_text(encoding="utf-8")
     entries = re.findall(r"- (?:runner: (\S+)\n\s+arch: (\S+)\n\s+)?obs: \"([\d.]+)\"\n\s+asset: (\S+)\n"
                          r"\s+python: \"([\d.]+)\"", text)
     assert len(entries) == 5, entries

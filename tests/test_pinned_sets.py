@@ -42,7 +42,7 @@ def test_core_tests_pass_with_pin_set(name, tmp_path, mediapipe_wheel):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     vpy = cli.venv_python(venv)
     constraints = tmp_path / "pins.txt"
-    constraints.write_text("\n".join(pins) + "\n")
+    constraints.write_text("\n".join(pins) + "\n", encoding="utf-8")
     tools = [r for r in cli.dev_requirements() if not r.startswith(("obsws-python", "ruff"))]
     res = subprocess.run([str(vpy), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-c",
                           str(constraints), *pins, *tools], capture_output=True, text=True, timeout=1200)

@@ -151,7 +151,7 @@ def test_directml_is_loaded_from_the_package_before_onnxruntime(tmp_path):
 
     package = tmp_path / "site-packages" / "onnxruntime"
     (package / "capi").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("", encoding="utf-8")
     spec = ModuleSpec("onnxruntime", None, origin=str(package / "__init__.py"))
     calls = []
     assert ort_loader.prefer_packaged_directml("win32", lambda name: spec, calls.append, calls.append) is None

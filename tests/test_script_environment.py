@@ -31,7 +31,8 @@ def _venv(root: Path, layout: str, version: str | None, key: str = "version") ->
     site.mkdir(parents=True)
     if version:
         patch = f"{version}.4" if key == "version" else f"{version}.4.final.0"
-        (root / "pyvenv.cfg").write_text(f"home = C:\\Python\ninclude-system-site-packages = false\n{key} = {patch}\n")
+        (root / "pyvenv.cfg").write_text(f"home = C:\\Python\ninclude-system-site-packages = false\n{key} = {patch}\n",
+                                         encoding="utf-8")
     return root
 
 
