@@ -113,9 +113,11 @@ def resolve_target(install: ObsInstall | None, python: Path, info: dict, platfor
 def wrong_python(where: str, row: support.Row, python: Path, version: str, system: str) -> str:
     """The refusal for a Python this OBS does not load, naming only Pythons that exist on this machine."""
     if system == "linux":
-        return (f"{where} links the distribution's Python, and {python} is {version}: Backdrop needs "
-                f"{row.pythons[0]} or newer (numpy 2.4). Use a distribution whose Python is {row.pythons[0]} to "
-                f"{row.pythons[-1]} (Debian 12 or 13, Ubuntu 24.04, Fedora 39 or newer)")
+        oldest, newest = row.pythons[0], row.pythons[-1]
+        why = (f"Backdrop needs {oldest} or newer (numpy 2.4)" if int(version.split(".")[1]) < int(oldest.split(".")[1])
+               else f"Backdrop's packages are pinned and tested up to {newest} (installer/support.py BACKDROP_PYTHONS)")
+        return (f"{where} links the distribution's Python, and {python} is {version}: {why}. Use a distribution "
+                f"whose Python is {oldest} to {newest} (Debian 12 or 13, Ubuntu 24.04, Fedora 39 or newer)")
     loads = f"{where} loads Python {' or '.join(row.pythons)}, but {python} is {version}"
     found = [cmd for v in reversed(row.pythons) if (cmd := python_command(v, system))]
     if found:

@@ -200,6 +200,8 @@ def test_a_linux_python_too_old_is_refused_without_naming_a_python_that_is_not_t
         cli.resolve_target(install, python, _info("3.10", "x86_64", "/usr"), "linux")
     assert "python3 is 3.10" in str(err.value) and "3.11 or newer" in str(err.value)
     assert "python3.12 -m" not in str(err.value)
+    with pytest.raises(cli.InstallError, match=r"is 3\.15: Backdrop's packages are pinned and tested up to 3\.14"):
+        cli.resolve_target(install, python, _info("3.15", "x86_64", "/usr"), "linux")
 
 
 def _fake_commands(folder: Path, names: dict[str, str]) -> None:
