@@ -78,7 +78,7 @@ prepare() {
     if [ ! -x "$root/usr/bin/apt-get" ]; then
       command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
       say "building a $suite chroot in $root (debootstrap, a few minutes once per machine)"
-      rm -rf "$root.building"
+      rm -rf --one-file-system "$root.building"  # never into a mount a failed debootstrap left
       mkdir -p "$CHROOTS"
       debootstrap --variant=minbase "$suite" "$root.building" "$MIRROR" >"$CHROOTS/$suite.debootstrap.log" 2>&1 \
         || { tail -n 20 "$CHROOTS/$suite.debootstrap.log"; return 1; }
@@ -118,7 +118,7 @@ leg() {
     say "NOTE: $suite's OBS is now $version; README reports ${RECORDED[$suite]}: update README's table"
   fi
   # A clean copy of the checkout (tracked and new files, nothing ignored: no .venv, no caches).
-  rm -rf "$root/root/backdrop" && mkdir -p "$root/root/backdrop"
+  rm -rf --one-file-system "$root/root/backdrop" && mkdir -p "$root/root/backdrop"
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
     [ -e "$f" ] && printf '%s\0' "$f"
   done | tar -C "$REPO" --null -T - -cf - | tar -C "$root/root/backdrop" -xf -
