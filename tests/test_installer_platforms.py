@@ -207,7 +207,7 @@ def test_a_linux_python_too_old_is_refused_without_naming_a_python_that_is_not_t
 def _fake_commands(folder: Path, names: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, body in names.items():
-        (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
         (folder / name).chmod(0o755)
 
 
