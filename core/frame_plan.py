@@ -74,8 +74,8 @@ class Roi:
                                    height)
 
     def quad(self, width: int, height: int) -> Quad:
-        bl, tl, tr, br = self.box_points(width, height)
-        return tuple((float(x) / width, float(y) / height) for x, y in (tl, tr, br, bl))
+        bl, tl, tr, br = ((float(x) / width, float(y) / height) for x, y in self.box_points(width, height))
+        return tl, tr, br, bl
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,8 @@ class Crop:
         `cut` maps the quad's corners onto the crop's corner *coordinates* in OpenCV's pixel
         convention (pixel centres at integers), so crop pixel x sits at u * size - 1/2 and frame
         pixel X at uv * width - 1/2: the same samples as the CPU cut, drawn by the GPU."""
+        if self.quad is None:
+            raise ValueError("frame_uv_map: the crop has no quad")
         (tlx, tly), (trx, try_), _, (blx, bly) = self.quad
         mw, mh = self.size
         ex, ey = (trx - tlx, try_ - tly), (blx - tlx, bly - tly)

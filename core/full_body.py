@@ -144,6 +144,7 @@ class FullBodyPipeline:
             self._pose_prev, self._out_of_view = None, LEAVE_AFTER
             result, state = s, POSE_SEARCHING
         else:
+            assert p.crop_matrix is not None and p.mask is not None and p.landmarks is not None  # a present pose
             warp = self._pose_warp(p.crop_matrix, plan.frame_size)
             if warp is None:  # no history in this frame's terms (the first pose, another frame size)
                 self.pose_temporal.reset()
@@ -169,6 +170,7 @@ class FullBodyPipeline:
         """Both masks on one grid over both crops (the selfie's own when it holds the pose's), fused;
         None when the pose's person is not one the selfie model sees (AGREE)."""
         w, h = frame_size
+        assert pose_crop.quad is not None  # the pose's crop is a quad
         rect = union_rect(s.rect, pose_crop.quad)
         if rect == s.rect:
             grid, selfie = (s.mask.shape[1], s.mask.shape[0]), s.mask

@@ -64,7 +64,9 @@ class MaskSource(Protocol):
     GPU and runs the plan on its mask worker; the CLI asks for a frame's mask, its crops cut on the CPU.
     One instance is one stream's state (trackers, temporal filters) over shared sessions."""
 
-    tracking: bool  # person tracking is on: it engages over a few frames of a still
+    @property
+    def tracking(self) -> bool:
+        """Person tracking is on: it engages over a few frames of a still."""
 
     def plan(self, width: int, height: int) -> FramePlan:
         """The crops the next frame needs (render thread)."""
@@ -193,12 +195,14 @@ class MaskPipeline:
         if result.rect.is_full:
             if self.options.refine <= 0.0:  # A = 0, B = p: plain bilinear upsampling, done in 8 bits
                 return cv2.resize(result.mask, (w, h), interpolation=cv2.INTER_LINEAR)
+            assert result.coeffs is not None  # made whenever refine is on
             return to_u8(refine.apply(result.coeffs, frame_rgb))
         mh, mw = result.mask.shape
         m = model_to_frame(w, h, result.rect, mw, mh)
         if self.options.refine <= 0.0:
             return cv2.warpAffine(result.mask, m, (w, h), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        assert result.coeffs is not None  # made whenever refine is on
         ab = cv2.warpAffine(result.coeffs, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         q = ab[:, :, 0] * refine.luma(frame_rgb[:, :, :3]) + ab[:, :, 1]
         return to_u8(np.clip(q, 0.0, 1.0))

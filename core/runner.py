@@ -137,6 +137,7 @@ class AsyncMaskRunner:
                     self._cond.wait()
                 if self._stop:
                     return
+                assert self._pending is not None  # the wait ends on a frame or on stop
                 images, frame_id, plan = self._pending
                 self._pending = None
                 self._working = True

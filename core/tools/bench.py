@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import cv2
 import numpy as np
@@ -58,7 +59,7 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
     seg = Segmenter(model, provider, threads)
     mw, mh = seg.model_size
     tensor = to_tensor(resize_to_model(photo, mw, mh))
-    out = {"model": model, "provider": seg.session.provider, "threads": threads, "sizes": {}}
+    out: dict[str, Any] = {"model": model, "provider": seg.session.provider, "threads": threads, "sizes": {}}
     for label, (w, h) in SIZES.items():
         frame = cv2.resize(photo, (w, h), interpolation=cv2.INTER_LINEAR)
         pipe = MaskPipeline(seg, MaskOptions(temporal=0.6, refine=0.0))
@@ -215,7 +216,7 @@ def run_bench(args: argparse.Namespace) -> int:
     providers = ["cpu"] + [p for p in ort.get_available_providers() if p in KNOWN_GPU]
     results = [bench_model(m, p, args.threads, args.runs, photo) for m in sorted(list_models()) for p in providers]
     tracking = bench_tracking(photo, args.threads, max(20, args.runs // 4))
-    threads = {}
+    threads: dict[int, Any] = {}
     if args.compare_threads:
         segs = {n: Segmenter("selfie_general", "cpu", n) for n in (1, 2, 4)}
         tensor = to_tensor(resize_to_model(photo, *segs[1].model_size))
