@@ -23,8 +23,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from .frame_plan import Crop, FramePlan
-from .pipeline import MaskOptions, MaskPipeline, MaskResult
+from .mask_source import Crop, FramePlan, MaskOptions, MaskResult
+from .pipeline import MaskPipeline
 from .pose import GRID, PosePipeline, cut, mask_on_grid, union_rect
 from .postprocess import to_u8
 from .preprocess import resize_to_model
@@ -172,6 +172,7 @@ class FullBodyPipeline:
         w, h = frame_size
         assert pose_crop.quad is not None  # the pose's crop is a quad
         rect = union_rect(s.rect, pose_crop.quad)
+        selfie: np.ndarray  # the selfie's mask on the grid
         if rect == s.rect:
             grid, selfie = (s.mask.shape[1], s.mask.shape[0]), s.mask
         else:

@@ -28,7 +28,7 @@ import functools
 import cv2
 import numpy as np
 
-from .frame_plan import Rect, thumb_size
+from .mask_source import Rect, thumb_size
 
 KEEP_FLOWS = 16  # frames whose flows are kept: more than a mask's latency plus the gap between masks
 

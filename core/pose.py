@@ -18,7 +18,7 @@ at tag v0.10.14 (cited by file, under mediapipe/modules/), not from the wheel:
                      mask is not blended here either.
                   -> next frame's ROI from those landmarks   (pose_landmark/pose_landmarks_to_roi.pbtxt)
 
-The crops are described as a FramePlan of quads at model size (core/frame_plan.py), so the OBS
+The crops are described as a FramePlan of quads at model size (core/mask_source.py), so the OBS
 filter can draw them on the GPU instead of reading back whole frames. `lag` reproduces what a
 GPU pipeline costs: the ROI comes from landmarks `lag` frames old.
 """
@@ -35,10 +35,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .frame_plan import Border, Crop, FramePlan, Quad, Rect, Roi
+from .mask_source import Border, Crop, FramePlan, MaskOptions, MaskResult, Quad, Rect
 from .model_registry import find_model
-from .opencv_exact import warp_u8
-from .pipeline import MaskOptions, MaskResult
+from .opencv_exact import rotated_rect_points, warp_u8
 from .postprocess import to_u8
 from .roi import model_to_frame
 from .session import DEFAULT_THREADS, shared_session
@@ -62,6 +61,27 @@ _PRESENCE_THRESHOLD, _NUM_LANDMARKS, _HEATMAP_KERNEL, _HEATMAP_MIN_CONFIDENCE = 
 # pose_landmark_filtering.pbtxt: the auxiliary landmarks (the ROI's) One Euro filter
 _AUX_MIN_CUTOFF, _AUX_BETA, _AUX_DERIVATE_CUTOFF = 0.01, 10.0, 1.0
 _FPS = 30.0  # the solution's simulated timestamps: 33333 us apart
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated rectangle in normalised frame coordinates (MediaPipe's NormalizedRect): where the
+    pose's landmark model looks. A landmark crop carries it as its `tag`."""
+
+    x_center: float
+    y_center: float
+    width: float
+    height: float
+    rotation: float  # radians
+
+    def box_points(self, width: int, height: int) -> np.ndarray:
+        """Corners in frame pixels, as MediaPipe's OpenCV computes them (core/opencv_exact.py)."""
+        return rotated_rect_points(self.x_center, self.y_center, self.width, self.height, self.rotation, width,
+                                   height)
+
+    def quad(self, width: int, height: int) -> Quad:
+        bl, tl, tr, br = ((float(x) / width, float(y) / height) for x, y in self.box_points(width, height))
+        return tl, tr, br, bl
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -413,6 +433,7 @@ class PosePipeline:
         """The pixels of a crop from `plan_crop`, cut elsewhere (uint8 RGB at crop.size) -> the pose,
         its mask at crop size. A detector crop gives no mask: its ROI serves the next frame."""
         roi = None if crop.model == DETECTOR else crop.tag
+        assert roi is None or isinstance(roi, Roi)  # the landmark crops this pipeline planned carry their ROI
         return self._frame(*frame_size, roi, lambda wanted: image if wanted is roi else None)
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:

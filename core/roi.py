@@ -21,7 +21,7 @@ import time
 import cv2
 import numpy as np
 
-from .frame_plan import FULL, Rect
+from .mask_source import FULL, Rect
 
 
 def crop_to_model(width: int, height: int, rect: Rect, model_w: int, model_h: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from . import libobs as L
 from .frame_capture import draw_into
 
 if TYPE_CHECKING:
-    from ..core.frame_plan import Rect
+    from ..core.mask_source import Rect
 from .libobs import lib
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -18,7 +18,7 @@ from .filter_settings import FilterSettings
 from .libobs import LOG_INFO, LOG_WARNING, log
 
 if TYPE_CHECKING:
-    from ..core.pipeline import MaskSource
+    from ..core.mask_source import MaskSource
     from ..core.runner import AsyncMaskRunner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that
 
 
 def mask_options(s: FilterSettings):
-    from ..core.pipeline import MaskOptions
+    from ..core.mask_source import MaskOptions
 
     # The periodic look at the whole frame at least twice a second (2 inferences: ~1% of a core here):
     # people who come in are found within seconds even when the CPU budget allows far fewer than 30

@@ -17,7 +17,7 @@ import ctypes
 from pathlib import Path
 from typing import cast
 
-from ..core.frame_plan import FULL, Border, Crop, FramePlan, Rect, thumb_size
+from ..core.mask_source import FULL, Border, Crop, FramePlan, Rect, thumb_size
 from . import libobs as L
 from .libobs import lib
 

@@ -287,7 +287,8 @@ def reference_regions(rgb):
     import cv2
     import numpy as np
 
-    from core.pipeline import MaskOptions, MaskPipeline
+    from core.mask_source import MaskOptions
+    from core.pipeline import MaskPipeline
     from core.segmenter import Segmenter
     from core.tools.composite import alpha_lut
 

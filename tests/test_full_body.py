@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.frame_plan import Border, Crop
 from core.full_body import POSE_NO_FULL_BODY, FullBodyPipeline, full_body_in_view, fuse
-from core.pipeline import MaskOptions, MaskPipeline
+from core.mask_source import Border, Crop, MaskOptions
+from core.pipeline import MaskPipeline
 from core.pose import DETECTOR, LANDMARKS, Roi, cut, letterbox_crop
 from core.segmenter import Segmenter
 

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from core.pipeline import MaskOptions, MaskPipeline
+from core.mask_source import MaskOptions
+from core.pipeline import MaskPipeline
 from core.segmenter import Segmenter
 from core.tools.composite import alpha_lut, composite, cover
 from core.tools.media_io import read_rgb

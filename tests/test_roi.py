@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.frame_plan import Rect
-from core.pipeline import MaskOptions, MaskPipeline, _new_people
+from core.mask_source import MaskOptions, Rect
+from core.pipeline import MaskPipeline, _new_people
 from core.roi import FULL, SEARCH_TILES, RoiTracker
 from core.segmenter import Segmenter
 from core.tools.metrics import jaccard

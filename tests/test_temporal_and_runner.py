@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from core.frame_plan import FramePlan
-from core.pipeline import MaskOptions, MaskPipeline
+from core.mask_source import FramePlan, MaskOptions
+from core.pipeline import MaskPipeline
 from core.preprocess import resize_to_model
 from core.runner import AsyncMaskRunner
 from core.segmenter import Segmenter
@@ -81,7 +81,7 @@ def test_runner_carries_its_masks_to_the_thumbnails_frames_and_stops_both_thread
     """Masks for frames 0 and 3 of a picture moving 8 px a frame; thumbnails for every frame. `take`
     hands back the two masks made and the ones carried to frames 1, 2, 3 (before its own mask was
     made), 4 and 5 (the two threads finish them in either order), each moved with the picture."""
-    from core.frame_plan import thumb_size
+    from core.mask_source import thumb_size
 
     pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0, roi=False))
     runner = AsyncMaskRunner(pipe)

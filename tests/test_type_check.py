@@ -9,14 +9,13 @@ from tests.conftest import REPO
 
 api = pytest.importorskip("mypy.api", reason="mypy comes with the dev extras")
 
-CONTRACT = "from core.pipeline import MaskOptions, MaskResult, MaskSource"
+CONTRACT = "from core.mask_source import FramePlan, MaskOptions, MaskResult, MaskSource"
 
 # A pipeline that keeps the contract, written as a plug-in would; each case below breaks one thing.
 SOURCE = """
 import numpy as np
 
 {contract}
-from core.frame_plan import FramePlan
 
 
 class Plugin:

@@ -16,8 +16,9 @@ import cv2
 import numpy as np
 
 from .. import refine
+from ..mask_source import MaskOptions
 from ..model_registry import list_models
-from ..pipeline import MaskOptions, MaskPipeline
+from ..pipeline import MaskPipeline
 from ..preprocess import resize_to_model, to_tensor
 from ..providers import KNOWN_GPU
 from ..segmenter import Segmenter

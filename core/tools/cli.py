@@ -240,7 +240,7 @@ def _add_framing_options(p: argparse.ArgumentParser) -> None:
 
 
 def _mask_options(args: argparse.Namespace):
-    from ..pipeline import MaskOptions
+    from ..mask_source import MaskOptions
 
     if args.raw:
         return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0, roi=False)
