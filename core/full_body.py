@@ -24,12 +24,12 @@ import cv2
 import numpy as np
 
 from .mask_source import Crop, FramePlan, MaskOptions, MaskResult
-from .pipeline import MaskPipeline
 from .pose import GRID, PosePipeline, cut, mask_on_grid, union_rect
 from .postprocess import to_u8
 from .preprocess import resize_to_model
 from .roi import model_to_model
 from .segmenter import Segmenter
+from .selfie import SelfiePipeline
 from .temporal import TemporalFilter
 
 # Selfie parts beyond the pose mask must be this thick, as a fraction of the pose person's height.
@@ -87,14 +87,14 @@ def fuse(selfie: np.ndarray, pose: np.ndarray, pixel: tuple[float, float]) -> np
 
 
 class FullBodyPipeline:
-    """One stream's state: the selfie's MaskPipeline, the pose's PosePipeline and its smoothing."""
+    """One stream's state: the SelfiePipeline, the pose's PosePipeline and its smoothing."""
 
     def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None, provider: str = "auto",
                  threads: int = 1, lag: int = 0) -> None:
         self.segmenter = segmenter
         self.options = options or MaskOptions()
         # Edge refinement needs the frame's pixels on the fused grid, which no crop has: off here.
-        self.selfie = MaskPipeline(segmenter, replace(self.options, refine=0.0))
+        self.selfie = SelfiePipeline(segmenter, replace(self.options, refine=0.0))
         self.pose = PosePipeline(provider, threads, lag)
         self.pose_temporal = TemporalFilter(self.options.temporal)
         self._pose_prev: tuple[np.ndarray, tuple[int, int]] | None = None  # last crop matrix, frame size

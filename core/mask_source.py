@@ -9,7 +9,7 @@ and what the worker needs to interpret the pixels it gets back (which model, whi
 Frozen: a plan is made on the render thread and read on the mask worker, so nobody may change it in
 between. Pure Python: the OBS filter imports it before it knows whether numpy and OpenCV are installed.
 
-Hand-off to compositing (the CPU reference in core/pipeline.py, the OBS shader in the filter): a
+Hand-off to compositing (the CPU reference in core/selfie.py, the OBS shader in the filter): a
 `MaskResult` with the id of the frame it came from, the rectangle of the frame it covers (normalised;
 the whole frame unless person tracking cropped it), an 8-bit probability mask at model size (255 =
 person) and the refinement coefficients (A, B); the full-resolution mask is A * luma + B inside the

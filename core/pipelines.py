@@ -1,7 +1,7 @@
 """The one place that knows which mask pipelines exist and what each is made of.
 
-A model name from the registry (core/model_registry.py) is a segmentation model with Backdrop's mask
-path (core/pipeline.py); the names below are pipelines of several models. Everything else (the OBS
+A model name from the registry (core/model_registry.py) is a segmentation model with the selfie pipeline's
+mask path (core/selfie.py); the names below are pipelines of several models. Everything else (the OBS
 filter's engine, the CLI, the benchmarks) asks `make_pipeline` and drives the result through the
 `MaskSource` contract (core/mask_source.py) alone. A plug-in (the test harness's) may `register` more.
 """
@@ -60,11 +60,11 @@ def make_pipeline(model: str, provider: str = "auto", threads: int = 2, options:
     """The mask pipeline for a model or pipeline name. `lag`: a pose's crop lag in frames (the CLI's
     measure of what a GPU pipeline costs)."""
     from .mask_source import MaskOptions
-    from .pipeline import MaskPipeline
     from .segmenter import Segmenter
+    from .selfie import SelfiePipeline
 
     options = options or MaskOptions()
     kind = PIPELINES.get(model)
     if kind is not None:
         return kind.build(provider, threads, options, lag)
-    return MaskPipeline(Segmenter(model, provider, threads), options)
+    return SelfiePipeline(Segmenter(model, provider, threads), options)

@@ -1,4 +1,5 @@
-"""The mask path: frame -> (crop) -> inference -> temporal filter -> refinement coefficients.
+"""The selfie pipeline: a segmentation model's mask path, frame -> (crop) -> inference -> temporal filter ->
+refinement coefficients (any model card of kind segmentation; MediaPipe's selfie models by default).
 
 It hands compositing (the CPU reference here, the OBS shader in the filter) a `MaskResult`, as
 every pipeline does: the contract and its hand-off are in core/mask_source.py.
@@ -20,7 +21,7 @@ from .segmenter import Segmenter
 from .temporal import TemporalFilter, remove_small_blobs
 
 
-class MaskPipeline:
+class SelfiePipeline:
     """One stream's state (temporal filter, person tracker) over possibly shared Segmenters."""
 
     def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None) -> None:
