@@ -219,4 +219,5 @@ class Camera:
             position.append(g + e)
             velocity.append(v)
         width, height = self.size
-        return inside(Window(*position), width, height), tuple(velocity)
+        vx, vy, vh = velocity
+        return inside(Window(*position), width, height), (vx, vy, vh)

@@ -23,13 +23,13 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from .frame_plan import Crop, FramePlan
-from .pipeline import MaskOptions, MaskPipeline, MaskResult
+from .mask_source import Crop, FramePlan, MaskOptions, MaskResult
 from .pose import GRID, PosePipeline, cut, mask_on_grid, union_rect
 from .postprocess import to_u8
 from .preprocess import resize_to_model
 from .roi import model_to_model
 from .segmenter import Segmenter
+from .selfie import SelfiePipeline
 from .temporal import TemporalFilter
 
 # Selfie parts beyond the pose mask must be this thick, as a fraction of the pose person's height.
@@ -87,14 +87,14 @@ def fuse(selfie: np.ndarray, pose: np.ndarray, pixel: tuple[float, float]) -> np
 
 
 class FullBodyPipeline:
-    """One stream's state: the selfie's MaskPipeline, the pose's PosePipeline and its smoothing."""
+    """One stream's state: the SelfiePipeline, the pose's PosePipeline and its smoothing."""
 
     def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None, provider: str = "auto",
                  threads: int = 1, lag: int = 0) -> None:
         self.segmenter = segmenter
         self.options = options or MaskOptions()
         # Edge refinement needs the frame's pixels on the fused grid, which no crop has: off here.
-        self.selfie = MaskPipeline(segmenter, replace(self.options, refine=0.0))
+        self.selfie = SelfiePipeline(segmenter, replace(self.options, refine=0.0))
         self.pose = PosePipeline(provider, threads, lag)
         self.pose_temporal = TemporalFilter(self.options.temporal)
         self._pose_prev: tuple[np.ndarray, tuple[int, int]] | None = None  # last crop matrix, frame size
@@ -144,6 +144,7 @@ class FullBodyPipeline:
             self._pose_prev, self._out_of_view = None, LEAVE_AFTER
             result, state = s, POSE_SEARCHING
         else:
+            assert p.crop_matrix is not None and p.mask is not None and p.landmarks is not None  # a present pose
             warp = self._pose_warp(p.crop_matrix, plan.frame_size)
             if warp is None:  # no history in this frame's terms (the first pose, another frame size)
                 self.pose_temporal.reset()
@@ -169,7 +170,9 @@ class FullBodyPipeline:
         """Both masks on one grid over both crops (the selfie's own when it holds the pose's), fused;
         None when the pose's person is not one the selfie model sees (AGREE)."""
         w, h = frame_size
+        assert pose_crop.quad is not None  # the pose's crop is a quad
         rect = union_rect(s.rect, pose_crop.quad)
+        selfie: np.ndarray  # the selfie's mask on the grid
         if rect == s.rect:
             grid, selfie = (s.mask.shape[1], s.mask.shape[0]), s.mask
         else:

@@ -24,8 +24,13 @@ MOTION_LAG = 2
 
 
 class HasFrameId(Protocol):
-    frame_id: int  # the frame the mask fits
-    source: int  # the frame the model made it from (frame_id, unless carried forward by motion)
+    @property
+    def frame_id(self) -> int:  # the frame the mask fits
+        ...
+
+    @property
+    def source(self) -> int:  # the frame the model made it from (frame_id, unless carried forward by motion)
+        ...
 
 
 def _key(mask: HasFrameId) -> tuple[int, int]:
@@ -87,9 +92,11 @@ def shown_masks(frames: int, lag: int, match_video: bool, every: int = 1, motion
     after it (or `lag`, when sooner), as the filter does while masks skip frames. The filter keeps
     MAX_RING frames on the GPU; a frame it shows twice (passed through before the first mask, then
     again once the video waits for masks) counts with its masked showing."""
-    timeline, shown = MaskTimeline(), {}
+    timeline = MaskTimeline()
+    shown: dict[int, Shown | None] = {}
     carrying, motion_lag = motion and every > 1, min(lag, MOTION_LAG)
-    newest = reach = None  # the newest mask made, and the frame it has been carried to
+    newest: int | None = None  # the newest mask made
+    reach = 0  # the frame it has been carried to
     for t in range(frames + lag + MAX_RING):
         if 0 <= t - lag < frames and (t - lag) % every == 0:
             newest = reach = t - lag
@@ -97,7 +104,10 @@ def shown_masks(frames: int, lag: int, match_video: bool, every: int = 1, motion
         while carrying and newest is not None and reach < min(t - motion_lag, frames - 1):
             reach += 1
             timeline.offer(Shown(reach, newest), t)
-        picked = timeline.pick(t, match_video, lambda f, t=t: 0 <= f < frames and f > t - MAX_RING)
+        def kept(f: int, t: int = t) -> bool:
+            return 0 <= f < frames and f > t - MAX_RING
+
+        picked = timeline.pick(t, match_video, kept)
         at, mask = (t, None) if picked is None else (picked[1], Shown(picked[0].frame_id, picked[0].source))
         if at < frames and shown.get(at) is None:
             shown[at] = mask

@@ -117,7 +117,7 @@ def read_card(card_path: Path) -> ModelCard:
         raise ModelError(f"{card_path}: output must be [1,H,W,1] at the input size, got {list(out_shape)}")
     return ModelCard(
         name=name, description=str(raw.get("description", "")), path=card_path.parent / file,
-        card_path=card_path, input_name=input_name, input_shape=in_shape,  # type: ignore[arg-type]
+        card_path=card_path, input_name=input_name, input_shape=in_shape,
         outputs=outputs, onnx_sha256=raw.get("onnx_sha256"), licence=str(raw.get("licence", "unknown")),
         kind=kind,
     )

@@ -28,7 +28,7 @@ import functools
 import cv2
 import numpy as np
 
-from .frame_plan import Rect, thumb_size
+from .mask_source import Rect, thumb_size
 
 KEEP_FLOWS = 16  # frames whose flows are kept: more than a mask's latency plus the gap between masks
 
@@ -44,7 +44,7 @@ def grey_thumbnail(pixels: np.ndarray) -> np.ndarray:
 
 
 def _flow_estimator() -> cv2.DISOpticalFlow:
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     # Patches down to half the thumbnail's resolution (ultrafast stops at a quarter): 0.8 ms CPU a
     # frame at 256x144 instead of 0.2, for J 0.752 instead of 0.721 (the comparison above).
     dis.setFinestScale(1)
@@ -67,7 +67,7 @@ class MotionField:
         if last is not None and last[0] < frame_id and last[1].shape == grey.shape:
             if self._dis is None:
                 self._dis = _flow_estimator()
-            self.flows[frame_id] = (last[0], self._dis.calc(grey, last[1], None))
+            self.flows[frame_id] = (last[0], self._dis.calc(grey, last[1], None))  # type: ignore[call-overload]  # None: OpenCV allocates the flow; its stubs want one
             self.after[last[0]] = frame_id
         else:  # the first thumbnail, a new size, or frame ids starting over: no motion to the past
             self.flows.clear()
@@ -127,7 +127,8 @@ class MaskCarrier:
         return self._advance()
 
     def _advance(self) -> list:
-        out, newest = [], self._newest
+        out: list = []
+        newest = self._newest
         while newest is not None and newest.frame_id in self.field.after:
             k = self.field.after[newest.frame_id]
             flow = self.field.flows[k][1]

@@ -40,7 +40,7 @@ def prefer_packaged_directml(platform: str = sys.platform, find_spec=importlib.u
     if load is None:
         import ctypes
 
-        load = ctypes.WinDLL  # type: ignore[attr-defined]
+        load = ctypes.WinDLL  # type: ignore[attr-defined]  # Windows only
     _loaded["dll_directory"] = add_dll_directory(str(dll.parent))  # kept: closing it would undo the search path
     _loaded["directml"] = load(str(dll))
     return dll
@@ -62,7 +62,7 @@ def directml_dll() -> str | None:
     import ctypes
     from ctypes import wintypes
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     kernel32.GetModuleHandleW.restype = wintypes.HMODULE
     kernel32.GetModuleHandleW.argtypes = [wintypes.LPCWSTR]
     kernel32.GetModuleFileNameW.argtypes = [wintypes.HMODULE, wintypes.LPWSTR, wintypes.DWORD]
@@ -78,7 +78,7 @@ def _file_version(path: str) -> str | None:
     import ctypes
     from ctypes import wintypes
 
-    version = ctypes.WinDLL("version")  # type: ignore[attr-defined]
+    version = ctypes.WinDLL("version")  # type: ignore[attr-defined]  # Windows only
     version.GetFileVersionInfoSizeW.argtypes = [wintypes.LPCWSTR, ctypes.POINTER(wintypes.DWORD)]
     version.GetFileVersionInfoW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD, ctypes.c_void_p]
     version.VerQueryValueW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR, ctypes.POINTER(ctypes.c_void_p),
@@ -93,6 +93,7 @@ def _file_version(path: str) -> str | None:
     if not version.VerQueryValueW(data, "\\", ctypes.byref(info), ctypes.byref(length)):
         return None
     # VS_FIXEDFILEINFO: dwSignature, dwStrucVersion, dwFileVersionMS, dwFileVersionLS, ...
+    assert info.value is not None  # VerQueryValueW succeeded
     words = (wintypes.DWORD * 4).from_address(info.value)
     ms, ls = words[2], words[3]
     return f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"

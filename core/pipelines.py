@@ -1,9 +1,9 @@
 """The one place that knows which mask pipelines exist and what each is made of.
 
-A model name from the registry (core/model_registry.py) is a segmentation model with Backdrop's mask
-path (core/pipeline.py); the names below are pipelines of several models. Everything else (the OBS
+A model name from the registry (core/model_registry.py) is a segmentation model with the selfie pipeline's
+mask path (core/selfie.py); the names below are pipelines of several models. Everything else (the OBS
 filter's engine, the CLI, the benchmarks) asks `make_pipeline` and drives the result through the
-`MaskSource` contract alone. A plug-in (the test harness's) may `register` more.
+`MaskSource` contract (core/mask_source.py) alone. A plug-in (the test harness's) may `register` more.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the table itself imports no model code: the OBS dialog lists it without numpy or cv2
-    from .pipeline import MaskOptions, MaskSource
+    from .mask_source import MaskOptions, MaskSource
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,12 @@ def make_pipeline(model: str, provider: str = "auto", threads: int = 2, options:
                   lag: int = 0) -> MaskSource:
     """The mask pipeline for a model or pipeline name. `lag`: a pose's crop lag in frames (the CLI's
     measure of what a GPU pipeline costs)."""
-    from .pipeline import MaskOptions, MaskPipeline
+    from .mask_source import MaskOptions
     from .segmenter import Segmenter
+    from .selfie import SelfiePipeline
 
     options = options or MaskOptions()
     kind = PIPELINES.get(model)
     if kind is not None:
         return kind.build(provider, threads, options, lag)
-    return MaskPipeline(Segmenter(model, provider, threads), options)
+    return SelfiePipeline(Segmenter(model, provider, threads), options)

@@ -18,7 +18,7 @@ at tag v0.10.14 (cited by file, under mediapipe/modules/), not from the wheel:
                      mask is not blended here either.
                   -> next frame's ROI from those landmarks   (pose_landmark/pose_landmarks_to_roi.pbtxt)
 
-The crops are described as a FramePlan of quads at model size (core/frame_plan.py), so the OBS
+The crops are described as a FramePlan of quads at model size (core/mask_source.py), so the OBS
 filter can draw them on the GPU instead of reading back whole frames. `lag` reproduces what a
 GPU pipeline costs: the ROI comes from landmarks `lag` frames old.
 """
@@ -35,10 +35,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .frame_plan import Border, Crop, FramePlan, Quad, Rect, Roi
+from .mask_source import Border, Crop, FramePlan, MaskOptions, MaskResult, Quad, Rect
 from .model_registry import find_model
-from .opencv_exact import warp_u8
-from .pipeline import MaskOptions, MaskResult
+from .opencv_exact import rotated_rect_points, warp_u8
 from .postprocess import to_u8
 from .roi import model_to_frame
 from .session import DEFAULT_THREADS, shared_session
@@ -62,6 +61,27 @@ _PRESENCE_THRESHOLD, _NUM_LANDMARKS, _HEATMAP_KERNEL, _HEATMAP_MIN_CONFIDENCE = 
 # pose_landmark_filtering.pbtxt: the auxiliary landmarks (the ROI's) One Euro filter
 _AUX_MIN_CUTOFF, _AUX_BETA, _AUX_DERIVATE_CUTOFF = 0.01, 10.0, 1.0
 _FPS = 30.0  # the solution's simulated timestamps: 33333 us apart
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated rectangle in normalised frame coordinates (MediaPipe's NormalizedRect): where the
+    pose's landmark model looks. A landmark crop carries it as its `tag`."""
+
+    x_center: float
+    y_center: float
+    width: float
+    height: float
+    rotation: float  # radians
+
+    def box_points(self, width: int, height: int) -> np.ndarray:
+        """Corners in frame pixels, as MediaPipe's OpenCV computes them (core/opencv_exact.py)."""
+        return rotated_rect_points(self.x_center, self.y_center, self.width, self.height, self.rotation, width,
+                                   height)
+
+    def quad(self, width: int, height: int) -> Quad:
+        bl, tl, tr, br = ((float(x) / width, float(y) / height) for x, y in self.box_points(width, height))
+        return tl, tr, br, bl
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -124,7 +144,7 @@ def alignment_roi(start: tuple[float, float], end: tuple[float, float], width: i
     return Roi(float(x0 / w), float(y0 / h), float(side_w), float(side_h), float(rotation))
 
 
-def alignment_box(points: np.ndarray, width: int, height: int) -> tuple[float, float]:
+def alignment_box(points: np.ndarray, width: int, height: int) -> tuple[np.float32, np.float32]:
     """(width, height), normalised, of AlignmentPointsRectsCalculator's box for points[0] -> points[1]
     (before any transformation): the object scale the landmark filter divides by."""
     size = _alignment(points[0], points[1], width, height)[4]
@@ -139,6 +159,7 @@ def crop_matrix(quad_px: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _box_points(crop: Crop, width: int, height: int) -> np.ndarray:
+    assert crop.quad is not None  # the pose's crops are quads
     tl, tr, br, bl = crop.quad
     return np.array([bl, tl, tr, br], np.float32) * [width, height]
 
@@ -236,14 +257,15 @@ class _LowPass:
     """util/filtering/low_pass_filter.cc: the stored values are floats."""
 
     def __init__(self) -> None:
-        self.raw = self.stored = None
+        self.raw: np.float32 | None = None
+        self.stored: np.float32 | None = None
 
-    def __call__(self, value: float, alpha: float) -> float:
+    def __call__(self, value: float, alpha: float) -> np.float32:
         a = F32(alpha)
-        value = F32(value)
+        v = F32(value)
         # alpha_ * value is a float product; (1.0 - alpha_) * stored_value_ is computed in double.
-        result = value if self.stored is None else F32(float(a * value) + (1.0 - float(a)) * float(self.stored))
-        self.raw, self.stored = value, result
+        result = v if self.stored is None else F32(float(a * v) + (1.0 - float(a)) * float(self.stored))
+        self.raw, self.stored = v, result
         return result
 
 
@@ -260,7 +282,7 @@ class OneEuro:
         te, tau = 1.0 / self.frequency, 1.0 / (2 * math.pi * cutoff)
         return 1.0 / (1.0 + tau / te)
 
-    def __call__(self, t_ns: int, value_scale: float, value: float) -> float:
+    def __call__(self, t_ns: int, value_scale: float, value: float) -> float | np.float32:
         if self.last_time >= t_ns:
             return value
         if self.last_time != 0 and t_ns != 0:
@@ -402,6 +424,7 @@ class PosePipeline:
         p = self._frame(w, h, self.next_roi, pixels)
         if not p.present:
             return replace(p, mask=np.zeros((h, w), np.float32), crop_matrix=None)
+        assert p.crop_matrix is not None  # a present pose carries its crop's matrix
         mask = cv2.warpPerspective(p.mask, p.crop_matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         return replace(p, mask=mask.astype(np.float32), crop_matrix=None)
@@ -410,6 +433,7 @@ class PosePipeline:
         """The pixels of a crop from `plan_crop`, cut elsewhere (uint8 RGB at crop.size) -> the pose,
         its mask at crop size. A detector crop gives no mask: its ROI serves the next frame."""
         roi = None if crop.model == DETECTOR else crop.tag
+        assert roi is None or isinstance(roi, Roi)  # the landmark crops this pipeline planned carry their ROI
         return self._frame(*frame_size, roi, lambda wanted: image if wanted is roi else None)
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
@@ -419,6 +443,7 @@ class PosePipeline:
         if not p.present:
             mask, rect = np.zeros(GRID[::-1], np.uint8), Rect()
         else:
+            assert plan.crops[0].quad is not None and p.crop_matrix is not None  # a pose crop, a present pose
             rect = union_rect(None, plan.crops[0].quad)
             mask = to_u8(mask_on_grid(p.mask, p.crop_matrix, rect, plan.frame_size))
         post_ms = (time.perf_counter() - t0) * 1e3 - p.infer_ms
@@ -438,22 +463,26 @@ class PosePipeline:
         empty = np.zeros(self.landmark_size[::-1], np.float32)
         ms, detected = 0.0, roi is None
         if detected:
-            found = self.detect(pixels(None), width, height)
+            letterboxed = pixels(None)
+            assert letterboxed is not None  # the detector's crop is always cut
+            found = self.detect(letterboxed, width, height)
             roi, ms = found.roi, found.infer_ms
             if roi is None:
                 return self._lost(empty, True, ms)
+        assert roi is not None  # given, or found just now
         image = pixels(roi)
         if image is None:  # only the detector's crop was cut: tracked from the very next frame, whatever the lag
             self._start_tracking(roi)
             return PoseResult(empty, False, None, None, True, ms)
-        found = self.landmarks_by_roi(image, roi, width, height)
-        ms += found.infer_ms
-        if not found.present:
+        marks = self.landmarks_by_roi(image, roi, width, height)
+        ms += marks.infer_ms
+        if not marks.present:
             return self._lost(empty, detected, ms)
-        aux = self.filter_landmarks(t_ns, found.points, width, height)
+        assert marks.points is not None and marks.mask is not None  # a present person has both
+        aux = self.filter_landmarks(t_ns, marks.points, width, height)
         self._push_roi(self.landmarks_to_roi(aux, width, height))
         m = crop_matrix(roi.box_points(width, height), self.landmark_size)
-        return PoseResult(found.mask, True, found.points[:33], roi, detected, ms, m)
+        return PoseResult(marks.mask, True, marks.points[:33], roi, detected, ms, m)
 
     def detect(self, image: np.ndarray, width: int, height: int) -> Detection:
         """pose_detection_cpu.pbtxt + pose_detection_to_roi.pbtxt: the letterboxed frame (uint8 RGB)
@@ -501,7 +530,7 @@ class PosePipeline:
 
     def _start_tracking(self, roi: Roi) -> None:
         self.aux_filter.reset()
-        self.rois.extend([roi] * self.rois.maxlen)
+        self.rois.extend([roi] * (self.rois.maxlen or 0))  # (made with a maxlen)
         self.next_roi = roi
 
     def _push_roi(self, roi: Roi) -> None:

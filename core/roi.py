@@ -21,7 +21,7 @@ import time
 import cv2
 import numpy as np
 
-from .frame_plan import FULL, Rect
+from .mask_source import FULL, Rect
 
 
 def crop_to_model(width: int, height: int, rect: Rect, model_w: int, model_h: int) -> np.ndarray:
@@ -102,7 +102,7 @@ class RoiTracker:
             return ((FULL, model),), 0
         tile = (SEARCH_TILES[self.next_tile % len(SEARCH_TILES)], model)
         self.next_tile += 1
-        if found is None:
+        if not isinstance(found, tuple):  # None: nobody
             return ((FULL, model), tile), 1
         return found + ((FULL, model), tile), 2
 
@@ -146,12 +146,13 @@ class RoiTracker:
         """A box widened to the aspect of the model that needs the least widening, kept inside the
         frame: ((x0, y0, x1, y1), model)."""
         x0, y0, x1, y1 = box
-        best = None
+        best: tuple[float, str, float, float] | None = None
         for model, aspect in self.aspects.items():
             w, h = x1 - x0, y1 - y0
             w2, h2 = max(w, h * aspect), max(h, w / aspect)
             if best is None or w2 * h2 < best[0]:
                 best = (w2 * h2, model, w2, h2)
+        assert best is not None  # there is a model
         _, model, w2, h2 = best
         w2, h2 = min(w2, width), min(h2, height)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -195,7 +196,7 @@ def _area(box) -> float:
 def _merge_closest(crops: list, fit) -> tuple[float, list]:
     """The two crops whose union wastes least made one (`fit`: widened to a model's aspect), and how
     much it wastes: the area the merged crop adds, as a fraction of the two crops' own."""
-    best = None
+    best: tuple[float, int, int, tuple] | None = None
     for i in range(len(crops)):
         for j in range(i + 1, len(crops)):
             a, b = crops[i][0], crops[j][0]
@@ -203,5 +204,6 @@ def _merge_closest(crops: list, fit) -> tuple[float, list]:
             waste = (_area(merged[0]) - _area(a) - _area(b)) / (_area(a) + _area(b))
             if best is None or waste < best[0]:
                 best = (waste, i, j, merged)
+    assert best is not None  # there are two crops
     waste, i, j, merged = best
     return waste, [c for k, c in enumerate(crops) if k not in (i, j)] + [merged]

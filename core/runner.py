@@ -22,10 +22,9 @@ from collections import deque
 
 import numpy as np
 
-from .frame_plan import FramePlan
 from .framing import find_people
+from .mask_source import FramePlan, MaskResult, MaskSource
 from .motion import MaskCarrier, grey_thumbnail
-from .pipeline import MaskResult, MaskSource
 
 MOTION_QUEUE = 16  # thumbnails and masks waiting for the motion thread, at most (the oldest go first)
 
@@ -137,6 +136,7 @@ class AsyncMaskRunner:
                     self._cond.wait()
                 if self._stop:
                     return
+                assert self._pending is not None  # the wait ends on a frame or on stop
                 images, frame_id, plan = self._pending
                 self._pending = None
                 self._working = True

@@ -162,7 +162,7 @@ def _process_pool() -> tuple[dict, threading.Lock]:
     pool = getattr(sys, "_backdrop_session_pool", None)
     if pool is None:
         pool = ({}, threading.Lock())
-        sys._backdrop_session_pool = pool
+        setattr(sys, "_backdrop_session_pool", pool)  # noqa: B010  # a name mypy cannot know on `sys`
     return pool
 
 

@@ -39,7 +39,7 @@ class TemporalFilter:
         grey = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY)
         prev_mask, prev_grey = self._mask, self._grey
         self._grey = grey
-        if self.strength <= 0.0 or prev_mask is None:
+        if self.strength <= 0.0 or prev_mask is None or prev_grey is None:  # (set together)
             self._mask = prob.astype(np.float32, copy=True)
             return self._mask
         h, w = prob.shape
@@ -48,9 +48,10 @@ class TemporalFilter:
             # Where the previous mask did not cover, motion_floor is 255 (partly: in between), so the new
             # value is taken there and whatever the constant border put into the history does not count.
             # (A constant border: replicating costs half as much again, for pixels that are not used.)
+            prev_shape = prev_mask.shape
             prev_mask = cv2.warpAffine(prev_mask, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             prev_grey = cv2.warpAffine(prev_grey, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            motion_floor = cv2.warpAffine(np.zeros(self._mask.shape, np.uint8), warp, (w, h), flags=cv2.INTER_LINEAR,
+            motion_floor = cv2.warpAffine(np.zeros(prev_shape, np.uint8), warp, (w, h), flags=cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_CONSTANT, borderValue=255)
         elif prev_mask.shape != prob.shape:
             self._mask = prob.astype(np.float32, copy=True)

@@ -24,13 +24,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from core.pipeline import MaskPipeline
     from core.segmenter import Segmenter
+    from core.selfie import SelfiePipeline
     from core.tools.composite import composite
     from core.tools.media_io import read_rgb, write_image
 
     rgb = read_rgb(REPO / "core" / "samples" / "astronaut.jpg")
-    pipe = MaskPipeline(Segmenter("selfie_general", args.provider))
+    pipe = SelfiePipeline(Segmenter("selfie_general", args.provider))
     small = pipe.run(rgb)  # warm-up (and the first session's optimisation)
     times = []
     for i in range(30):

@@ -282,7 +282,7 @@ class BackdropFilter:
             log(LOG_WARNING, f"filter '{self.name}': settings of the wrong type set back to their defaults: "
                              f"{', '.join(new)}")
 
-    def _load_background(self, path: str, canvas: tuple[int, int] | None) -> None:
+    def _load_background(self, path: str | None, canvas: tuple[int, int] | None) -> None:
         """Decode the picture for `canvas` on a helper thread (a 12-megapixel photo takes ~100 ms, and
         `update` and `video_render` run on the graphics thread); None: not before the canvas is known.
         The compositor uploads it on the render thread."""
@@ -377,8 +377,8 @@ class BackdropFilter:
         if width and height and self._picture_stale((width, height)):
             self._load_background(self.background_path, (width, height))
         runner = engine.runner if engine is not None and engine.ready else None
-        if runner is None or not width or not height or not self.compositor.ensure() \
-                or not self.capture.ensure(self.sync.ring_size(s.match_video)):
+        if engine is None or runner is None or s is None or params is None or not width or not height \
+                or not self.compositor.ensure() or not self.capture.ensure(self.sync.ring_size(s.match_video)):
             lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
             return
         space = lib.obs_source_get_color_space(target, len(PREFERRED_SPACES), PREFERRED_SPACES)
@@ -440,6 +440,7 @@ class BackdropFilter:
         self.sync.observe(1.0 / self.frame_seconds, runner.cpu_s, runner.done, lib.obs_get_lagged_frames(),
                           lib.obs_get_total_frames())
         if self.sync.wants_frame(frame, s.mask_rate, runner.free_in_s(), self.frame_seconds):
+            assert engine.pipeline is not None  # set with the runner
             plan = engine.pipeline.plan(width, height)  # person tracking picks the crop
             if self.capture.stage(full, width, height, frame, frame, plan):
                 self.sync.staged()
@@ -502,6 +503,7 @@ class BackdropFilter:
         if self.hdr:
             return "HDR source: Backdrop works on SDR video only, so the video passes through unchanged."
         runner, sync = engine.runner, self.sync
+        assert runner is not None  # set with `ready`
         video_fps, mask_fps = sync.rates()
         parts = [f"{fs.PRESET_LABELS.get(s.preset, s.preset)}: {engine.session_description()}",
                  f"inference {runner.infer_ms:.1f} ms + {runner.post_ms:.1f} ms post",

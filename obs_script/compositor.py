@@ -13,11 +13,15 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from ..core import vocabulary as V
 from ..core.framing import WHOLE_FRAME
 from . import libobs as L
 from .frame_capture import draw_into
+
+if TYPE_CHECKING:
+    from ..core.mask_source import Rect
 from .libobs import lib
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -124,14 +128,15 @@ class Compositor:
 
     def __init__(self, mask_effect: Path = MASK_EFFECT, blur_effect: Path = BLUR_EFFECT) -> None:
         self.paths = (mask_effect, blur_effect)
-        self.effect = self.blur_effect = None
+        self.effect: int | None = None
+        self.blur_effect: int | None = None
         self.params: dict[str, int] = {}
         self.blur_params: dict[str, int] = {}
         self.error: str | None = None  # latched: a failed compile is not retried every frame
         self.mask_tex = self.coeff_tex = None
         self.coeffs_zeroed = False
         self.model_size = (0, 0)
-        self.mask_rect = None  # the part of the frame the uploaded mask covers (person tracking)
+        self.mask_rect: Rect | None = None  # the part of the frame the uploaded mask covers (person tracking)
         self.blur_targets: list[int] = []
         self.bg_tex = None
         self.bg_size = (0, 0)
@@ -147,7 +152,7 @@ class Compositor:
 
     def _create_effects(self) -> bool:
         """Compile both effects once; on failure keep OBS's own error message (its graphics backend's)."""
-        effects = []
+        effects: list[int] = []
         for path in self.paths:
             effect, why = L.effect_from_file(path)
             if not effect:
@@ -225,6 +230,7 @@ class Compositor:
             picture, self._offered = self._offered, _KEEP
         if picture is _KEEP:
             return
+        picture = cast("Picture | None", picture)
         if self.bg_tex:
             lib.gs_texture_destroy(self.bg_tex)
             self.bg_tex, self.bg_size = None, (0, 0)
@@ -244,6 +250,7 @@ class Compositor:
 
     def _bind_mask(self, params: dict, rp: RenderParams) -> None:
         r = self.mask_rect
+        assert r is not None  # drawn once a mask is uploaded
         lib.gs_effect_set_texture(params["mask"], self.mask_tex)
         lib.gs_effect_set_texture(params["coeffs"], self.coeff_tex)
         lib.gs_effect_set_float(params["use_coeffs"], rp.use_coeffs)
@@ -318,6 +325,7 @@ class Compositor:
             lib.gs_effect_set_vec4(p["color"], L.vec4(*rp.color))
         if wraps(mode, rp.light_wrap, rp.show_mask):
             r, (mw, mh) = self.mask_rect, self.model_size
+            assert r is not None  # drawn once a mask is uploaded
             lib.gs_effect_set_float(p["light_wrap"], rp.light_wrap)
             lib.gs_effect_set_vec2(p["mask_texel"], L.vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))
         self._bind_mask(p, rp)

@@ -10,11 +10,16 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core import INSTALL_COMMAND
 from . import launcher
 from .filter_settings import FilterSettings
 from .libobs import LOG_INFO, LOG_WARNING, log
+
+if TYPE_CHECKING:
+    from ..core.mask_source import MaskSource
+    from ..core.runner import AsyncMaskRunner
 
 REPO = Path(__file__).resolve().parent.parent
 # ONNX Runtime intra-op threads inside OBS: one thread measured fastest on 2 cores and leaves the
@@ -24,7 +29,7 @@ PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that
 
 
 def mask_options(s: FilterSettings):
-    from ..core.pipeline import MaskOptions
+    from ..core.mask_source import MaskOptions
 
     # The periodic look at the whole frame at least twice a second (2 inferences: ~1% of a core here):
     # people who come in are found within seconds even when the CPU budget allows far fewer than 30
@@ -42,12 +47,12 @@ class Engine:
         self.key, self.owner = settings.engine_key(), owner
         self.ready = False
         self.error: str | None = None
-        self.runner = None
-        self.pipeline = None
+        self.runner: AsyncMaskRunner | None = None
+        self.pipeline: MaskSource | None = None
         self.describe = "loading model"
         self._lock = threading.Lock()
         self._stopped = False
-        self._stopped_runner = None
+        self._stopped_runner: AsyncMaskRunner | None = None
         self._settings = settings  # the newest settings configure() was given (a load takes a while)
         self._loader = threading.Thread(target=self._build, args=(settings,), name="backdrop-load", daemon=True)
         launcher.launch(self._loader)  # `update` creates engines on the graphics thread: never wait for a start there
@@ -69,7 +74,7 @@ class Engine:
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
             runner.framing_zoom = framing_zoom(s)
         except ImportError as exc:
-            missing = PIP_NAMES.get(exc.name, exc.name or str(exc))
+            missing = PIP_NAMES.get(exc.name or "", exc.name or str(exc))
             self.error = (f"Python package '{missing}' is missing: run `{INSTALL_COMMAND}` in {REPO}, "
                           "then restart OBS")
         except Exception as exc:  # ModelError and anything ONNX Runtime raises: shown, never fatal

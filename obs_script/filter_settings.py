@@ -81,14 +81,15 @@ STRINGS = {
 # mask to the person where they are (core/motion.py), for about a millisecond of CPU a frame.
 BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: True, S_MOTION: True, S_SHOW_MASK: False}
 DEFAULT_COLOR = 0xFF000000 | V.COLOR_RGB[2] << 16 | V.COLOR_RGB[1] << 8 | V.COLOR_RGB[0]  # OBS: 0xAABBGGRR
-DEFAULTS: dict[str, object] = {S_VERSION: SETTINGS_VERSION, S_BG_COLOR: DEFAULT_COLOR, **STRINGS, **BOOLS,
+Value = str | bool | float | int  # what a setting holds
+DEFAULTS: dict[str, Value] = {S_VERSION: SETTINGS_VERSION, S_BG_COLOR: DEFAULT_COLOR, **STRINGS, **BOOLS,
                                **{key: spec[0] for key, spec in (FLOATS | INTS).items()}}
 # The obs_data type of every key with a default (an int and a double are both NUMBER).
 TYPES = {S_VERSION: OBS_DATA_NUMBER, S_BG_COLOR: OBS_DATA_NUMBER, **dict.fromkeys(FLOATS, OBS_DATA_NUMBER),
          **dict.fromkeys(INTS, OBS_DATA_NUMBER), **dict.fromkeys(STRINGS, OBS_DATA_STRING),
          **dict.fromkeys(BOOLS, OBS_DATA_BOOLEAN)}
 
-PRESET_VALUES: dict[str, dict[str, object]] = {
+PRESET_VALUES: dict[str, dict[str, Value]] = {
     "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
     "balanced": {S_MODEL: "selfie_general", S_MASK_RATE: 0, S_TEMPORAL: 0.6, S_REFINE: 0.0},
     "quality": {S_MODEL: "selfie_general", S_MASK_RATE: 1, S_TEMPORAL: 0.5, S_REFINE: 0.5},
@@ -137,8 +138,8 @@ def set_defaults(settings: int) -> None:
         lib.obs_data_set_default_double(settings, _k(key), default)
     for key, (default, _, _) in INTS.items():
         lib.obs_data_set_default_int(settings, _k(key), default)
-    for key, default in STRINGS.items():
-        lib.obs_data_set_default_string(settings, _k(key), default.encode())
+    for key, text in STRINGS.items():
+        lib.obs_data_set_default_string(settings, _k(key), text.encode())
     for key, default in BOOLS.items():
         lib.obs_data_set_default_bool(settings, _k(key), default)
     lib.obs_data_set_default_int(settings, _k(S_BG_COLOR), DEFAULT_COLOR)
@@ -159,7 +160,7 @@ def wrong_typed(settings: int) -> list[str]:
     return wrong
 
 
-def repaired_value(settings: int, key: str) -> object:
+def repaired_value(settings: int, key: str) -> Value:
     """What a wrong-typed key reads as, and is set back to: the chosen preset's value for the keys a
     preset sets (a Full body filter stays Full body), else the default."""
     return PRESET_VALUES.get(_string(settings, S_PRESET, PRESETS), {}).get(key, DEFAULTS[key])
@@ -203,7 +204,7 @@ def migrate(settings: int) -> None:
         lib.obs_data_set_int(settings, key, SETTINGS_VERSION)
 
 
-def _pending_preset(settings: int) -> tuple[str, dict[str, object] | None]:
+def _pending_preset(settings: int) -> tuple[str, dict[str, Value] | None]:
     """(chosen preset, its values if they have not been written into the settings yet, else None)."""
     preset = _string(settings, S_PRESET, PRESETS)
     return preset, (None if preset == _string(settings, S_APPLIED_PRESET) else PRESET_VALUES.get(preset, {}))

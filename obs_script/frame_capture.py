@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import cast
 
-from ..core.frame_plan import FULL, Border, Crop, FramePlan, Rect, thumb_size
+from ..core.mask_source import FULL, Border, Crop, FramePlan, Rect, thumb_size
 from . import libobs as L
 from .libobs import lib
 
@@ -50,7 +51,7 @@ class FrameCapture:
 
     def __init__(self, crop_effect: Path = CROP_EFFECT) -> None:
         self.crop_effect_path = crop_effect
-        self.crop_effect = None  # compiled on the first frame, drawn when a plan has a quad
+        self.crop_effect: int | None = None  # compiled on the first frame, drawn when a plan has a quad
         self.crop_failure: str | None = None  # why it does not compile (an error once a quad needs it)
         self.crop_params: dict[str, int] = {}
         self.error: str | None = None  # latched: the crop effect does not compile here
@@ -85,7 +86,8 @@ class FrameCapture:
         matching video to mask does not lose the frames it is about to show when its delay grows."""
         held = sorted(((f, tr) for f, tr in zip(self.ring_frames, self.ring, strict=True) if f >= 0), reverse=True)
         spare = [tr for f, tr in zip(self.ring_frames, self.ring, strict=True) if f < 0]
-        ring, frames = [None] * size, [-1] * size
+        ring: list[int | None] = [None] * size
+        frames = [-1] * size
         for frame, tr in held:
             if ring[frame % size] is None:
                 ring[frame % size], frames[frame % size] = tr, frame
@@ -96,7 +98,7 @@ class FrameCapture:
                 ring[slot] = spare.pop() if spare else lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
         for tr in spare:
             lib.gs_texrender_destroy(tr)
-        self.ring, self.ring_frames = ring, frames
+        self.ring, self.ring_frames = cast(list[int], ring), frames  # every slot filled above
 
     def _small(self, size: tuple[int, int]) -> int:
         if size not in self.smalls:
@@ -196,7 +198,9 @@ class FrameCapture:
         if not self.thumbs_pending or self.thumbs_pending[0][2] >= render_frame:
             return None
         slot, frame_id, _ = self.thumbs_pending.pop(0)
-        size, surface = self.thumb_slots[slot]
+        staged = self.thumb_slots[slot]
+        assert staged is not None  # staged with its thumbnail
+        size, surface = staged
         pixels = _read_rgb(surface, size)
         return None if pixels is None else (frame_id, pixels)
 
@@ -265,7 +269,9 @@ def _read_rgb(surface: int, size: tuple[int, int]):
         return None
     try:
         (w, h), row = size, linesize.value
-        rows = np.frombuffer((ctypes.c_uint8 * (row * h)).from_address(data.value), np.uint8).reshape(h, row)
+        assert data.value is not None  # mapped
+        rows = np.frombuffer((ctypes.c_uint8 * (row * h)).from_address(data.value),  # type: ignore[call-overload]  # a ctypes array is a buffer; numpy's stubs name only some buffer types
+                             np.uint8).reshape(h, row)
         return rows[:, : w * 4].reshape(h, w, 4)[:, :, :3].copy()
     finally:
         lib.gs_stagesurface_unmap(surface)

@@ -43,7 +43,8 @@ class RateLimiter:
         self.cpu_per_mask = 0.0
         self.lag = 0.0  # share of frames OBS skipped in the last window
         self.limit = "video rate"
-        self._tokens, self._last = 1.0, None
+        self._tokens = 1.0
+        self._last: float | None = None
         self._window: tuple[float, float, int, int, int] | None = None  # t, cpu, masks, lagged, total
         self._probe: tuple[float, float] | None = None  # (rate, lag) before the last step down
         self._hold_until = 0.0

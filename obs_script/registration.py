@@ -141,10 +141,11 @@ def ensure_registered(impl) -> types.SimpleNamespace:
     return h
 
 
-def ui_task() -> L.TASK:
+def ui_task() -> ctypes._CFunctionType:  # an L.TASK (a ctypes function type; mypy takes L.TASK for a variable)
     """The C entry point for work queued to OBS's UI thread (obs_queue_task): settings repairs. Kept in
     the holder, like the callbacks, so a task queued before a script reload still finds it."""
     h = holder()
+    assert h is not None  # registered before any task is queued
     if getattr(h, "ui_task", None) is None:
         def run(source):
             try:

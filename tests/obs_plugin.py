@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core import pipelines, session
-from ..core.frame_plan import FramePlan
-from ..core.pipeline import MaskResult
+from ..core.mask_source import FramePlan, MaskResult
 from ..core.postprocess import to_u8
 from ..obs_script import backdrop_filter
 from . import faults

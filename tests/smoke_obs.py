@@ -287,11 +287,12 @@ def reference_regions(rgb):
     import cv2
     import numpy as np
 
-    from core.pipeline import MaskOptions, MaskPipeline
+    from core.mask_source import MaskOptions
     from core.segmenter import Segmenter
+    from core.selfie import SelfiePipeline
     from core.tools.composite import alpha_lut
 
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for _ in range(5):
         result = pipe.run(rgb)
     alpha = cv2.LUT(pipe.full_mask(result, rgb), alpha_lut())

@@ -136,3 +136,8 @@ def test_what_runs_inside_obs_is_in_core_and_the_tools_are_in_core_tools():
     in_obs = {m for m in graph if m.startswith("core.") and m in reached}
     assert not {m for m in in_obs if m.startswith("core.tools")}, in_obs
     assert {m for m in graph if m.startswith("core.") and not m.startswith("core.tools")} - {"core.__main__"} <= in_obs
+
+
+def test_the_mask_source_contract_imports_no_product_module():
+    """core/mask_source.py is a leaf: a pipeline, a driver or a plug-in depends on the contract, nothing behind it."""
+    assert import_graph()["core.mask_source"] == set()

@@ -19,7 +19,7 @@ from core.framing import (
     framed_rows,
     whole,
 )
-from core.pipeline import MaskOptions
+from core.mask_source import MaskOptions
 from core.pipelines import make_pipeline
 from core.roi import FULL
 from core.tools.composite import frame_window
@@ -56,7 +56,7 @@ def test_framing_choices_cut_a_person_at_their_head_shoulders_or_not_at_all():
 def test_people_are_found_in_a_mask_that_covers_part_of_the_frame_and_noise_is_not_a_person():
     small = cv2.resize(_silhouette(head=60, top=100), (256, 144), interpolation=cv2.INTER_AREA)
     small[5:7, 5:7] = 255  # a speck
-    from core.frame_plan import Rect
+    from core.mask_source import Rect
 
     rect = Rect(0.25, 0.5, 0.75, 1.0)  # the mask covers the bottom middle quarter of the frame
     people = find_people(small, rect, (W, H), "whole_person")

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from core.frame_plan import Border, Crop
 from core.full_body import POSE_NO_FULL_BODY, FullBodyPipeline, full_body_in_view, fuse
-from core.pipeline import MaskOptions, MaskPipeline
+from core.mask_source import Border, Crop, MaskOptions
 from core.pose import DETECTOR, LANDMARKS, Roi, cut, letterbox_crop
 from core.segmenter import Segmenter
+from core.selfie import SelfiePipeline
 
 
 def _disc(shape, centre, radius) -> np.ndarray:
@@ -83,7 +83,7 @@ def test_half_body_framing_gives_exactly_the_selfie_mask(people_photos):
     result is the selfie model's own, pixel for pixel."""
     rgb = people_photos["astronaut"]
     full = FullBodyPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(), "cpu")
-    selfie = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    selfie = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for i in range(8):
         fused, alone = full.run(rgb, i), selfie.run(rgb, i)
     assert fused.pose == POSE_NO_FULL_BODY

@@ -6,9 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.frame_plan import FULL, Rect, thumb_size
+from core.mask_source import FULL, MaskResult, Rect, thumb_size
 from core.motion import MaskCarrier, MotionField, carry, grey_thumbnail
-from core.pipeline import MaskResult
 from tests.conftest import run_cli
 from tests.test_mask_timeline import _moving_frames
 

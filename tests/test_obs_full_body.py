@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.pipeline import MaskOptions
+from core.mask_source import MaskOptions
 from core.pipelines import make_pipeline
 from core.tools.media_io import read_rgb
 from tests.obs_harness import ObsInstance, assert_effect_failure_passes_video_through, filter_entry

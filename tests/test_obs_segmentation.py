@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.pipeline import MaskOptions, MaskPipeline
+from core.mask_source import MaskOptions
 from core.segmenter import Segmenter
+from core.selfie import SelfiePipeline
 from core.tools.composite import alpha_lut, composite, cover
 from core.tools.media_io import read_rgb
 from tests.obs_harness import PHOTO, ObsInstance, filter_entry, pattern_settings, write_video
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.obs
 
 def _cpu_q(rgb: np.ndarray) -> np.ndarray:
     """core's refined mask q for a still frame (temporal filter settled), uint8 at frame size."""
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for _ in range(5):
         result = pipe.run(rgb)
     return pipe.full_mask(result, rgb)
@@ -325,7 +326,7 @@ def test_person_tracking_in_obs_crops_on_the_gpu_like_the_cpu_reference(tmp_path
         inst.set_filter({"person_tracking": False})
         inst.wait_masks(5)
         whole = inst.screenshot()[:, :, 3] > 127
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
     for i in range(4):
         result = pipe.run(frame, i)
     assert not result.rect.is_full

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.frame_plan import Border
+from core.mask_source import Border
 from core.pose import LANDMARKS, PosePipeline, ssd_anchors
 from core.tools.media_io import read_rgb
 from tests.conftest import REPO

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.frame_plan import Rect
-from core.pipeline import MaskOptions, MaskPipeline, _new_people
+from core.mask_source import MaskOptions, Rect
 from core.roi import FULL, SEARCH_TILES, RoiTracker
 from core.segmenter import Segmenter
+from core.selfie import SelfiePipeline, _new_people
 from core.tools.metrics import jaccard
 from tests.conftest import REPO
 
@@ -37,14 +37,14 @@ def _run(pipe, frame, n=4):
 def test_a_small_person_is_segmented_better_through_a_crop(people_photos):
     frame, truth = _scene(people_photos, [(900, 420)])
     seg = Segmenter("selfie_general", "cpu")
-    raw_result, raw = _run(MaskPipeline(seg, MaskOptions(roi=False, temporal=0.0)), frame)
-    roi_result, tracked = _run(MaskPipeline(seg, MaskOptions(roi=True, temporal=0.0)), frame)
+    raw_result, raw = _run(SelfiePipeline(seg, MaskOptions(roi=False, temporal=0.0)), frame)
+    roi_result, tracked = _run(SelfiePipeline(seg, MaskOptions(roi=True, temporal=0.0)), frame)
     assert raw_result.rect == FULL and not roi_result.rect.is_full
     assert jaccard(tracked, truth) > jaccard(raw, truth) + 0.05, (jaccard(tracked, truth), jaccard(raw, truth))
 
 
 def test_the_crop_keeps_a_group_together_and_lets_go_when_people_leave(people_photos):
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True, temporal=0.0))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True, temporal=0.0))
     group, truth = _scene(people_photos, [(100, 420), (500, 400)])
     result, mask = _run(pipe, group)
     r = result.rect
@@ -56,7 +56,7 @@ def test_the_crop_keeps_a_group_together_and_lets_go_when_people_leave(people_ph
 
 
 def test_a_person_filling_the_frame_uses_the_whole_frame(people_photos):
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True))
     result, _ = _run(pipe, people_photos["astronaut"])
     assert result.rect == FULL
 
@@ -65,7 +65,7 @@ def test_two_small_people_far_apart_get_a_crop_each_and_both_are_cut_out(people_
     """One union box would cover most of the frame, where they are small again (it used to: the
     second person came out at 0.49 of their pixels)."""
     frame, truth = _scene(people_photos, [(100, 300), (1050, 500)], scale=144)
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
     _, mask = _run(pipe, frame)
     crops = pipe.plan(1280, 720).crops
     assert len(crops) == 2 and all((c.rect.x1 - c.rect.x0) < 0.3 for c in crops), crops

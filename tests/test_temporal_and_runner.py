@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 
-from core.frame_plan import FramePlan
-from core.pipeline import MaskOptions, MaskPipeline
+from core.mask_source import FramePlan, MaskOptions
 from core.preprocess import resize_to_model
 from core.runner import AsyncMaskRunner
 from core.segmenter import Segmenter
+from core.selfie import SelfiePipeline
 from core.temporal import TemporalFilter
 
 
@@ -40,7 +40,7 @@ WHOLE = FramePlan.whole(256, 256, "selfie_general", (256, 256))  # a whole 256x2
 
 
 def test_runner_hands_back_the_newest_mask_and_never_queues(people_photos):
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     runner = AsyncMaskRunner(pipe)
     small = resize_to_model(people_photos["astronaut"], 256, 256)
     try:
@@ -61,7 +61,7 @@ def test_runner_hands_back_the_newest_mask_and_never_queues(people_photos):
 
 
 def test_runner_reports_errors_and_keeps_working(people_photos):
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     runner = AsyncMaskRunner(pipe)
     try:
         runner.submit((np.zeros((10, 10, 3), np.uint8),), 1, WHOLE)  # wrong size: the model refuses it
@@ -81,9 +81,9 @@ def test_runner_carries_its_masks_to_the_thumbnails_frames_and_stops_both_thread
     """Masks for frames 0 and 3 of a picture moving 8 px a frame; thumbnails for every frame. `take`
     hands back the two masks made and the ones carried to frames 1, 2, 3 (before its own mask was
     made), 4 and 5 (the two threads finish them in either order), each moved with the picture."""
-    from core.frame_plan import thumb_size
+    from core.mask_source import thumb_size
 
-    pipe = MaskPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0, roi=False))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0, roi=False))
     runner = AsyncMaskRunner(pipe)
     frame = resize_to_model(people_photos["astronaut"], 256, 256)
     frames = [np.roll(frame, 8 * k, axis=1) for k in range(6)]

@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import cv2
 import numpy as np
 
 from .. import refine
+from ..mask_source import MaskOptions
 from ..model_registry import list_models
-from ..pipeline import MaskOptions, MaskPipeline
 from ..preprocess import resize_to_model, to_tensor
 from ..providers import KNOWN_GPU
 from ..segmenter import Segmenter
+from ..selfie import SelfiePipeline
 from .composite import composite
 from .media_io import SAMPLE, read_rgb
 
@@ -58,10 +60,10 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
     seg = Segmenter(model, provider, threads)
     mw, mh = seg.model_size
     tensor = to_tensor(resize_to_model(photo, mw, mh))
-    out = {"model": model, "provider": seg.session.provider, "threads": threads, "sizes": {}}
+    out: dict[str, Any] = {"model": model, "provider": seg.session.provider, "threads": threads, "sizes": {}}
     for label, (w, h) in SIZES.items():
         frame = cv2.resize(photo, (w, h), interpolation=cv2.INTER_LINEAR)
-        pipe = MaskPipeline(seg, MaskOptions(temporal=0.6, refine=0.0))
+        pipe = SelfiePipeline(seg, MaskOptions(temporal=0.6, refine=0.0))
         small = resize_to_model(frame, mw, mh)
         prob = seg.infer_small(small)
         coeffs = refine.guided_coefficients(prob, small, 2, 1e-3, 1.0)
@@ -104,7 +106,7 @@ def bench_tracking(photo: np.ndarray, threads: int, runs: int) -> dict[str, floa
     person[300:580, 150:430] = cv2.resize(photo, (280, 280), interpolation=cv2.INTER_AREA)
     out = {}
     for name, frame in (("tracking_ms", person), ("searching_ms", wall)):
-        pipe = MaskPipeline(seg, MaskOptions())
+        pipe = SelfiePipeline(seg, MaskOptions())
         times = []
         for i in range(runs + 10):  # the first masks find the person and settle the crop
             plan = pipe.plan(1280, 720)
@@ -215,7 +217,7 @@ def run_bench(args: argparse.Namespace) -> int:
     providers = ["cpu"] + [p for p in ort.get_available_providers() if p in KNOWN_GPU]
     results = [bench_model(m, p, args.threads, args.runs, photo) for m in sorted(list_models()) for p in providers]
     tracking = bench_tracking(photo, args.threads, max(20, args.runs // 4))
-    threads = {}
+    threads: dict[int, Any] = {}
     if args.compare_threads:
         segs = {n: Segmenter("selfie_general", "cpu", n) for n in (1, 2, 4)}
         tensor = to_tensor(resize_to_model(photo, *segs[1].model_size))

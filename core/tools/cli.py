@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -14,6 +15,9 @@ from .. import vocabulary as V
 from ..model_registry import DEFAULT_MODEL, ModelError, list_models
 from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
 from .shown_stream import ShownStream
+
+if TYPE_CHECKING:
+    from ..framing import Camera
 
 
 class _Progress:
@@ -120,7 +124,7 @@ class _Framer:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.zoom, self.speed, self.max_zoom = args.framing_zoom, args.framing_speed, args.max_zoom
-        self.camera = None
+        self.camera: Camera | None = None
         self.mask_id: int | None = None
 
     def frame(self, rgb: np.ndarray, q: np.ndarray, stream: ShownStream, index: int, fps: float
@@ -236,7 +240,7 @@ def _add_framing_options(p: argparse.ArgumentParser) -> None:
 
 
 def _mask_options(args: argparse.Namespace):
-    from ..pipeline import MaskOptions
+    from ..mask_source import MaskOptions
 
     if args.raw:
         return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0, roi=False)

@@ -82,7 +82,7 @@ def masked_blur(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
     size = V.blur_size(w, h)
     inv = cv2.bitwise_not(alpha)
     premultiplied = cv2.multiply(rgb[:, :, :3], cv2.merge([inv, inv, inv]), scale=1.0 / 255.0, dtype=cv2.CV_32F)
-    weight = inv.astype(np.float32) / 255.0
+    weight: np.ndarray = inv.astype(np.float32) / 255.0
     # A Gaussian prefilter before the area resize: the resize's box alone lets a dot grid's harmonics
     # near 1/4 cycle per pixel fold onto the blur (column means 400x less even than the exact
     # Gaussian's at strength 8 on 9-pixel dots). The variances of the prefilter, of the 4x4 box and

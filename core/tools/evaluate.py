@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..pipeline import MaskOptions
+from ..mask_source import MaskOptions
 from ..pipelines import make_pipeline
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore

@@ -96,13 +96,14 @@ class VideoSink:
     """Writes RGB frames to a video file (mp4v), sized by the first frame."""
 
     def __init__(self, path: Path, fps: float) -> None:
-        self.path, self.fps, self._writer = path, fps or 30.0, None
+        self.path, self.fps = path, fps or 30.0
+        self._writer: cv2.VideoWriter | None = None
 
     def write(self, rgb: np.ndarray) -> None:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             h, w = rgb.shape[:2]
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (w, h))
             if not self._writer.isOpened():
                 raise OSError(f"{self.path}: cannot open a video writer")
         self._writer.write(cv2.cvtColor(rgb[:, :, :3], cv2.COLOR_RGB2BGR))

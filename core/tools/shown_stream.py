@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..frame_plan import FULL
+from ..mask_source import FULL
 from ..mask_timeline import MAX_RING, Shown, ShownMasks
 from ..motion import MotionField, carry, grey_thumbnail
 
@@ -47,6 +47,7 @@ class ShownStream:
             start, planes = last[1], last[2]  # each frame carries the last one a step further
         else:
             start, planes = shown.source, self.masks[shown.source]
+        assert self.field is not None  # masks are carried to other frames only with motion on
         path = self.field.path(start, shown.frame_id)
         if path is None:  # the frames changed size on the way: nothing to carry, as in the filter
             return self.masks[shown.source]

@@ -54,6 +54,7 @@ GUARDS = re.compile(r"only_on\(|sys\.platform|os\.name\b|\bSYSTEM\b|platform ==|
 EXEMPT = {
     "tests/obs_harness.py": "the real-OBS tests' harness (Xvfb, Debian's OBS); SmokeObs replaces its per-OS block",
     "tests/measure": "figures measured in Debian's OBS under Xvfb",
+    "tests/tools/typecheck.py": "tests/run's type check, run on Linux only (no workflow runs it on Windows or macOS)",
 }
 
 

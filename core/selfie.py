@@ -1,24 +1,19 @@
-"""The mask path: frame -> (crop) -> inference -> temporal filter -> refinement coefficients.
+"""The selfie pipeline: a segmentation model's mask path, frame -> (crop) -> inference -> temporal filter ->
+refinement coefficients (any model card of kind segmentation; MediaPipe's selfie models by default).
 
-Hand-off contract to compositing (the CPU reference here, the OBS shader in the filter): a
-`MaskResult` with the id of the frame it came from, the rectangle of the frame it covers
-(normalised; the whole frame unless person tracking cropped it), an 8-bit probability mask at
-model size (255 = person) and the refinement coefficients (A, B); the full-resolution mask is
-A * luma + B inside the rectangle (0 outside), after which threshold and edge softness are
-applied (composite.smoothstep_alpha).
+It hands compositing (the CPU reference here, the OBS shader in the filter) a `MaskResult`, as
+every pipeline does: the contract and its hand-off are in core/mask_source.py.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from . import refine
-from .frame_plan import Crop, FramePlan
+from .mask_source import Crop, FramePlan, MaskOptions, MaskResult
 from .postprocess import to_u8
 from .preprocess import resize_to_model
 from .roi import FULL, Rect, RoiTracker, model_to_frame, model_to_model
@@ -26,66 +21,7 @@ from .segmenter import Segmenter
 from .temporal import TemporalFilter, remove_small_blobs
 
 
-@dataclass
-class MaskOptions:
-    temporal: float = 0.6  # 0 = off, 1 = heaviest smoothing on still regions (0.6: measured, see README)
-    min_blob: float = 0.0  # drop person blobs smaller than this fraction of the largest
-    refine: float = 0.0  # guided-upsampling strength, 0 = plain bilinear (measured: no gain on shared/eval yet)
-    refine_radius: int = 2  # in model pixels
-    refine_eps: float = 1e-3
-    roi: bool = True  # person tracking: run the model on a crop around the people
-    roi_every: int = 30  # with tracking: a full-frame pass every N frames
-    roi_every_s: float | None = None  # and at least this often in seconds (OBS: masks may come slower than frames)
-    roi_margin: float = 0.15  # crop margin, as a fraction of the people's box
-
-
-@dataclass
-class MaskResult:
-    frame_id: int
-    mask: np.ndarray  # uint8 HxW at model size, P(person) * 255
-    coeffs: np.ndarray | None  # float32 HxWx2 (A, B); None without edge refinement (then A = 0, B = p)
-    infer_ms: float
-    post_ms: float
-    rect: Rect = FULL  # the part of the frame the mask covers
-    searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
-    pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
-    people: tuple | None = None  # auto-frame: each person's framed box in frame pixels (core/framing.py); None: off
-    carried_from: int | None = None  # carried by motion from this frame's mask (core/motion.py); None: made here
-
-    @property
-    def source(self) -> int:
-        """The frame the model made this mask from."""
-        return self.frame_id if self.carried_from is None else self.carried_from
-
-
-class MaskSource(Protocol):
-    """What every mask pipeline is (the selfie models', the pose's, full_body's, a plug-in's), made by
-    core/pipelines.py. Two drivers: the OBS filter plans on its render thread, cuts the crops on the
-    GPU and runs the plan on its mask worker; the CLI asks for a frame's mask, its crops cut on the CPU.
-    One instance is one stream's state (trackers, temporal filters) over shared sessions."""
-
-    tracking: bool  # person tracking is on: it engages over a few frames of a still
-
-    def plan(self, width: int, height: int) -> FramePlan:
-        """The crops the next frame needs (render thread)."""
-
-    def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
-        """The crops of `plan`, cut at their sizes (uint8 RGB) -> the mask (worker thread)."""
-
-    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
-        """A whole frame (uint8 RGB) -> its mask at the frame's size, uint8, 255 = person (the CLI)."""
-
-    def configure(self, options: MaskOptions) -> None:
-        """New options, keeping the stream's state where they allow."""
-
-    def reset(self) -> None:
-        """Forget the history (a cut to an unrelated picture)."""
-
-    def describe(self) -> str:
-        """The sessions in use and their providers, live (run-time fallbacks show)."""
-
-
-class MaskPipeline:
+class SelfiePipeline:
     """One stream's state (temporal filter, person tracker) over possibly shared Segmenters."""
 
     def __init__(self, segmenter: Segmenter, options: MaskOptions | None = None) -> None:
@@ -193,12 +129,14 @@ class MaskPipeline:
         if result.rect.is_full:
             if self.options.refine <= 0.0:  # A = 0, B = p: plain bilinear upsampling, done in 8 bits
                 return cv2.resize(result.mask, (w, h), interpolation=cv2.INTER_LINEAR)
+            assert result.coeffs is not None  # made whenever refine is on
             return to_u8(refine.apply(result.coeffs, frame_rgb))
         mh, mw = result.mask.shape
         m = model_to_frame(w, h, result.rect, mw, mh)
         if self.options.refine <= 0.0:
             return cv2.warpAffine(result.mask, m, (w, h), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        assert result.coeffs is not None  # made whenever refine is on
         ab = cv2.warpAffine(result.coeffs, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         q = ab[:, :, 0] * refine.luma(frame_rgb[:, :, :3]) + ab[:, :, 1]
         return to_u8(np.clip(q, 0.0, 1.0))
