@@ -76,7 +76,7 @@ prepare() {
   local suite=$1 root=$CHROOTS/$1
   if [ ! -x "$root/usr/bin/obs" ]; then
     if [ ! -x "$root/usr/bin/apt-get" ]; then
-      command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
+      command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
       say "building a $suite chroot in $root (debootstrap, a few minutes once per machine)"
       rm -rf --one-file-system "$root.building"  # never into a mount a failed debootstrap left
       mkdir -p "$CHROOTS"
