@@ -390,23 +390,35 @@ class FreshObs:
         lines = [x for x in self.log_text().splitlines() if f"filter '{name}' status:" in x]
         return lines[-1] if lines else ""
 
-    def wait_for(self, check: Callable[[], T], what: str, timeout: float = 30.0, interval: float = 0.1) -> T:
-        """Poll `check()` every `interval` s until it returns something true (returned), for the state a test or
-        the smoke test waits on; the one polling loop of the harness. An exception inside it (e.g. no screenshot
-        of a 0x0 source, obs-websocket not listening yet) counts as not yet, except GiveUp, which ends the wait."""
+    def poll(self, sample: Callable[[], T], done: Callable[[T], object], what: str, timeout: float = 30.0,
+             interval: float = 0.1, fail: bool = True) -> T:
+        """The one polling loop for what the tests and the smoke test wait on: `sample()` every `interval` s
+        until `done(sample)` holds (that sample is returned). An exception inside either (e.g. no screenshot of
+        a 0x0 source, obs-websocket not listening yet) counts as not yet, except GiveUp, which ends the wait.
+        At `timeout`: an AssertionError naming `what` and the log's tail, or with fail=False the last sample
+        (None if none came), for the caller's own assertion to report."""
         deadline = time.monotonic() + timeout
-        last: Exception | None = None
+        value: T | None = None
+        error: Exception | None = None
         while True:
             try:
-                if result := check():
-                    return result
+                value = sample()
+                if done(value):
+                    return value
             except GiveUp:
                 raise
             except Exception as exc:  # noqa: BLE001 - not yet: e.g. the source is 0x0 right now
-                last = exc
-            assert time.monotonic() < deadline, \
-                f"{what}: not within {timeout} s{f' ({last})' if last else ''}\n{self.log_tail()}"
+                error = exc
+            if time.monotonic() >= deadline:
+                if not fail:
+                    return value  # type: ignore[return-value]
+                last = f"last: {str(value)[:300]}" if value is not None else f"{error}" if error else ""
+                raise AssertionError(f"{what}: not within {timeout} s{f' ({last})' if last else ''}\n{self.log_tail()}")
             time.sleep(interval)
+
+    def wait_for(self, check: Callable[[], T], what: str, timeout: float = 30.0, interval: float = 0.1) -> T:
+        """Poll `check()` until it returns something true, which is returned (`poll` with the value its own test)."""
+        return self.poll(check, bool, what, timeout, interval)
 
     def wait_status(self, pattern: str, timeout: float = 30.0, name: str = "Backdrop") -> str:
         """The filter's newest status line once it matches `pattern` (a regex), polled until `timeout`."""

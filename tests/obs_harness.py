@@ -95,12 +95,8 @@ class ObsInstance(FreshObs):
         """GetStats once OBS has measured a frame rate: its per-second figures read 0 in its first second.
 
         A frozen render thread also reads 0, and keeps reading it: callers assert on the figures."""
-        deadline = time.monotonic() + timeout
-        stats = self.stats()
-        while stats["activeFps"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            stats = self.stats()
-        return stats
+        return self.poll(self.stats, lambda stats: stats["activeFps"] != 0, "a measured frame rate", timeout,
+                         fail=False)
 
     def wait_masks(self, n: int = 3, timeout: float = 30.0, name: str = "Backdrop") -> str:
         """Wait until the filter has shown `n` masks made after this call, e.g. with settings just set
@@ -112,14 +108,11 @@ class ObsInstance(FreshObs):
 
         deadline = time.monotonic() + timeout
         first = self.latest_status(name)
-        while (status := self.latest_status(name)) == first or shown(status) is None:
-            assert time.monotonic() < deadline, f"no new status line with masks: {status}\n{self.log_tail()}"
-            time.sleep(0.1)
+        status = self.poll(lambda: self.latest_status(name), lambda line: line != first and shown(line) is not None,
+                           "a new status line with masks", timeout)
         start = shown(status)
-        while (shown(status := self.latest_status(name)) or 0) < start + n:
-            assert time.monotonic() < deadline, f"fewer than {n} new masks shown: {status}\n{self.log_tail()}"
-            time.sleep(0.1)
-        return status
+        return self.poll(lambda: self.latest_status(name), lambda line: (shown(line) or 0) >= start + n,
+                         f"{n} new masks shown", max(0.0, deadline - time.monotonic()))
 
     def rendered_frames(self, n: int, timeout: float = 30.0) -> None:
         """Wait until OBS has rendered `n` more frames (its own count, GetStats)."""
@@ -130,9 +123,8 @@ class ObsInstance(FreshObs):
 def assert_effect_failure_passes_video_through(inst: ObsInstance, reference: np.ndarray) -> None:
     """After an effect failed to compile: two seconds of frames later the picture is still the source's
     own, and the failure was logged once (latched: not compiled again every frame)."""
-    start = inst.measured_stats()["renderTotalFrames"]
-    while inst.stats()["renderTotalFrames"] < start + 60:
-        time.sleep(0.1)
+    inst.measured_stats()
+    inst.rendered_frames(60, timeout=600)  # no bound of its own before: 600 s stands for "until it happens"
     assert np.array_equal(inst.screenshot(), reference)
     failures = [x for x in inst.log_text().splitlines() if "does not compile" in x and "status:" not in x]
     assert len(failures) == 1, failures

@@ -6,8 +6,6 @@ canvas: sampled without mipmaps they alias into a moire of black and white."""
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -108,17 +106,20 @@ def _settled_shot(inst: ObsInstance, size: tuple[int, int], previous: np.ndarray
                   ) -> np.ndarray:
     """The first screenshot of `size` that differs from `previous`, equals the one before it and shows
     the expected picture (its mean within 2 levels of the expected one's: the new grid, decoded)."""
-    deadline, last = time.monotonic() + 20.0, None
-    while True:
+    last = None
+
+    def shot() -> np.ndarray:
         shown = inst.shown()  # None while the image source loads the new file (OBS 30.1 on)
-        shot = shown[:, :, :3] if shown is not None else np.zeros((0, 0, 3), np.uint8)
-        if shot.shape[:2] == size[::-1] and last is not None and np.array_equal(shot, last) and (
-                previous is None or previous.shape != shot.shape or not np.array_equal(shot, previous)) and \
-                abs(float(shot.mean()) - float(expected.mean())) <= 2.0:
-            return shot
-        assert time.monotonic() < deadline, f"no settled picture of {size}\n{inst.log_tail()}"
-        last = shot
-        time.sleep(0.15)
+        return shown[:, :, :3] if shown is not None else np.zeros((0, 0, 3), np.uint8)
+
+    def settled(shot: np.ndarray) -> bool:
+        nonlocal last
+        before, last = last, shot
+        return shot.shape[:2] == size[::-1] and before is not None and np.array_equal(shot, before) and (
+            previous is None or previous.shape != shot.shape or not np.array_equal(shot, previous)) and \
+            abs(float(shot.mean()) - float(expected.mean())) <= 2.0
+
+    return inst.poll(shot, settled, f"a settled picture of {size}", 20.0, interval=0.15)
 
 
 def test_blur_is_as_even_as_an_exact_gaussian_at_every_size_grid_and_strength(tmp_path):

@@ -46,10 +46,7 @@ def _cut_out(inst: ObsInstance, source: str = SOURCE) -> bool:
 
 
 def _wait_cut_out(inst: ObsInstance, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not _cut_out(inst):
-        assert time.monotonic() < deadline, f"no cut-out within {timeout}s\n{inst.log_tail()}"
-        time.sleep(0.3)
+    inst.wait_for(lambda: _cut_out(inst), "a cut-out", timeout, interval=0.3)
 
 
 def _broken_models(folder: Path) -> None:

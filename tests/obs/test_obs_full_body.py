@@ -4,7 +4,6 @@ full-body frame the selfie model alone loses a leg, the fused mask keeps it."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -45,32 +44,25 @@ def _limb(rgb: np.ndarray) -> np.ndarray:
 
 def _alpha_when(inst: ObsInstance, limb: np.ndarray, done, timeout: float = 30.0) -> float:
     """Mean alpha (0..1) over the limb in the first screenshot for which `done(mean)` holds."""
-    deadline = time.monotonic() + timeout
-    mean = float("nan")
-    while True:
-        try:
-            alpha = inst.screenshot()[:, :, 3]
-        except Exception:  # a source that is 0x0 right now cannot be screenshot
-            alpha = None
-        if alpha is not None and alpha.shape == limb.shape:  # the source may not have its new size yet
-            mean = float(alpha[limb].mean()) / 255.0
-            if done(mean):
-                return mean
-        if time.monotonic() > deadline:
-            return mean
-        time.sleep(0.2)
+    def limb_alpha() -> float:
+        alpha = inst.screenshot()[:, :, 3]  # raises for a source that is 0x0 right now: not yet
+        assert alpha.shape == limb.shape, "the source does not have its new size yet"
+        return float(alpha[limb].mean()) / 255.0
+
+    mean = inst.poll(limb_alpha, done, "the limb's alpha", timeout, interval=0.2, fail=False)
+    return float("nan") if mean is None else mean
 
 
 def _gone(inst: ObsInstance, timeout: float = 20.0) -> None:
     """Wait until the source has no picture (OBS refuses to screenshot a 0x0 source)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def no_picture() -> bool:
         try:
             inst.screenshot()
-        except Exception:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the source still has a picture\n{inst.log_tail()}")
+        except Exception:  # OBS refuses to screenshot a 0x0 source
+            return True
+        return False
+
+    inst.wait_for(no_picture, "the source without a picture", timeout, interval=0.2)
 
 
 @pytest.mark.skipif(not EVAL.is_dir(), reason="needs ../shared/eval")

@@ -9,7 +9,6 @@ its status line (graphics_timer.py).
 from __future__ import annotations
 
 import re
-import time
 
 import cv2
 import numpy as np
@@ -45,13 +44,9 @@ def _slowest(log: str) -> list[dict[str, tuple[float, float]]]:
 
 
 def _wait_picture_shown(inst: ObsInstance, rgb, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        corner = inst.screenshot()[:30, :30, :3].reshape(-1, 3).mean(0)
-        if np.abs(corner - rgb).max() < 25:
-            return
-        assert time.monotonic() < deadline, f"corner {corner} never showed the picture {rgb}\n{inst.log_tail()}"
-        time.sleep(0.2)
+    inst.poll(lambda: inst.screenshot()[:30, :30, :3].reshape(-1, 3).mean(0),
+              lambda corner: np.abs(corner - rgb).max() < 25, f"the corner showing the picture {rgb}", timeout,
+              interval=0.2)
 
 
 def test_model_changes_and_a_12_megapixel_picture_never_hold_the_graphics_thread(tmp_path):

@@ -44,12 +44,8 @@ def _regions(alpha: np.ndarray, margin: int = 6) -> tuple[np.ndarray, np.ndarray
 def _shot_when(inst: ObsInstance, done, timeout: float = 15.0) -> np.ndarray:
     """The first screenshot (RGB, int) for which `done` holds, polling until `timeout`; the last one
     otherwise, for the caller's assertion to report."""
-    deadline = time.monotonic() + timeout
-    while True:
-        shot = inst.screenshot()[:, :, :3].astype(int)
-        if done(shot) or time.monotonic() > deadline:
-            return shot
-        time.sleep(0.2)
+    return inst.poll(lambda: inst.screenshot()[:, :, :3].astype(int), done, "the screenshot", timeout, interval=0.2,
+                     fail=False)
 
 
 def _ready(inst: ObsInstance, name: str = "Backdrop", count: int = 1) -> None:

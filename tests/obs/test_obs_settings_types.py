@@ -9,7 +9,6 @@ Backdrop repairs such values wherever they can arrive: in `update`, at create an
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -33,23 +32,16 @@ def _alpha(inst: ObsInstance) -> tuple[float, float]:
 
 
 def _wait_cut_out(inst: ObsInstance, timeout: float = 30.0) -> tuple[float, float]:
-    deadline = time.monotonic() + timeout
-    while True:
-        person, corners = _alpha(inst)
-        if person >= 0.8 and corners <= 0.1:
-            return person, corners
-        assert time.monotonic() < deadline, f"person {person:.2f}, corners {corners:.2f}\n{inst.log_tail()}"
-        time.sleep(0.3)
+    return inst.poll(lambda: _alpha(inst), lambda pc: pc[0] >= 0.8 and pc[1] <= 0.1,
+                     "a cut-out (person's alpha >= 0.8, corners' <= 0.1)", timeout, interval=0.3)
 
 
 def _wait_settings(inst: ObsInstance, expected: dict, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        settings = inst.call("GetSourceFilter", {"sourceName": SOURCE, "filterName": "Backdrop"})["filterSettings"]
-        if {key: settings.get(key, DEFAULTS.get(key)) for key in expected} == expected:  # a default: no user value
-            return
-        assert time.monotonic() < deadline, f"settings {settings}, expected {expected}"
-        time.sleep(0.2)
+    def as_expected(settings: dict) -> bool:
+        return {key: settings.get(key, DEFAULTS.get(key)) for key in expected} == expected  # a default: no user value
+
+    inst.poll(lambda: inst.call("GetSourceFilter", {"sourceName": SOURCE, "filterName": "Backdrop"})["filterSettings"],
+              as_expected, f"settings {expected}", timeout, interval=0.2)
 
 
 def _saved_settings(inst: ObsInstance) -> dict:
