@@ -2,7 +2,7 @@
 
 Read by the CPU reference (core/tools/composite.py, core/refine.py), the CLI, the OBS filter's settings
 and its GPU side; the numbers the shaders need are also written in obs_script/data/*.effect (an
-effect file cannot import Python), and tests/test_vocabulary.py reads them back out of those files.
+effect file cannot import Python), and tests/unit/test_vocabulary.py reads them back out of those files.
 """
 
 from __future__ import annotations

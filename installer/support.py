@@ -34,7 +34,7 @@ MACOS_RAISED: tuple[tuple[Version, tuple[int, int], str], ...] = (((31, 1, 0), (
 # 3.13, unstable's 32.2.2 3.14 (the obs-studio packages' dependencies on libpython3.X).
 BACKDROP_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 
-# Exact versions, tested together (tests/test_pinned_sets.py runs the core tests with each set).
+# Exact versions, tested together (tests/toolchain/test_pinned_sets.py runs the core tests with each set).
 # Wheels per platform, checked with `python3 -m installer wheels`: onnxruntime 1.32.0 has macOS wheels
 # for arm64 macOS 14+ only; opencv-python-headless 5.0.0.93 none for macOS 11-12; on macOS 11 x86_64
 # only opencv 4.9.0.80, which is built against numpy 1.x, so numpy 1.26.4 there.

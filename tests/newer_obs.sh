@@ -3,12 +3,12 @@
 # Debian unstable (sid: OBS 32.2.x, Python 3.14), each in a debootstrap chroot, as root.
 #
 #   tests/newer_obs.sh prepare SUITE...   build the chroot (or bring a cached one up to date) and unpack
-#                                         that OBS's libobs headers for tests/test_libobs_signatures.py
+#                                         that OBS's libobs headers for tests/toolchain/test_libobs_signatures.py
 #   tests/newer_obs.sh shell SUITE [CMD]  a command (default: bash) in the last leg's copy, e.g.
-#                                         `.venv/bin/python -m pytest tests/test_obs_filter.py` on that OBS
+#                                         `.venv/bin/python -m pytest tests/obs/test_obs_filter.py` on that OBS
 #   tests/newer_obs.sh test SUITE [ARGS]  in the chroot, on a clean copy of this checkout: README's two
 #                                         commands (`python3 -m installer`, then `./tests/run ARGS`, the
-#                                         soak left to the host's OBS) and tests/smoke_obs.py
+#                                         soak left to the host's OBS) and installer/smoke_obs.py
 #
 # Chroots live in $BACKDROP_CHROOTS (default /var/cache/backdrop-chroots) and are reused between runs on
 # one machine; a fresh machine spends a few minutes per suite building them. Each leg prints the OBS
@@ -125,7 +125,7 @@ leg() {
   local rc=0
   in_chroot "$root" "$suite" sh -c 'cd /root/backdrop && python3 -m installer' || rc=$?
   if [ $rc = 0 ]; then
-    in_chroot "$root" "$suite" sh -c 'cd /root/backdrop && ./tests/run --ignore=tests/test_obs_soak.py "$@"' \
+    in_chroot "$root" "$suite" sh -c 'cd /root/backdrop && ./tests/run --ignore=tests/obs/test_obs_soak.py "$@"' \
       sh "$@" || rc=$?
   fi
   unmount_all

@@ -2,7 +2,7 @@
 for a test that cannot run elsewhere; every other test runs on Linux, Windows and macOS alike. Elsewhere a
 marked test is skipped with its reason. `--as-system windows` decides as if on that system, and
 `--systems-report` prints, after collection, how many tests run on each system and why the others skip
-(tests/tools/linux_assumptions.py prints it for the workflow's selection).
+(tools/linux_assumptions.py prints it for the workflow's selection).
 """
 
 from __future__ import annotations

@@ -206,7 +206,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from ..pipelines import PIPELINES
 
     model = getattr(args, "model", None)
-    if model == "pose":  # its parts beside MediaPipe's own timing (tests/reference/time_mediapipe_pose.py)
+    if model == "pose":  # its parts beside MediaPipe's own timing (tools/reference/time_mediapipe_pose.py)
         return _pose_bench(args)
     if model in PIPELINES:
         return _pipeline_bench(args)

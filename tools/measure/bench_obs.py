@@ -1,0 +1,165 @@
+"""Benchmark Backdrop inside real headless OBS against no filter and OBS's native colour filter.
+
+    .venv/bin/python tools/measure/bench_obs.py [--seconds 8] [--reps 3] [--sizes 480p,720p,1080p] [--video DIR]
+
+A script, not a test: it prints tables. Every case runs in its own fresh OBS, one after the other
+in one run, on the same looping real video; the cases are interleaved and repeated (`--reps`), and
+each figure is the median with its range, so the figures are comparable with each other (never
+with another machine: llvmpipe emulates the GPU on the CPU here). Per case: OBS's average frame
+render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Backdrop's mask
+worker threads (`backdrop-mask`, where ONNX Runtime runs with one intra-op thread, and
+`backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status
+line, counted by the filter over one window: distinct masks uploaded per second against frames
+rendered per second, the worker's CPU per mask, and the latency.
+"bare session" runs the same model session on the same frames on the worker with no tracking,
+smoothing or refinement: its CPU per mask is the cost of inference alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from core.tools.media_io import read_rgb  # noqa: E402
+from tests.obs_harness import SAMPLE_JPEG, ObsInstance, filter_entry, named_threads, pattern_settings, write_video  # noqa: E402
+
+SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_FRAMES = REPO.parent / "shared" / "eval" / "davis" / "breakdance-flare" / "frames"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras)
+    ("no filter", [], False),
+    ("OBS colour correction (C)", [filter_entry("Colour", {"gamma": 0.2, "saturation": 0.3}, kind="color_filter_v2")],
+     False),
+    ("Backdrop skeleton (test mask, no model)", [filter_entry("Backdrop", pattern_settings("opaque"))], False),
+    ("Backdrop bare session (inference only)", [filter_entry("Backdrop", pattern_settings("bare"))], False),
+    ("Backdrop transparent", [filter_entry("Backdrop", {})], False),
+    ("Backdrop transparent, video not matched", [filter_entry("Backdrop", {"match_video_to_mask": False})], False),
+    ("Backdrop transparent, auto-frame", [filter_entry("Backdrop", {"framing": "follow"})], False),
+    ("Backdrop blur", [filter_entry("Backdrop", {"mode": "blur"})], False),
+    ("Backdrop blur, video not matched", [filter_entry("Backdrop", {"mode": "blur", "match_video_to_mask": False})],
+     False),
+    ("Backdrop blur, auto-frame", [filter_entry("Backdrop", {"mode": "blur", "framing": "follow"})], False),
+    ("Backdrop image", [filter_entry("Backdrop", {"mode": "image", "background_image": str(SAMPLE_JPEG)})], False),
+    ("Backdrop colour", [filter_entry("Backdrop", {"mode": "color"})], False),
+    ("Backdrop Low CPU", [filter_entry("Backdrop", {"preset": "low_cpu"})], False),
+    ("Backdrop Low CPU, not carried by motion", [filter_entry("Backdrop", {"preset": "low_cpu",
+                                                                          "carry_masks_by_motion": False})], False),
+    ("Backdrop Quality", [filter_entry("Backdrop", {"preset": "quality"})], False),
+    ("Backdrop Full body", [filter_entry("Backdrop", {"preset": "full_body"})], False),
+    ("Backdrop Full body, not carried by motion", [filter_entry("Backdrop", {"preset": "full_body",
+                                                                            "carry_masks_by_motion": False})], False),
+    ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
+]
+STATUS = {  # figure: pattern in the filter's status line
+    "mask_fps": r"([\d.]+) mask fps", "video_fps": r"at ([\d.]+) fps video",
+    "cpu_per_mask_ms": r"([\d.]+) ms CPU per mask", "latency_frames": r"latency (\d+) frame",
+    "delay_ms": r"video delayed \d+ frame\(s\) \((\d+) ms\)", "ring_mb": r"frames kept on the GPU \(([\d.]+) MB\)",
+}
+
+
+def _cpu_ticks(pid: int, tid: int | None = None) -> int:
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _video(size: tuple[int, int], frames_dir: Path, out: Path) -> Path:
+    if frames_dir.is_dir():
+        frames = [read_rgb(p) for p in sorted(frames_dir.glob("*.jpg"))]
+    else:  # no eval data here: a slow pan across the bundled photo
+        photo = read_rgb(SAMPLE_JPEG)
+        frames = [photo[:, (i % 60) * 2: (i % 60) * 2 + 384] for i in range(60)]
+    return write_video(out, [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames])
+
+
+def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool, seconds: float) -> dict:
+    sources = ["Camera", "Camera 2"] if both else ["Camera"]
+    backdrop = any(f["id"] == "backdrop_filter" for f in filters)
+    with ObsInstance(width=size[0], height=size[1], image=video, filters=filters, sources=sources,
+                     filters_on_all=both, env={"BACKDROP_STATUS_LOG_S": "1"}) as inst:
+        if backdrop:
+            inst.wait_log("engine ready", timeout=60, count=len(sources))
+            inst.wait_log("mask fps at", timeout=60)
+        inst.measured_stats()
+        time.sleep(2.0)  # warm-up: the first masks, the auto rate's first window
+        pid = inst.obs.pid
+        tids = named_threads(pid) + named_threads(pid, "backdrop-motion")
+        s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids}
+        time.sleep(seconds)
+        s1, p1 = inst.stats(), _cpu_ticks(pid)
+        t1 = {t: _cpu_ticks(pid, t) for t in tids}
+        status = inst.latest_status() if backdrop else ""
+    frames = max(1, s1["renderTotalFrames"] - s0["renderTotalFrames"])
+    ms_per_tick = 1000.0 / CLK_TCK
+    out = {
+        "render_ms": s1["averageFrameRenderTime"],
+        "skipped_pct": 100.0 * (s1["renderSkippedFrames"] - s0["renderSkippedFrames"]) / frames,
+        "obs_cpu_ms_per_frame": (p1 - p0) * ms_per_tick / frames,
+        "backdrop_cpu_ms_per_frame": sum(t1[t] - t0[t] for t in tids) * ms_per_tick / frames if tids else 0.0,
+    }
+    for key, pattern in STATUS.items():
+        m = re.search(pattern, status)
+        out[key] = float(m.group(1)) if m else None
+    if out["mask_fps"] is not None and out["video_fps"]:
+        out["mask_ratio"] = out["mask_fps"] / out["video_fps"]
+    return out
+
+
+COLUMNS = [("render_ms", "frame render ms", 2), ("skipped_pct", "skipped %", 1), ("obs_cpu_ms_per_frame",
+           "OBS CPU ms/frame", 1), ("backdrop_cpu_ms_per_frame", "mask worker CPU ms/frame", 2),
+           ("mask_fps", "mask fps", 1), ("mask_ratio", "masks per frame", 2), ("cpu_per_mask_ms",
+           "CPU ms per mask", 2), ("latency_frames", "latency frames", 0), ("delay_ms", "video delay ms", 0),
+           ("ring_mb", "frame ring MB", 1)]
+
+
+def _cell(values: list, digits: int) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    med, lo, hi = statistics.median(values), min(values), max(values)
+    return f"{med:.{digits}f}" if lo == hi else f"{med:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--sizes", default="480p,720p,1080p")
+    ap.add_argument("--video", type=Path, default=DEFAULT_FRAMES, help="folder of frames to loop")
+    ap.add_argument("--cases", default="", help="comma-separated substrings of case names to run")
+    args = ap.parse_args()
+    wanted = [c for c in args.cases.split(",") if c]
+    cases = [c for c in CASES if not wanted or any(w.lower() in c[0].lower() for w in wanted)]
+    tmp = Path(tempfile.mkdtemp(prefix="backdrop-bench-"))
+    print(f"video: {args.video if args.video.is_dir() else 'bundled photo, panned'}; {args.seconds:.0f} s per case, "
+          f"{args.reps} interleaved repetitions: median (range)")
+    for label in args.sizes.split(","):
+        size = SIZES[label]
+        video = _video(size, args.video, tmp / f"loop_{label}.mp4")
+        results: dict[str, list[dict]] = {name: [] for name, _, _ in cases}
+        for _ in range(args.reps):
+            for name, filters, both in cases:
+                results[name].append(run_case(video, size, filters, both, args.seconds))
+        print(f"\n{label}30")
+        print("| case | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+        print("|---" * (len(COLUMNS) + 1) + "|")
+        for name, runs in results.items():
+            cells = [_cell([r.get(key) for r in runs], digits) for key, _, digits in COLUMNS]
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
