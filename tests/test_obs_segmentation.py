@@ -315,7 +315,7 @@ def test_missing_packages_pass_video_through_and_say_how_to_fix_it(tmp_path):
 
 
 def test_person_tracking_in_obs_crops_on_the_gpu_like_the_cpu_reference(tmp_path, people_photos):
-    from tests.test_roi import _scene
+    from tests.test_tracking import _scene
 
     frame, truth = _scene(people_photos, [(900, 420)])
     picture = tmp_path / "far_away.png"
@@ -343,7 +343,7 @@ def test_a_small_person_and_a_second_one_far_off_are_found_by_the_search(tmp_pat
     while nobody is tracked, when every mask looks at a tile; the second only on the periodic look (in
     OBS twice a second), one of nine tiles per look, so it takes up to one rotation, 4.5 s plus a few
     masks, depending on which tile is next when they appear, and longer on a loaded machine."""
-    from tests.test_roi import _scene
+    from tests.test_tracking import _scene
 
     shots = {}
     for name, places in (("empty", []), ("one", [(560, 300)]), ("two", [(560, 300), (60, 80)])):

@@ -15,7 +15,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.network
 
 CORE_TESTS = ["tests/test_models.py", "tests/test_preprocess.py", "tests/test_composite.py",
-              "tests/test_temporal_and_runner.py", "tests/test_roi.py", "tests/test_metrics_and_eval.py",
+              "tests/test_temporal_and_runner.py", "tests/test_tracking.py", "tests/test_metrics_and_eval.py",
               "tests/test_model_registry.py", "tests/test_providers.py", "tests/test_cli_process.py"]
 MAIN = support.requirements(support.Target("linux", "x86_64", "3.11"))  # what tests/run's environment holds
 OTHER_SETS = sorted({name for name, pins in support.PIN_SETS.items()
