@@ -101,7 +101,9 @@ def properties_modified(props: int, prop: int, settings: int) -> bool:
     return True  # redraw the dialog
 
 
-preset_modified = properties_modified  # the name a holder registered by an older Backdrop calls
+# The script-reload shim: a holder registered by an older Backdrop in this process (updated, script
+# reloaded) calls the callback under this old name; keep it (obs_script/registration.py falls back to it).
+preset_modified = properties_modified
 
 
 def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
@@ -333,14 +335,9 @@ class BackdropFilter:
         launcher.lower_priority()
         picture, error = None, ""
         try:
-            import cv2
-            import numpy as np
+            from ..core.image_file import read_image
 
-            data = np.fromfile(path, np.uint8)
-            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-            if bgr is None:
-                raise ValueError("not a readable image")
-            picture = prepare_picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA), canvas)
+            picture = prepare_picture(read_image(path, alpha=True), canvas)
         except Exception as exc:
             error = f"background image {path!r}: {exc}"
         with self.picture_lock:
