@@ -140,7 +140,7 @@ def test_the_command_line_carries_exactly_as_the_filter_s_worker_does():
         steps += carrier.add_frame(k, grey)
         field.add(k, grey)
     assert [r.frame_id for r in steps] == [1, 2, 3]
-    assert np.array_equal(steps[-1].mask, carry(made.mask, made.rect, field.path(0, 3)))
+    assert np.array_equal(steps[-1].result.mask, carry(made.result.mask, made.result.rect, field.path(0, 3)))
 
 
 def test_pictures_of_different_sizes_between_masks_are_shown_with_the_mask_stretched_over_them(tmp_path):
