@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .geometry import Rect
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -49,35 +51,23 @@ HEAD_ASPECT = 1.3  # head height / head width
 SHOULDERS = 1.6  # a row this much wider than the head so far is the shoulders
 ANALYSIS_SIDE = 128  # masks larger than this are shrunk first (a 256-px model mask: 0.11 ms a mask, not 0.3)
 SNAP_PX = 0.5  # closer than this to the aim, and slower than this per frame: at rest, exactly
-WHOLE_FRAME = (0.0, 0.0, 1.0, 1.0)  # Window.rect of the whole frame: what is shown with auto-frame off
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in frame pixels."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    def union(self, other: Box) -> Box:
-        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
 
 
 @dataclass(frozen=True)
 class Window:
-    """The part of the frame shown: centre and height in frame pixels (its width is the frame's aspect
-    ratio times the height)."""
+    """Where the camera points: centre and height in frame pixels (its width is the frame's aspect
+    ratio times the height), the state its critically damped motion moves; `rect` is the part of
+    the frame it shows."""
 
     cx: float
     cy: float
     h: float
 
-    def rect(self, width: int, height: int) -> tuple[float, float, float, float]:
-        """(x0, y0, w, h) as fractions of the frame: what the compositor's shader takes."""
+    def rect(self, width: int, height: int) -> Rect:
+        """The part of the frame shown, normalised (core/geometry.py)."""
         w = self.h * width / height
-        return (self.cx - w / 2) / width, (self.cy - self.h / 2) / height, w / width, self.h / height
+        x0, y0 = (self.cx - w / 2) / width, (self.cy - self.h / 2) / height
+        return Rect(x0, y0, x0 + w / width, y0 + self.h / height)
 
     def zoom(self, height: int) -> float:
         return height / self.h
@@ -87,7 +77,7 @@ def whole(width: int, height: int) -> Window:
     return Window(width / 2, height / 2, float(height))
 
 
-def find_people(mask: np.ndarray, rect, frame_size: tuple[int, int], zoom: str) -> tuple[Box, ...]:
+def find_people(mask: np.ndarray, rect: Rect, frame_size: tuple[int, int], zoom: str) -> tuple[Rect, ...]:
     """Each person in a mask (uint8, 255 = person, covering `rect` of the frame), as the box `zoom`
     frames of them, in frame pixels; largest first."""
     import cv2
@@ -113,7 +103,7 @@ def find_people(mask: np.ndarray, rect, frame_size: tuple[int, int], zoom: str) 
         rows = labels[y:y + h, x:x + w] == label
         bottom = framed_rows(rows.sum(axis=1) * sx, sy, ZOOMS.get(zoom))
         columns = np.flatnonzero(rows[:bottom].any(axis=0))
-        people.append(Box(float(ox + (x + columns[0]) * sx), float(oy + y * sy),
+        people.append(Rect(float(ox + (x + columns[0]) * sx), float(oy + y * sy),
                           float(ox + (x + columns[-1] + 1) * sx), float(oy + (y + bottom) * sy)))
     return tuple(people)
 
@@ -135,7 +125,7 @@ def framed_rows(widths: np.ndarray, row_px: float, heads: float | None) -> int:
     return int(min(len(widths), max(1, bottom)))
 
 
-def aim(people: tuple[Box, ...], width: int, height: int, max_zoom: float) -> Window:
+def aim(people: tuple[Rect, ...], width: int, height: int, max_zoom: float) -> Window:
     """The window that frames all of `people` (centred, with a margin), at most `max_zoom`, inside the
     frame; the whole frame without anyone."""
     if not people:
@@ -168,7 +158,7 @@ class Camera:
         self.people = 0  # in view at the newest mask
         self.wanted: list[Window] = []  # the masks in a row that want the aim moved
 
-    def step(self, people: tuple[Box, ...] | None, seconds: float, max_zoom: float, speed: str) -> Window:
+    def step(self, people: tuple[Rect, ...] | None, seconds: float, max_zoom: float, speed: str) -> Window:
         """One video frame `seconds` long; `people`: the shown mask's (None: no new mask this frame)."""
         width, height = self.size
         if people is not None:

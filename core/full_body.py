@@ -23,11 +23,10 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from .mask_source import Crop, FramePlan, MaskOptions, MaskResult
-from .pose import GRID, PosePipeline, cut, mask_on_grid, union_rect
+from .geometry import model_to_model
+from .mask_source import Crop, FramePlan, MaskOptions, MaskResult, PoseState
+from .pose import GRID, PosePipeline, mask_on_grid, union_rect
 from .postprocess import to_u8
-from .preprocess import resize_to_model
-from .roi import model_to_model
 from .segmenter import Segmenter
 from .selfie import SelfiePipeline
 from .temporal import TemporalFilter
@@ -38,11 +37,6 @@ BAND = 0.02
 HIPS_AND_KNEES = (23, 24, 25, 26)  # BlazePose landmarks: all inside the frame = a full body in view
 LEAVE_AFTER = 5  # frames without a full body in view before the pose branch stands down (no flicker)
 
-# What the pose branch is doing (MaskResult.pose), as the OBS filter's status line shows it.
-POSE_ACTIVE = "pose branch active (whole body)"
-POSE_NO_FULL_BODY = "pose branch idle: no full body in view"
-POSE_SEARCHING = "pose branch idle: looking for a person"
-POSE_ELSEWHERE = "pose branch idle: its person is not one the selfie model sees"
 # The pose's person must be the selfie model's: at least this much of the pose's mask lies on the
 # selfie's (grown a little). The pose holds limbs the selfie loses, so not all of it; a pose detector
 # that found someone else (a person on a poster, a reflection) leaves most of it elsewhere.
@@ -62,12 +56,6 @@ def full_body_in_view(landmarks: np.ndarray) -> bool:
     """Hips and knees inside the frame (normalised coordinates)."""
     pts = landmarks[list(HIPS_AND_KNEES)]
     return bool(np.all((pts >= 0.0) & (pts <= 1.0)))
-
-
-def cut_plan(frame_rgb: np.ndarray, plan: FramePlan) -> tuple[np.ndarray, ...]:
-    """Every crop of a plan cut on the CPU (uint8 RGB at its size), as the OBS filter draws them on the GPU."""
-    return tuple(cut(frame_rgb, c) if c.quad is not None else resize_to_model(frame_rgb, *c.size, c.rect)
-                 for c in plan.crops)
 
 
 def fuse(selfie: np.ndarray, pose: np.ndarray, pixel: tuple[float, float]) -> np.ndarray:
@@ -97,9 +85,8 @@ class FullBodyPipeline:
         self.selfie = SelfiePipeline(segmenter, replace(self.options, refine=0.0))
         self.pose = PosePipeline(provider, threads, lag)
         self.pose_temporal = TemporalFilter(self.options.temporal)
-        self._pose_prev: tuple[np.ndarray, tuple[int, int]] | None = None  # last crop matrix, frame size
+        self._pose_prev: np.ndarray | None = None  # the last pose crop's matrix
         self._out_of_view = LEAVE_AFTER  # frames since a full body was last in view
-        self._size: tuple[int, int] | None = None
 
     @property
     def tracking(self) -> bool:
@@ -115,6 +102,7 @@ class FullBodyPipeline:
         self.selfie.configure(replace(options, refine=0.0))
 
     def reset(self) -> None:
+        """The stream restarted (core/stream.py decides when): every part forgets."""
         self.selfie.reset()
         self.pose.reset()
         self.pose_temporal.reset()
@@ -123,15 +111,6 @@ class FullBodyPipeline:
     def plan(self, width: int, height: int) -> FramePlan:
         """The selfie's crop, then the pose's."""
         return FramePlan((width, height), self.selfie.plan(width, height).crops + (self.pose.plan_crop(width, height),))
-
-    def run(self, frame_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
-        """uint8 RGB frame -> MaskResult, each crop cut on the CPU as the OBS filter draws it on the GPU."""
-        h, w = frame_rgb.shape[:2]
-        if self._size not in (None, (w, h)):
-            self.reset()
-        self._size = (w, h)
-        plan = self.plan(w, h)
-        return self.run_plan(cut_plan(frame_rgb, plan), frame_id, plan)
 
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
         n = len(plan.crops) - 1  # the selfie's crops (one per person, or a search's), then the pose's
@@ -142,28 +121,29 @@ class FullBodyPipeline:
         if not p.present:
             self.pose_temporal.reset()
             self._pose_prev, self._out_of_view = None, LEAVE_AFTER
-            result, state = s, POSE_SEARCHING
+            result, state = s, PoseState.SEARCHING
         else:
             assert p.crop_matrix is not None and p.mask is not None and p.landmarks is not None  # a present pose
-            warp = self._pose_warp(p.crop_matrix, plan.frame_size)
-            if warp is None:  # no history in this frame's terms (the first pose, another frame size)
+            warp = self._pose_warp(p.crop_matrix)
+            if warp is None:  # no history (the first pose)
                 self.pose_temporal.reset()
             prob = self.pose_temporal(p.mask, images[n], warp)
-            self._pose_prev = (p.crop_matrix, plan.frame_size)
+            self._pose_prev = p.crop_matrix
             self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
             if self._out_of_view >= LEAVE_AFTER:
-                result, state = s, POSE_NO_FULL_BODY
+                result, state = s, PoseState.NO_FULL_BODY
             else:
                 fused = self._fused(s, prob, p.crop_matrix, pose_crop, plan.frame_size)
-                result, state = (fused, POSE_ACTIVE) if fused is not None else (s, POSE_ELSEWHERE)
+                result, state = (fused, PoseState.ACTIVE) if fused is not None else (s, PoseState.ELSEWHERE)
         post_ms = s.post_ms + (time.perf_counter() - t0) * 1e3 - p.infer_ms
-        return replace(result, infer_ms=s.infer_ms + p.infer_ms, post_ms=post_ms, pose=state)
+        return replace(result, infer_ms=s.infer_ms + p.infer_ms, post_ms=post_ms,
+                       status=replace(s.status, pose=state))
 
-    def _pose_warp(self, m: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray | None:
+    def _pose_warp(self, m: np.ndarray) -> np.ndarray | None:
         """2x3: last frame's pose-crop pixel -> this one's (both crops are similarities of the frame)."""
-        if self._pose_prev is None or self._pose_prev[1] != frame_size:
+        if self._pose_prev is None:
             return None
-        return (m @ np.linalg.inv(self._pose_prev[0]))[:2]
+        return (m @ np.linalg.inv(self._pose_prev))[:2]
 
     def _fused(self, s: MaskResult, pose_prob: np.ndarray, m: np.ndarray, pose_crop: Crop,
                frame_size: tuple[int, int]) -> MaskResult | None:
@@ -185,10 +165,3 @@ class FullBodyPipeline:
         x0, y0, x1, y1 = rect.to_pixels(w, h)
         fused = fuse(selfie, to_u8(pose), ((x1 - x0) / grid[0], (y1 - y0) / grid[1]))
         return replace(s, mask=fused, coeffs=None, rect=rect)
-
-    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
-        return self.full_mask(self.run(frame_rgb, frame_id), frame_rgb)
-
-    def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
-        return self.selfie.full_mask(result, frame_rgb)
-

@@ -1,7 +1,9 @@
 """The mask-source contract: what every mask pipeline is (`MaskSource`), the plan a driver asks it for
 (`FramePlan`: the crops to cut out of the next frame, each at a model's size) and what it hands over
-(`MaskResult`). A leaf: it imports no other module of Backdrop, so a pipeline, a driver or a plug-in
-depends on the contract and nothing behind it; tests/run type-checks it strictly.
+(`MaskResult`, with what the pipeline was doing in one `MaskStatus`). A leaf but for the rectangle
+type: it imports only core/geometry.py (`Rect`, itself a leaf), so a pipeline, a driver or a plug-in
+depends on the contract and nothing behind it; tests/test_architecture.py checks that, and tests/run
+type-checks both modules strictly.
 
 The OBS filter draws every crop of a plan on the GPU at model size and reads back only those pixels,
 so a plan says everything the GPU needs (rectangles or quads in frame coordinates, the output sizes)
@@ -20,29 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from .geometry import FULL, Rect
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-
-@dataclass(frozen=True)
-class Rect:
-    x0: float = 0.0
-    y0: float = 0.0
-    x1: float = 1.0
-    y1: float = 1.0
-
-    @property
-    def is_full(self) -> bool:
-        return self == FULL
-
-    def to_pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
-        return self.x0 * width, self.y0 * height, self.x1 * width, self.y1 * height
-
-
-FULL = Rect()
 
 THUMB_SIDE = 256  # the motion thumbnail's longer side, in pixels: 256x144 for a 16:9 frame (core/motion.py)
 
@@ -73,7 +60,7 @@ class Crop:
     quad: Quad | None = None  # instead of `rect`: any four corners, drawn onto the model's square
     border: Border = Border.REPLICATE
     tag: object = None  # the planning pipeline's own note, handed back with the crop (the pose's: its Roi)
-    search: bool = False  # only looks for people the crops before it missed (core/roi.py)
+    search: bool = False  # only looks for people the crops before it missed (core/tracking.py)
 
     def frame_uv_map(self, width: int, height: int) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
         """For a quad (a parallelogram): (origin, (x axis, y axis)) with frame uv = origin + u * x_axis +
@@ -102,44 +89,61 @@ class FramePlan:
         return cls((width, height), (Crop(FULL, model, size),))
 
 
+DEFAULT_TEMPORAL = 0.6  # temporal smoothing everywhere it has a default (measured, see README)
+
+
 @dataclass
 class MaskOptions:
-    temporal: float = 0.6  # 0 = off, 1 = heaviest smoothing on still regions (0.6: measured, see README)
+    temporal: float = DEFAULT_TEMPORAL  # 0 = off, 1 = heaviest smoothing on still regions
     min_blob: float = 0.0  # drop person blobs smaller than this fraction of the largest
     refine: float = 0.0  # guided-upsampling strength, 0 = plain bilinear (measured: no gain on shared/eval yet)
     refine_radius: int = 2  # in model pixels
     refine_eps: float = 1e-3
-    roi: bool = True  # person tracking: run the model on a crop around the people
-    roi_every: int = 30  # with tracking: a full-frame pass every N frames
-    roi_every_s: float | None = None  # and at least this often in seconds (OBS: masks may come slower than frames)
-    roi_margin: float = 0.15  # crop margin, as a fraction of the people's box
+    tracking: bool = True  # person tracking: run the model on a crop around the people (core/tracking.py)
+    tracking_every: int = 30  # with tracking: a full-frame pass every N frames
+    tracking_every_s: float | None = None  # and at least this often in seconds (OBS: masks may come slower than frames)
+    tracking_margin: float = 0.15  # crop margin, as a fraction of the people's box
 
 
-@dataclass
+class PoseState(Enum):
+    """What a pipeline's pose branch did with a frame (full_body's; the filter's status line words it)."""
+
+    ACTIVE = "active"  # fused: a full body in view, the pose's person the selfie model's
+    NO_FULL_BODY = "no_full_body"  # tracking a person, but no full body in view
+    SEARCHING = "searching"  # nobody tracked: the detector looks
+    ELSEWHERE = "elsewhere"  # its person is not one the selfie model sees
+
+
+@dataclass(frozen=True)
+class MaskStatus:
+    """What the pipeline was doing when it made a mask: diagnostics, as data (the OBS filter's
+    status line, obs_script/backdrop_filter.py, turns them into words)."""
+
+    searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
+    pose: PoseState | None = None  # the pose branch's state; None: the pipeline has none
+
+
+@dataclass(frozen=True)
 class MaskResult:
+    """A pipeline's output for one frame, and nothing else: what the runner or the motion carrier
+    add travels beside it (core/ready_mask.py)."""
+
     frame_id: int
     mask: NDArray[np.uint8]  # HxW at model size, P(person) * 255
     coeffs: NDArray[np.float32] | None  # HxWx2 (A, B); None without edge refinement (then A = 0, B = p)
     infer_ms: float
     post_ms: float
     rect: Rect = FULL  # the part of the frame the mask covers
-    searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
-    pose: str | None = None  # what a pose branch is doing, for the status line (core/full_body.py); None without one
-    # auto-frame: each person's framed box in frame pixels (core/framing.py); None: off
-    people: tuple[Any, ...] | None = None
-    carried_from: int | None = None  # carried by motion from this frame's mask (core/motion.py); None: made here
-
-    @property
-    def source(self) -> int:
-        """The frame the model made this mask from."""
-        return self.frame_id if self.carried_from is None else self.carried_from
+    status: MaskStatus = MaskStatus()
 
 
 class MaskSource(Protocol):
     """What every mask pipeline is (the selfie models', the pose's, full_body's, a plug-in's), made by
-    core/pipelines.py. Two drivers: the OBS filter plans on its render thread, cuts the crops on the
-    GPU and runs the plan on its mask worker; the CLI asks for a frame's mask, its crops cut on the CPU.
-    One instance is one stream's state (trackers, temporal filters) over shared sessions."""
+    core/pipelines.py. Two drivers, one path: the OBS filter plans on its render thread, cuts the crops
+    on the GPU and runs the plan on its mask worker; the CLI does the same with the crops cut on the
+    CPU (core/cpu_frame.py). One instance is one stream's state (trackers, temporal filters) over
+    shared sessions; whether the stream restarted is decided for every pipeline in one place
+    (core/stream.py), which calls `reset`."""
 
     @property
     def tracking(self) -> bool:
@@ -151,14 +155,11 @@ class MaskSource(Protocol):
     def run_plan(self, images: tuple[NDArray[np.uint8], ...], frame_id: int, plan: FramePlan) -> MaskResult:
         """The crops of `plan`, cut at their sizes (RGB) -> the mask (worker thread)."""
 
-    def frame_mask(self, frame_rgb: NDArray[np.uint8], frame_id: int = 0) -> NDArray[np.uint8]:
-        """A whole frame (RGB) -> its mask at the frame's size, 255 = person (the CLI)."""
-
     def configure(self, options: MaskOptions) -> None:
         """New options, keeping the stream's state where they allow."""
 
     def reset(self) -> None:
-        """Forget the history (a cut to an unrelated picture)."""
+        """Forget the history: the stream restarted (another frame size, a cut to an unrelated picture)."""
 
     def describe(self) -> str:
         """The sessions in use and their providers, live (run-time fallbacks show)."""

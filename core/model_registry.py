@@ -56,10 +56,6 @@ class ModelCard:
     kind: str = "segmentation"
 
     @property
-    def output_name(self) -> str:
-        return self.outputs[0].name
-
-    @property
     def height(self) -> int:
         return self.input_shape[1]
 

@@ -28,7 +28,9 @@ import functools
 import cv2
 import numpy as np
 
-from .mask_source import Rect, thumb_size
+from .geometry import Rect
+from .mask_source import thumb_size
+from .ready_mask import ReadyMask
 
 KEEP_FLOWS = 16  # frames whose flows are kept: more than a mask's latency plus the gap between masks
 
@@ -115,26 +117,28 @@ class MaskCarrier:
 
     def __init__(self) -> None:
         self.field = MotionField()
-        self._newest = None  # the newest mask (a MaskResult), carried as far as the thumbnails go
+        self._newest: ReadyMask | None = None  # the newest mask, carried as far as the thumbnails go
 
-    def add_frame(self, frame_id: int, grey: np.ndarray) -> list:
+    def add_frame(self, frame_id: int, grey: np.ndarray) -> list[ReadyMask]:
         self.field.add(frame_id, grey)
         return self._advance()
 
-    def add_mask(self, result) -> list:
+    def add_mask(self, mask: ReadyMask) -> list[ReadyMask]:
         """A mask the model made (masks come in frame order: a mask's frame is never older)."""
-        self._newest = result
+        self._newest = mask
         return self._advance()
 
-    def _advance(self) -> list:
-        out: list = []
+    def _advance(self) -> list[ReadyMask]:
+        """The newest mask carried to each later frame with a flow; each keeps its source and people."""
+        out: list[ReadyMask] = []
         newest = self._newest
         while newest is not None and newest.frame_id in self.field.after:
             k = self.field.after[newest.frame_id]
             flow = self.field.flows[k][1]
-            coeffs = None if newest.coeffs is None else carry(newest.coeffs, newest.rect, [flow])
-            newest = dataclasses.replace(newest, frame_id=k, mask=carry(newest.mask, newest.rect, [flow]),
-                                         coeffs=coeffs, carried_from=newest.source)
+            r = newest.result
+            coeffs = None if r.coeffs is None else carry(r.coeffs, r.rect, [flow])
+            moved = dataclasses.replace(r, frame_id=k, mask=carry(r.mask, r.rect, [flow]), coeffs=coeffs)
+            newest = dataclasses.replace(newest, result=moved)
             out.append(newest)
         self._newest = newest
         return out

@@ -2,8 +2,9 @@
 
 A model name from the registry (core/model_registry.py) is a segmentation model with the selfie pipeline's
 mask path (core/selfie.py); the names below are pipelines of several models. Everything else (the OBS
-filter's engine, the CLI, the benchmarks) asks `make_pipeline` and drives the result through the
-`MaskSource` contract (core/mask_source.py) alone. A plug-in (the test harness's) may `register` more.
+filter's engine, the CLI, the benchmarks) asks `make_pipeline` and drives the result, a `MaskStream`
+(core/stream.py), through the `MaskSource` contract (core/mask_source.py) alone. A plug-in (the test
+harness's) may `register` more.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .model_registry import DEFAULT_MODEL
+
 if TYPE_CHECKING:  # the table itself imports no model code: the OBS dialog lists it without numpy or cv2
     from .mask_source import MaskOptions, MaskSource
+    from .stream import MaskStream
 
 
 @dataclass(frozen=True)
@@ -26,23 +30,28 @@ class PipelineKind:
 
 def _pose(provider: str, threads: int, options: MaskOptions, lag: int) -> MaskSource:
     from .pose import PosePipeline
+    from .stream import MaskStream
 
-    return PosePipeline(provider, threads, lag)
+    pose = PosePipeline(provider, threads, lag)
+    # Alone (the command line only), the pose's whole-frame masks are MediaPipe's graph's, not its plan's:
+    # eval's pose figures stay comparable to MediaPipe's (the plan's path masks a detecting frame only
+    # from the next frame on).
+    return MaskStream(pose, cpu_mask=pose.graph_mask)
 
 
 def _full_body(provider: str, threads: int, options: MaskOptions, lag: int) -> MaskSource:
     from .full_body import FullBodyPipeline
     from .segmenter import Segmenter
 
-    return FullBodyPipeline(Segmenter("selfie_general", provider, threads), options, provider, threads, lag)
+    return FullBodyPipeline(Segmenter(DEFAULT_MODEL, provider, threads), options, provider, threads, lag)
 
 
 PIPELINES: dict[str, PipelineKind] = {
     # The OBS filter does not offer the pose alone: it follows one person and drops everyone else.
     "pose": PipelineKind("MediaPipe Pose (BlazePose full): one person, whole body; detector + landmarks + "
                          "segmentation", _pose, in_obs=False),
-    "full_body": PipelineKind("selfie_general (everyone, tracked) fused with the pose while a full body is in "
-                              "view", _full_body, parts=("selfie_general", "pose")),
+    "full_body": PipelineKind(f"{DEFAULT_MODEL} (everyone, tracked) fused with the pose while a full body is in "
+                              "view", _full_body, parts=(DEFAULT_MODEL, "pose")),
 }
 
 
@@ -56,15 +65,16 @@ def obs_pipelines() -> list[str]:
 
 
 def make_pipeline(model: str, provider: str = "auto", threads: int = 2, options: MaskOptions | None = None,
-                  lag: int = 0) -> MaskSource:
-    """The mask pipeline for a model or pipeline name. `lag`: a pose's crop lag in frames (the CLI's
-    measure of what a GPU pipeline costs)."""
+                  lag: int = 0) -> MaskStream:
+    """The mask pipeline for a model or pipeline name, as one stream. `lag`: a pose's crop lag in
+    frames (the CLI's measure of what a GPU pipeline costs)."""
     from .mask_source import MaskOptions
     from .segmenter import Segmenter
     from .selfie import SelfiePipeline
+    from .stream import MaskStream
 
     options = options or MaskOptions()
     kind = PIPELINES.get(model)
-    if kind is not None:
-        return kind.build(provider, threads, options, lag)
-    return SelfiePipeline(Segmenter(model, provider, threads), options)
+    source = kind.build(provider, threads, options, lag) if kind is not None else \
+        SelfiePipeline(Segmenter(model, provider, threads), options)
+    return source if isinstance(source, MaskStream) else MaskStream(source)

@@ -35,11 +35,11 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .mask_source import Border, Crop, FramePlan, MaskOptions, MaskResult, Quad, Rect
+from .geometry import FULL, Rect, model_to_frame
+from .mask_source import Border, Crop, FramePlan, MaskOptions, MaskResult, Quad
 from .model_registry import find_model
 from .opencv_exact import rotated_rect_points, warp_u8
 from .postprocess import to_u8
-from .roi import model_to_frame
 from .session import DEFAULT_THREADS, shared_session
 
 GRID = (256, 256)  # a crop's mask resampled onto the frame's axes (run_plan; full_body fuses on it)
@@ -356,8 +356,6 @@ class PoseResult:
     mask: np.ndarray  # float32 P(person): at frame size from `process`, at crop size from `run_crop`
     present: bool
     landmarks: np.ndarray | None  # 33 x (x, y) normalised frame coordinates
-    roi: Roi | None  # the region the landmark model looked at
-    detected: bool  # this frame ran the detector
     infer_ms: float = 0.0
     crop_matrix: np.ndarray | None = None  # 3x3 frame pixel -> `mask` pixel (`run_crop` only)
 
@@ -385,9 +383,9 @@ class PosePipeline:
         self.rois: deque[Roi | None] = deque(maxlen=lag + 1)  # ROIs from landmarks, newest last
         self.next_roi: Roi | None = None  # the ROI from landmarks `lag` frames before the newest, if any
         self.frame = 0
-        self.size: tuple[int, int] | None = None
 
     def reset(self) -> None:
+        """The stream restarted (core/stream.py decides when): the next frame detects."""
         self.aux_filter.reset()
         self.rois.clear()
         self.next_roi = None
@@ -403,7 +401,7 @@ class PosePipeline:
         """The crop the next frame needs: the pose's rotated square (its ROI as the tag), or, with
         nobody tracked, the letterboxed frame for the detector."""
         roi = self.next_roi
-        if roi is None or self.size not in (None, (width, height)):
+        if roi is None:
             return letterbox_crop(width, height, self.detector_side)[0]
         return Crop(quad=roi.quad(width, height), model=LANDMARKS, size=self.landmark_size, tag=roi)
 
@@ -441,7 +439,7 @@ class PosePipeline:
         t0 = time.perf_counter()
         p = self.run_crop(images[0], plan.crops[0], plan.frame_size)
         if not p.present:
-            mask, rect = np.zeros(GRID[::-1], np.uint8), Rect()
+            mask, rect = np.zeros(GRID[::-1], np.uint8), FULL
         else:
             assert plan.crops[0].quad is not None and p.crop_matrix is not None  # a pose crop, a present pose
             rect = union_rect(None, plan.crops[0].quad)
@@ -449,7 +447,9 @@ class PosePipeline:
         post_ms = (time.perf_counter() - t0) * 1e3 - p.infer_ms
         return MaskResult(frame_id, mask, None, p.infer_ms, post_ms, rect)
 
-    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
+    def graph_mask(self, frame_rgb: np.ndarray) -> np.ndarray:
+        """The pose alone on the command line: `process`'s mask as uint8 (core/pipelines.py). Not the
+        plan's path: a frame that detects gets its mask here, there only the next frame does."""
         return to_u8(self.process(frame_rgb).mask)
 
     # -- the graph -----------------------------------------------------------------------------
@@ -459,7 +459,7 @@ class PosePipeline:
         filtering and the next frame's ROI. `pixels(roi)` gives the crop for an ROI (None: the
         detector's letterboxed frame), or None when this frame was not cut there; the mask is at
         the crop's size."""
-        t_ns = self._start_frame(width, height)
+        t_ns = self._next_timestamp()
         empty = np.zeros(self.landmark_size[::-1], np.float32)
         ms, detected = 0.0, roi is None
         if detected:
@@ -468,21 +468,21 @@ class PosePipeline:
             found = self.detect(letterboxed, width, height)
             roi, ms = found.roi, found.infer_ms
             if roi is None:
-                return self._lost(empty, True, ms)
+                return self._lost(empty, ms)
         assert roi is not None  # given, or found just now
         image = pixels(roi)
         if image is None:  # only the detector's crop was cut: tracked from the very next frame, whatever the lag
             self._start_tracking(roi)
-            return PoseResult(empty, False, None, None, True, ms)
+            return PoseResult(empty, False, None, ms)
         marks = self.landmarks_by_roi(image, roi, width, height)
         ms += marks.infer_ms
         if not marks.present:
-            return self._lost(empty, detected, ms)
+            return self._lost(empty, ms)
         assert marks.points is not None and marks.mask is not None  # a present person has both
         aux = self.filter_landmarks(t_ns, marks.points, width, height)
         self._push_roi(self.landmarks_to_roi(aux, width, height))
         m = crop_matrix(roi.box_points(width, height), self.landmark_size)
-        return PoseResult(marks.mask, True, marks.points[:33], roi, detected, ms, m)
+        return PoseResult(marks.mask, True, marks.points[:33], ms, m)
 
     def detect(self, image: np.ndarray, width: int, height: int) -> Detection:
         """pose_detection_cpu.pbtxt + pose_detection_to_roi.pbtxt: the letterboxed frame (uint8 RGB)
@@ -520,11 +520,8 @@ class PosePipeline:
         return alignment_roi(tuple(aux[0]), tuple(aux[1]), width, height)
 
     # -- state ---------------------------------------------------------------------------------
-    def _start_frame(self, width: int, height: int) -> int:
-        """Count the frame (a new size starts over); its timestamp in ns, MediaPipe's: 33333 us apart."""
-        if self.size != (width, height):
-            self.reset()
-            self.size = (width, height)
+    def _next_timestamp(self) -> int:
+        """Count the frame; its timestamp in ns, MediaPipe's: 33333 us apart."""
         self.frame += 1
         return self.frame * 33333 * 1000
 
@@ -537,7 +534,7 @@ class PosePipeline:
         self.rois.append(roi)
         self.next_roi = self.rois[0] if len(self.rois) == self.rois.maxlen else None
 
-    def _lost(self, empty: np.ndarray, detected: bool, ms: float) -> PoseResult:
+    def _lost(self, empty: np.ndarray, ms: float) -> PoseResult:
         """No pose: MediaPipe outputs nothing, its filters start over, and the next frame detects."""
         self.reset()
-        return PoseResult(empty, False, None, None, detected, ms)
+        return PoseResult(empty, False, None, ms)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .roi import FULL, Rect, crop_to_model
+from .geometry import FULL, Rect, crop_to_model
 
 
 def resize_to_model(frame_rgb: np.ndarray, width: int, height: int, rect: Rect = FULL) -> np.ndarray:

@@ -23,8 +23,9 @@ from collections import deque
 import numpy as np
 
 from .framing import find_people
-from .mask_source import FramePlan, MaskResult, MaskSource
+from .mask_source import FramePlan, MaskSource
 from .motion import MaskCarrier, grey_thumbnail
+from .ready_mask import ReadyMask
 
 MOTION_QUEUE = 16  # thumbnails and masks waiting for the motion thread, at most (the oldest go first)
 
@@ -44,7 +45,7 @@ class AsyncMaskRunner:
         self.pipeline = pipeline
         self._cond = threading.Condition()
         self._pending: tuple[tuple[np.ndarray, ...], int, FramePlan] | None = None
-        self._latest: MaskResult | None = None
+        self._latest: ReadyMask | None = None
         self._stop = False
         self.error: str | None = None
         self.dropped = self.done = 0
@@ -54,7 +55,7 @@ class AsyncMaskRunner:
         # runs on the calling thread, as with one thread inside OBS), and of the motion thread
         self.mask_cpu_s = self.motion_cpu_s = 0.0
         self.carried = 0  # masks carried forward by motion
-        self._finished: deque[MaskResult] = deque(maxlen=4 * MOTION_QUEUE)  # made or carried, not yet taken
+        self._finished: deque[ReadyMask] = deque(maxlen=4 * MOTION_QUEUE)  # made or carried, not yet taken
         self._motion_jobs: deque = deque(maxlen=MOTION_QUEUE)  # ("frame", id, pixels) or ("mask", result)
         self._motion_cond = threading.Condition()
         self._started = 0.0
@@ -88,7 +89,7 @@ class AsyncMaskRunner:
         """CPU time spent on masks, made and carried."""
         return self.mask_cpu_s + self.motion_cpu_s
 
-    def take(self) -> list[MaskResult]:
+    def take(self) -> list[ReadyMask]:
         """Every mask made or carried since the last call, oldest first."""
         out = []
         while self._finished:
@@ -103,7 +104,7 @@ class AsyncMaskRunner:
         left = max(0.0, self._started + each - time.perf_counter()) if self._working else 0.0
         return left + (each if self._pending is not None else 0.0)
 
-    def latest(self) -> MaskResult | None:
+    def latest(self) -> ReadyMask | None:
         return self._latest
 
     def alive(self) -> bool:
@@ -143,10 +144,10 @@ class AsyncMaskRunner:
                 self._started = t0 = time.perf_counter()
             c0 = time.thread_time()
             try:
-                result = self.pipeline.run_plan(images, frame_id, plan)
+                made = self.pipeline.run_plan(images, frame_id, plan)
                 zoom = self.framing_zoom
-                if zoom is not None:
-                    result.people = find_people(result.mask, result.rect, plan.frame_size, zoom)
+                people = None if zoom is None else find_people(made.mask, made.rect, plan.frame_size, zoom)
+                result = ReadyMask(made, frame_id, people)
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False
@@ -162,8 +163,8 @@ class AsyncMaskRunner:
             self.error = None
             self.done += 1
             k = 0.1 if self.done > 1 else 1.0
-            self.infer_ms += k * (result.infer_ms - self.infer_ms)
-            self.post_ms += k * (result.post_ms - self.post_ms)
+            self.infer_ms += k * (made.infer_ms - self.infer_ms)
+            self.post_ms += k * (made.post_ms - self.post_ms)
             self.mask_ms += k * (total - self.mask_ms)
             self._working = False
 

@@ -1,8 +1,8 @@
 """The selfie pipeline: a segmentation model's mask path, frame -> (crop) -> inference -> temporal filter ->
 refinement coefficients (any model card of kind segmentation; MediaPipe's selfie models by default).
 
-It hands compositing (the CPU reference here, the OBS shader in the filter) a `MaskResult`, as
-every pipeline does: the contract and its hand-off are in core/mask_source.py.
+It hands compositing (the CPU reference in core/cpu_frame.py, the OBS shader in the filter) a
+`MaskResult`, as every pipeline does: the contract and its hand-off are in core/mask_source.py.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import cv2
 import numpy as np
 
 from . import refine
-from .mask_source import Crop, FramePlan, MaskOptions, MaskResult
+from .geometry import FULL, Rect, model_to_model
+from .mask_source import Crop, FramePlan, MaskOptions, MaskResult, MaskStatus
 from .postprocess import to_u8
-from .preprocess import resize_to_model
-from .roi import FULL, Rect, RoiTracker, model_to_frame, model_to_model
 from .segmenter import Segmenter
 from .temporal import TemporalFilter, remove_small_blobs
+from .tracking import PersonTracker
 
 
 class SelfiePipeline:
@@ -28,16 +28,17 @@ class SelfiePipeline:
         self.segmenter = segmenter
         self.options = options or MaskOptions()
         self.temporal = TemporalFilter(self.options.temporal)
-        self.roi = self._make_tracker()
-        self._prev: tuple[Rect, tuple[int, int], tuple[int, int]] | None = None  # rect, model size, frame size
+        self.tracker = self._make_tracker()
+        self._prev: tuple[Rect, tuple[int, int]] | None = None  # the last mask's rect and model size
 
-    def _make_tracker(self) -> RoiTracker:
+    def _make_tracker(self) -> PersonTracker:
         o, card = self.options, self.segmenter.card
-        return RoiTracker({card.name: card.width / card.height}, o.roi_every, o.roi_margin, every_s=o.roi_every_s)
+        return PersonTracker({card.name: card.width / card.height}, o.tracking_every, o.tracking_margin,
+                             every_s=o.tracking_every_s)
 
     @property
     def tracking(self) -> bool:
-        return self.options.roi
+        return self.options.tracking
 
     def describe(self) -> str:
         return self.segmenter.session.describe()
@@ -46,21 +47,21 @@ class SelfiePipeline:
         if options.temporal != self.options.temporal:
             self.temporal = TemporalFilter(options.temporal)
         old, self.options = self.options, options
-        if (old.roi_every, old.roi_margin, old.roi_every_s) != (options.roi_every, options.roi_margin,
-                                                                  options.roi_every_s):
-            self.roi = self._make_tracker()
+        if (old.tracking_every, old.tracking_margin, old.tracking_every_s) != (
+                options.tracking_every, options.tracking_margin, options.tracking_every_s):
+            self.tracker = self._make_tracker()
 
     def reset(self) -> None:
-        """Forget the history (a cut to an unrelated picture)."""
+        """Forget the history: the stream restarted (core/stream.py decides when)."""
         self.temporal.reset()
-        self.roi.reset()
+        self.tracker.reset()
         self._prev = None
 
     def plan(self, width: int, height: int) -> FramePlan:
         """Which part of the next frame to look at, with which model."""
-        if not self.options.roi:
+        if not self.options.tracking:
             return FramePlan.whole(width, height, self.segmenter.card.name, self.segmenter.model_size)
-        crops, searching = self.roi.plan(width, height)
+        crops, searching = self.tracker.plan(width, height)
         size, first_search = self.segmenter.model_size, len(crops) - searching
         return FramePlan((width, height), tuple(Crop(rect, model, size, search=i >= first_search)
                                                 for i, (rect, model) in enumerate(crops)))
@@ -94,52 +95,19 @@ class SelfiePipeline:
         t1 = time.perf_counter()
         o = self.options
         size = (prob.shape[1], prob.shape[0])
-        warp = None
-        if self._prev is not None and (self._prev[0], self._prev[1]) != (rect, size) and frame_size[0]:
-            prev_rect, prev_size, prev_frame = self._prev
-            if prev_frame == frame_size:
-                warp = model_to_model(*frame_size, prev_rect, prev_size, rect, size)
-            else:
-                self.temporal.reset()
+        warp = None  # the history realigned when the crop moved (one frame size: core/stream.py resets on a new one)
+        if self._prev is not None and self._prev != (rect, size) and frame_size[0]:
+            warp = model_to_model(*frame_size, *self._prev, rect, size)
         prob = self.temporal(prob, small_rgb, warp)
         prob = remove_small_blobs(prob, o.min_blob)
-        if o.roi and frame_size[0]:
-            self.roi.update(prob, rect, *frame_size)
-        self._prev = (rect, size, frame_size)
+        if o.tracking and frame_size[0]:
+            self.tracker.update(prob, rect, *frame_size)
+        self._prev = (rect, size)
         coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine) \
             if o.refine > 0.0 else None
         t2 = time.perf_counter()
-        searching = o.roi and bool(frame_size[0]) and self.roi.searching
-        return MaskResult(frame_id, to_u8(prob), coeffs, infer_ms, (t2 - t1) * 1e3, rect, searching)
-
-    def run(self, frame_rgb: np.ndarray, frame_id: int = 0) -> MaskResult:
-        """uint8 RGB frame of any size -> MaskResult."""
-        h, w = frame_rgb.shape[:2]
-        if self._prev is not None and self._prev[2] != (w, h):
-            self.reset()  # another picture altogether: where people were says nothing here
-        plan = self.plan(w, h)
-        return self.run_plan(tuple(resize_to_model(frame_rgb, *c.size, c.rect) for c in plan.crops), frame_id, plan)
-
-    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
-        return self.full_mask(self.run(frame_rgb, frame_id), frame_rgb)
-
-    def full_mask(self, result: MaskResult, frame_rgb: np.ndarray) -> np.ndarray:
-        """uint8 refined mask q at the frame's size (what the shader computes per pixel)."""
-        h, w = frame_rgb.shape[:2]
-        if result.rect.is_full:
-            if self.options.refine <= 0.0:  # A = 0, B = p: plain bilinear upsampling, done in 8 bits
-                return cv2.resize(result.mask, (w, h), interpolation=cv2.INTER_LINEAR)
-            assert result.coeffs is not None  # made whenever refine is on
-            return to_u8(refine.apply(result.coeffs, frame_rgb))
-        mh, mw = result.mask.shape
-        m = model_to_frame(w, h, result.rect, mw, mh)
-        if self.options.refine <= 0.0:
-            return cv2.warpAffine(result.mask, m, (w, h), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        assert result.coeffs is not None  # made whenever refine is on
-        ab = cv2.warpAffine(result.coeffs, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        q = ab[:, :, 0] * refine.luma(frame_rgb[:, :, :3]) + ab[:, :, 1]
-        return to_u8(np.clip(q, 0.0, 1.0))
+        status = MaskStatus(searching=o.tracking and bool(frame_size[0]) and self.tracker.searching)
+        return MaskResult(frame_id, to_u8(prob), coeffs, infer_ms, (t2 - t1) * 1e3, rect, status)
 
 
 def _stitch(probs: list[np.ndarray], images: tuple[np.ndarray, ...], plan: FramePlan, grid: tuple[int, int]

@@ -24,20 +24,22 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
+    from core.cpu_frame import full_size, run_frame
+    from core.model_registry import DEFAULT_MODEL
     from core.segmenter import Segmenter
     from core.selfie import SelfiePipeline
     from core.tools.composite import composite
     from core.tools.media_io import read_rgb, write_image
 
     rgb = read_rgb(REPO / "core" / "samples" / "astronaut.jpg")
-    pipe = SelfiePipeline(Segmenter("selfie_general", args.provider))
-    small = pipe.run(rgb)  # warm-up (and the first session's optimisation)
+    pipe = SelfiePipeline(Segmenter(DEFAULT_MODEL, args.provider))
+    small = run_frame(pipe, rgb)  # warm-up (and the first session's optimisation)
     times = []
     for i in range(30):
         t0 = time.perf_counter()
-        small = pipe.run(rgb, i)
+        small = run_frame(pipe, rgb, i)
         times.append(time.perf_counter() - t0)
-    write_image(args.out, composite(rgb, pipe.full_mask(small, rgb), "transparent"))
+    write_image(args.out, composite(rgb, full_size(small, rgb), "transparent"))
     session = pipe.segmenter.session
     report = {"provider": session.provider, "not_used": session.fallbacks,
               "ms_per_frame": 1000.0 * float(np.median(times)), "sample": str(args.out)}

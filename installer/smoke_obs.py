@@ -286,6 +286,7 @@ def reference_regions(rgb):
     import cv2
     import numpy as np
 
+    from core.cpu_frame import full_size, run_frame
     from core.mask_source import MaskOptions
     from core.segmenter import Segmenter
     from core.selfie import SelfiePipeline
@@ -293,8 +294,8 @@ def reference_regions(rgb):
 
     pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for _ in range(5):
-        result = pipe.run(rgb)
-    alpha = cv2.LUT(pipe.full_mask(result, rgb), alpha_lut())
+        result = run_frame(pipe, rgb)
+    alpha = cv2.LUT(full_size(result, rgb), alpha_lut())
     kernel = np.ones((2 * EDGE_MARGIN + 1,) * 2, np.uint8)
     person = cv2.erode((alpha == 255).astype(np.uint8), kernel) > 0
     background = cv2.erode((alpha == 0).astype(np.uint8), kernel) > 0

@@ -34,7 +34,10 @@ import os
 import threading
 import time
 
-from ..core.framing import SPEED_LABELS, WHOLE_FRAME, ZOOM_LABELS, Camera
+from ..core.framing import SPEED_LABELS, ZOOM_LABELS, Camera
+from ..core.geometry import FULL, Rect
+from ..core.mask_source import MaskStatus, PoseState
+from ..core.model_registry import DEFAULT_MODEL
 from . import filter_settings as fs
 from . import graphics_timer, launcher
 from .compositor import BLUR_EFFECT, MASK_EFFECT, Compositor, RenderParams, picture_level0, prepare_picture
@@ -67,6 +70,22 @@ STATUS_LOG_S = float(os.environ.get("BACKDROP_STATUS_LOG_S", "60"))  # status li
 
 
 # -- type-level callbacks ------------------------------------------------------------------------
+# What the pipeline was doing (core.mask_source.MaskStatus), in the status line's words.
+SEARCHING_WORDS = "searching for people: nobody tracked, each mask also looks at a zoomed tile"
+POSE_WORDS = {
+    PoseState.ACTIVE: "pose branch active (whole body)",
+    PoseState.NO_FULL_BODY: "pose branch idle: no full body in view",
+    PoseState.SEARCHING: "pose branch idle: looking for a person",
+    PoseState.ELSEWHERE: "pose branch idle: its person is not one the selfie model sees",
+}
+
+
+def status_words(status: MaskStatus) -> list[str]:
+    """The newest mask's status, as parts of the status line."""
+    words = [SEARCHING_WORDS] if status.searching else []
+    return words + ([POSE_WORDS[status.pose]] if status.pose is not None else [])
+
+
 def get_defaults(settings: int) -> None:
     fs.set_defaults(settings)
 
@@ -82,7 +101,9 @@ def properties_modified(props: int, prop: int, settings: int) -> bool:
     return True  # redraw the dialog
 
 
-preset_modified = properties_modified  # the name a holder registered by an older Backdrop calls
+# The script-reload shim: a holder registered by an older Backdrop in this process (updated, script
+# reloaded) calls the callback under this old name; keep it (obs_script/registration.py falls back to it).
+preset_modified = properties_modified
 
 
 def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
@@ -147,9 +168,9 @@ def _model_names() -> list[str]:
         from ..core.model_registry import list_models
         from ..core.pipelines import obs_pipelines
 
-        return (sorted(list_models()) or ["selfie_general"]) + obs_pipelines()
+        return (sorted(list_models()) or [DEFAULT_MODEL]) + obs_pipelines()
     except Exception:
-        return ["selfie_general"]
+        return [DEFAULT_MODEL]
 
 
 def _provider_choices() -> list[tuple[str, str]]:
@@ -205,7 +226,7 @@ class BackdropFilter:
         self.last_shown, self.last_size = None, (0, 0)
         self.camera: Camera | None = None  # auto-frame's, while it is on
         self.framed_id = -1  # the mask whose people the camera last aimed at
-        self.window = WHOLE_FRAME  # the part of the frame shown (x0, y0, w, h as fractions of it)
+        self.window = FULL  # the part of the frame shown (normalised)
         self.hdr = False
         self.background_error = ""
         self.last_render_ms = 0.0
@@ -314,14 +335,9 @@ class BackdropFilter:
         launcher.lower_priority()
         picture, error = None, ""
         try:
-            import cv2
-            import numpy as np
+            from ..core.image_file import read_image
 
-            data = np.fromfile(path, np.uint8)
-            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-            if bgr is None:
-                raise ValueError("not a readable image")
-            picture = prepare_picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA), canvas)
+            picture = prepare_picture(read_image(path, alpha=True), canvas)
         except Exception as exc:
             error = f"background image {path!r}: {exc}"
         with self.picture_lock:
@@ -410,11 +426,11 @@ class BackdropFilter:
             return
         mask, shown = picked
         if mask is not self.uploaded:
-            if not self.compositor.upload(mask.mask, mask.coeffs, mask.rect):
+            if not self.compositor.upload(mask.result.mask, mask.result.coeffs, mask.result.rect):
                 lib.obs_source_skip_video_filter(self.source)
                 return
             self.uploaded = mask
-            self.sync.uploaded(mask.source, carried=mask.carried_from is not None)
+            self.sync.uploaded(mask.source, carried=mask.carried)
         self.sync.rendered()
         self.last_shown = shown
         self.window = self._frame(s, mask, width, height)
@@ -460,11 +476,11 @@ class BackdropFilter:
         mask, shown_frame = picked
         return mask, (full if shown_frame == frame else self.capture.ring_texture(shown_frame))
 
-    def _frame(self, s: fs.FilterSettings, mask, width: int, height: int) -> tuple[float, float, float, float]:
+    def _frame(self, s: fs.FilterSettings, mask, width: int, height: int) -> Rect:
         """Auto-frame: one step of the camera per video frame, aimed anew at each new mask's people."""
         if s.framing != "follow":
             self.camera = None
-            return WHOLE_FRAME
+            return FULL
         if self.camera is None or self.camera.size != (width, height):
             self.camera, self.framed_id = Camera(width, height), -1
         people = None
@@ -516,10 +532,8 @@ class BackdropFilter:
         elif s.mask_rate == 0:
             parts.append(f"mask rate: {sync.limiter.limit}")
         latest = runner.latest()
-        if latest is not None and latest.searching:
-            parts.append("searching for people: nobody tracked, each mask also looks at a zoomed tile")
-        if latest is not None and latest.pose is not None:
-            parts.append(latest.pose)
+        if latest is not None:
+            parts += status_words(latest.result.status)
         camera = self.camera
         if camera is not None:
             who = f"{camera.people} {'person' if camera.people == 1 else 'people'}" if camera.people else "nobody"

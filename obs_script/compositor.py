@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ..core import vocabulary as V
-from ..core.framing import WHOLE_FRAME
+from ..core.geometry import FULL, Rect
 from . import libobs as L
 from .frame_capture import draw_into
 
@@ -298,9 +298,9 @@ class Compositor:
         return src, (width / extent[0], height / extent[1], -origin / extent[0], -origin / extent[1])
 
     def draw(self, rp: RenderParams, tex: int, width: int, height: int,
-             window: tuple[float, float, float, float] = WHOLE_FRAME) -> bool:
+             window: Rect = FULL) -> bool:
         """Composite `tex` (the frame shown) with the uploaded mask into whatever OBS is rendering;
-        `window` (x0, y0, w, h as fractions of the frame) is the part shown, scaled to the output
+        `window` (normalised) is the part shown, scaled to the output
         (auto-frame; the whole frame otherwise). False when it cannot (the caller passes the video
         through)."""
         self._take_picture()
@@ -329,6 +329,6 @@ class Compositor:
             lib.gs_effect_set_float(p["light_wrap"], rp.light_wrap)
             lib.gs_effect_set_vec2(p["mask_texel"], L.vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))
         self._bind_mask(p, rp)
-        lib.gs_effect_set_vec4(p["frame_window"], L.vec4(*window))
+        lib.gs_effect_set_vec4(p["frame_window"], L.vec4(window.x0, window.y0, window.width, window.height))
         self._run(self.effect, p, name, tex, width, height)
         return True

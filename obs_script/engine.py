@@ -34,7 +34,7 @@ def mask_options(s: FilterSettings):
     # The periodic look at the whole frame at least twice a second (2 inferences: ~1% of a core here):
     # people who come in are found within seconds even when the CPU budget allows far fewer than 30
     # masks a second (a look every 30 masks took 4-5 s to find a second person).
-    return MaskOptions(temporal=s.temporal, refine=s.refine, roi=s.tracking, roi_every_s=0.5)
+    return MaskOptions(temporal=s.temporal, refine=s.refine, tracking=s.tracking, tracking_every_s=0.5)
 
 
 def framing_zoom(s: FilterSettings) -> str | None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from ..core import framing as F
 from ..core import vocabulary as V
+from ..core.mask_source import DEFAULT_TEMPORAL
+from ..core.model_registry import DEFAULT_MODEL
 from ..core.providers import SHORT_NAMES
 from .libobs import OBS_DATA_BOOLEAN, OBS_DATA_NUMBER, OBS_DATA_STRING, lib
 
@@ -56,7 +58,7 @@ PROVIDERS = tuple(SHORT_NAMES)
 FLOATS = {
     S_THRESHOLD: (V.THRESHOLD, 0.05, 0.95),
     S_SOFTNESS: (V.SOFTNESS, 0.0, 1.0),
-    S_TEMPORAL: (0.6, 0.0, 1.0),
+    S_TEMPORAL: (DEFAULT_TEMPORAL, 0.0, 1.0),
     S_REFINE: (0.0, 0.0, 1.0),
     S_LIGHT_WRAP: (V.LIGHT_WRAP, 0.0, 1.0),
     S_FRAMING_MAX_ZOOM: (2.0, *F.MAX_ZOOM_RANGE),
@@ -69,7 +71,7 @@ STRINGS = {
     S_PRESET: "balanced",
     S_MODE: V.MODE,
     S_BG_IMAGE: "",
-    S_MODEL: "selfie_general",
+    S_MODEL: DEFAULT_MODEL,
     S_PROVIDER: "auto",
     S_FRAMING: "off",
     S_FRAMING_ZOOM: "upper_body",
@@ -91,11 +93,11 @@ TYPES = {S_VERSION: OBS_DATA_NUMBER, S_BG_COLOR: OBS_DATA_NUMBER, **dict.fromkey
 
 PRESET_VALUES: dict[str, dict[str, Value]] = {
     "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
-    "balanced": {S_MODEL: "selfie_general", S_MASK_RATE: 0, S_TEMPORAL: 0.6, S_REFINE: 0.0},
-    "quality": {S_MODEL: "selfie_general", S_MASK_RATE: 1, S_TEMPORAL: 0.5, S_REFINE: 0.5},
+    "balanced": {S_MODEL: DEFAULT_MODEL, S_MASK_RATE: 0, S_TEMPORAL: DEFAULT_TEMPORAL, S_REFINE: 0.0},
+    "quality": {S_MODEL: DEFAULT_MODEL, S_MASK_RATE: 1, S_TEMPORAL: 0.5, S_REFINE: 0.5},
     # Standing streamers (fitness, dance, VR): the selfie model fused with the pose (core/full_body.py).
     # Edge refinement does not apply to the fused mask; the mask rate adapts to the CPU budget.
-    "full_body": {S_MODEL: "full_body", S_MASK_RATE: 0, S_TEMPORAL: 0.6, S_REFINE: 0.0},
+    "full_body": {S_MODEL: "full_body", S_MASK_RATE: 0, S_TEMPORAL: DEFAULT_TEMPORAL, S_REFINE: 0.0},
 }
 
 

@@ -17,7 +17,8 @@ import ctypes
 from pathlib import Path
 from typing import cast
 
-from ..core.mask_source import FULL, Border, Crop, FramePlan, Rect, thumb_size
+from ..core.geometry import FULL, Rect
+from ..core.mask_source import Border, Crop, FramePlan, thumb_size
 from . import libobs as L
 from .libobs import lib
 
@@ -210,7 +211,7 @@ class FrameCapture:
     def _draw_scaled(self, small: int, tex: int, width: int, height: int, rect: Rect, size: tuple[int, int]) -> bool:
         """An axis-aligned crop: the frame drawn through a view of the rectangle. The view is shifted by
         half a texel so the GPU samples where MediaPipe's pure-scale warp (core/preprocess.py,
-        core/roi.py) does, instead of at scaled pixel centres: same input, same mask."""
+        core/tracking.py) does, instead of at scaled pixel centres: same input, same mask."""
         default = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
         p_img = lib.gs_effect_get_param_by_name(default, b"image")
 

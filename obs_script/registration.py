@@ -74,8 +74,9 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         h.impl.get_defaults(settings)
 
     def get_properties(data):
-        # A holder registered by an older Backdrop in this process (updated, script reloaded) has the
-        # callback under its old name, which calls impl.preset_modified.
+        # The script-reload shim, kept on purpose: a holder registered by an older Backdrop in this
+        # process (updated, script reloaded) has the callback under its old name, which calls
+        # impl.preset_modified (obs_script/backdrop_filter.py).
         return h.impl.get_properties(instance(data), getattr(h, "modified_callback", None) or h.preset_callback)
 
     def properties_modified(props, prop, settings):

@@ -61,9 +61,6 @@ class TestPatternPipeline:
         coeffs = np.zeros(mask.shape + (2,), np.float32)
         return MaskResult(frame_id, mask, coeffs, (time.perf_counter() - t0) * 1e3, 0.0)
 
-    def frame_mask(self, frame_rgb, frame_id: int = 0):
-        raise NotImplementedError("a test pattern runs in OBS only")
-
 
 class BarePipeline(TestPatternPipeline):
     def __init__(self, segmenter) -> None:

@@ -1,7 +1,8 @@
 """mypy over core/ and obs_script/ as OBS imports them (tests/run): inside a parent package, as
 obs_script/backdrop_obs.py does with `_backdrop_app`, so obs_script's relative imports of core resolve;
-then the mask-source contract (core/mask_source.py) with --strict. Settings live in pyproject.toml
-([tool.mypy]); extra arguments go to both runs. Exits non-zero when either finds an error."""
+then the mask-source contract (core/mask_source.py) and its rectangle type (core/geometry.py) with
+--strict. Settings live in pyproject.toml ([tool.mypy]); extra arguments go to both runs. Exits non-zero
+when either finds an error."""
 
 import os
 import sys
@@ -12,7 +13,7 @@ from mypy import api
 REPO = Path(__file__).resolve().parents[1]
 PKG = "_backdrop_app"
 PACKAGES = ("core", "obs_script")
-STRICT = ("core.mask_source",)  # the contract: every pipeline and driver relies on its types
+STRICT = ("core.mask_source", "core.geometry")  # the contract and its rectangle type: every pipeline relies on them
 ROOT = REPO / "build" / "typecheck"  # holds the parent package: a link to the repository (build/ is not tracked)
 
 

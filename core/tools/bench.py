@@ -16,8 +16,9 @@ import cv2
 import numpy as np
 
 from .. import refine
+from ..cpu_frame import cut_crops, full_size
 from ..mask_source import MaskOptions
-from ..model_registry import list_models
+from ..model_registry import DEFAULT_MODEL, list_models
 from ..preprocess import resize_to_model, to_tensor
 from ..providers import KNOWN_GPU
 from ..segmenter import Segmenter
@@ -63,11 +64,11 @@ def bench_model(model: str, provider: str, threads: int, runs: int, photo: np.nd
     out: dict[str, Any] = {"model": model, "provider": seg.session.provider, "threads": threads, "sizes": {}}
     for label, (w, h) in SIZES.items():
         frame = cv2.resize(photo, (w, h), interpolation=cv2.INTER_LINEAR)
-        pipe = SelfiePipeline(seg, MaskOptions(temporal=0.6, refine=0.0))
+        pipe = SelfiePipeline(seg, MaskOptions(refine=0.0))
         small = resize_to_model(frame, mw, mh)
         prob = seg.infer_small(small)
         coeffs = refine.guided_coefficients(prob, small, 2, 1e-3, 1.0)
-        q = pipe.full_mask(pipe.run_small(small), frame)
+        q = full_size(pipe.run_small(small), frame)
 
         def mask_path(frame=frame, pipe=pipe):
             s = resize_to_model(frame, mw, mh)
@@ -100,7 +101,7 @@ def bench_tracking(photo: np.ndarray, threads: int, runs: int) -> dict[str, floa
     auto-frame adds on the mask worker (finding the people in the tracked mask)."""
     from ..framing import find_people
 
-    seg = Segmenter("selfie_general", "cpu", threads)
+    seg = Segmenter(DEFAULT_MODEL, "cpu", threads)
     wall = np.full((720, 1280, 3), 90, np.uint8)
     person = wall.copy()
     person[300:580, 150:430] = cv2.resize(photo, (280, 280), interpolation=cv2.INTER_AREA)
@@ -110,7 +111,7 @@ def bench_tracking(photo: np.ndarray, threads: int, runs: int) -> dict[str, floa
         times = []
         for i in range(runs + 10):  # the first masks find the person and settle the crop
             plan = pipe.plan(1280, 720)
-            images = tuple(resize_to_model(frame, *c.size, c.rect) for c in plan.crops)
+            images = cut_crops(frame, plan)
             t0 = time.thread_time()
             result = pipe.run_plan(images, i, plan)
             times.append(time.thread_time() - t0)
@@ -147,7 +148,6 @@ def bench_pipelines(names: tuple[str, ...], frames: list[np.ndarray], threads: i
     """What the OBS filter's mask worker spends per frame (crops already cut, as the GPU cuts them) in
     each named pipeline over the same frames, the passes taking turns `rounds` times so load drifts
     hit all alike. Medians of per-frame milliseconds, in all and in the sessions' runs."""
-    from ..full_body import cut_plan
     from ..pipelines import make_pipeline
 
     h, w = frames[0].shape[:2]
@@ -157,7 +157,7 @@ def bench_pipelines(names: tuple[str, ...], frames: list[np.ndarray], threads: i
             pipe = make_pipeline(name, provider, threads)
             for i, frame in enumerate(frames):
                 plan = pipe.plan(w, h)
-                images = cut_plan(frame, plan)
+                images = cut_crops(frame, plan)
                 t0 = time.perf_counter()
                 result = pipe.run_plan(images, i, plan)
                 times[name]["ms"].append(1000.0 * (time.perf_counter() - t0))
@@ -219,7 +219,7 @@ def run_bench(args: argparse.Namespace) -> int:
     tracking = bench_tracking(photo, args.threads, max(20, args.runs // 4))
     threads: dict[int, Any] = {}
     if args.compare_threads:
-        segs = {n: Segmenter("selfie_general", "cpu", n) for n in (1, 2, 4)}
+        segs = {n: Segmenter(DEFAULT_MODEL, "cpu", n) for n in (1, 2, 4)}
         tensor = to_tensor(resize_to_model(photo, *segs[1].model_size))
         for _ in range(3):  # round-robin rounds, so load drifts hit every thread count alike
             for n, seg in segs.items():
@@ -236,7 +236,7 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"{'size':6s} " + " ".join(f"{c.removesuffix('_ms').replace('composite_', ''):>13s}" for c in cols))
         for label, row in r["sizes"].items():
             print(f"{label:6s} " + " ".join(f"{row[c]:13.2f}" for c in cols))
-    print(f"\nperson tracking at 1280x720, selfie_general on CPU ({args.threads} threads), CPU ms per mask: "
+    print(f"\nperson tracking at 1280x720, {DEFAULT_MODEL} on CPU ({args.threads} threads), CPU ms per mask: "
           f"one person tracked {tracking['tracking_ms']:.2f}, nobody found yet (searching) "
           f"{tracking['searching_ms']:.2f}; auto-frame finding the people {tracking['auto_frame_people_ms']:.2f}")
     if threads:

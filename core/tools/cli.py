@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .. import vocabulary as V
+from ..mask_source import DEFAULT_TEMPORAL
 from ..model_registry import DEFAULT_MODEL, ModelError, list_models
 from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
 from .shown_stream import ShownStream
@@ -130,7 +131,7 @@ class _Framer:
     def frame(self, rgb: np.ndarray, q: np.ndarray, stream: ShownStream, index: int, fps: float
               ) -> tuple[np.ndarray, np.ndarray]:
         from ..framing import Camera, find_people
-        from ..roi import FULL
+        from ..geometry import FULL
         from .composite import frame_window
 
         h, w = rgb.shape[:2]
@@ -188,7 +189,7 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 
 def _add_mask_options(p: argparse.ArgumentParser) -> None:
     _add_engine_options(p)
-    p.add_argument("--temporal", type=float, default=0.6, help="temporal smoothing 0..1 (0 = off)")
+    p.add_argument("--temporal", type=float, default=DEFAULT_TEMPORAL, help="temporal smoothing 0..1 (0 = off)")
     p.add_argument("--refine", type=float, default=0.0, help="edge refinement strength 0..1 (0 = off)")
     p.add_argument("--refine-radius", type=int, default=2, help="refinement window radius, model pixels")
     p.add_argument("--min-blob", type=float, default=0.0, help="drop blobs below this fraction of the largest")
@@ -243,7 +244,7 @@ def _mask_options(args: argparse.Namespace):
     from ..mask_source import MaskOptions
 
     if args.raw:
-        return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0, roi=False)
+        return MaskOptions(temporal=0.0, min_blob=0.0, refine=0.0, tracking=False)
     return MaskOptions(temporal=args.temporal, min_blob=args.min_blob, refine=args.refine,
                        refine_radius=args.refine_radius)
 

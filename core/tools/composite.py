@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .. import vocabulary as V
-from ..framing import WHOLE_FRAME
+from ..geometry import Rect
 from ..vocabulary import MODES
 
 
@@ -36,13 +36,13 @@ def smoothstep_alpha(q: np.ndarray, threshold: float = V.THRESHOLD, softness: fl
     return t * t * (3.0 - 2.0 * t)
 
 
-def frame_window(image: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
-    """The part `rect` (x0, y0, w, h as fractions of the frame) of `image`, scaled to the image's size:
-    the samples the filter's shader takes for auto-frame (bilinear at pixel centres, edges repeated)."""
-    if rect == WHOLE_FRAME:
+def frame_window(image: np.ndarray, rect: Rect) -> np.ndarray:
+    """The part `rect` (normalised) of `image`, scaled to the image's size: the samples the filter's
+    shader takes for auto-frame (bilinear at pixel centres, edges repeated)."""
+    if rect.is_full:
         return image
     h, w = image.shape[:2]
-    x0, y0, rw, rh = rect
+    x0, y0, rw, rh = rect.x0, rect.y0, rect.width, rect.height
     # output pixel i's centre (i + 1/2) / w -> frame uv x0 + rw (i + 1/2) / w -> frame pixel uv * w - 1/2
     m = np.array([[rw, 0.0, x0 * w + 0.5 * rw - 0.5], [0.0, rh, y0 * h + 0.5 * rh - 0.5]])
     return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,

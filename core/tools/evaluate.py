@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ..mask_source import MaskOptions
+from ..model_registry import DEFAULT_MODEL
 from ..pipelines import make_pipeline
 from .media_io import IMAGE_EXTS, InputError, read_rgb
 from .metrics import SequenceScore
@@ -66,7 +67,7 @@ def suite(root: Path, upper: bool = False) -> list[Sequence]:
     return seqs
 
 
-def evaluate(seq: Sequence, options: MaskOptions, model: str = "selfie_general", provider: str = "auto",
+def evaluate(seq: Sequence, options: MaskOptions, model: str = DEFAULT_MODEL, provider: str = "auto",
              threads: int = 2, lag: int = 0, mask_lag: int = 0, match_video: bool = True, mask_every: int = 1,
              motion: bool = True) -> dict[str, float]:
     """J, F, flicker, dtSSD and ms per frame (mask path + full-resolution refinement). `model` may

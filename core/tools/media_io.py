@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..image_file import read_image
+
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "astronaut.jpg"  # the bundled sample picture
@@ -36,12 +38,11 @@ class FrameSource:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """uint8 RGB HxWx3; alpha is dropped, grey is expanded."""
-    data = np.fromfile(path, np.uint8) if path.is_file() else None
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    if img is None:
-        raise InputError(f"{path}: not a readable image")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    """uint8 RGB HxWx3 (core/image_file.py); InputError naming the file when it is not a readable image."""
+    try:
+        return read_image(path)
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
 
 
 def _video_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:

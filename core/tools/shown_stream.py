@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..mask_source import FULL
+from ..geometry import FULL
 from ..mask_timeline import MAX_RING, Shown, ShownMasks
 from ..motion import MotionField, carry, grey_thumbnail
 

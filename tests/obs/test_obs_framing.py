@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.obs_harness import ObsInstance, filter_entry, pattern_settings
-from tests.unit.test_roi import _scene
+from tests.unit.test_tracking import _scene
 
 pytestmark = pytest.mark.obs
 

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from core.cpu_frame import full_size, run_frame
 from core.mask_source import MaskOptions
 from core.segmenter import Segmenter
 from core.selfie import SelfiePipeline
@@ -25,8 +26,8 @@ def _cpu_q(rgb: np.ndarray) -> np.ndarray:
     """core's refined mask q for a still frame (temporal filter settled), uint8 at frame size."""
     pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for _ in range(5):
-        result = pipe.run(rgb)
-    return pipe.full_mask(result, rgb)
+        result = run_frame(pipe, rgb)
+    return full_size(result, rgb)
 
 
 def _iou(a, b) -> float:
@@ -311,7 +312,7 @@ def test_missing_packages_pass_video_through_and_say_how_to_fix_it(tmp_path):
 
 
 def test_person_tracking_in_obs_crops_on_the_gpu_like_the_cpu_reference(tmp_path, people_photos):
-    from tests.unit.test_roi import _scene
+    from tests.unit.test_tracking import _scene
 
     frame, truth = _scene(people_photos, [(900, 420)])
     picture = tmp_path / "far_away.png"
@@ -324,9 +325,9 @@ def test_person_tracking_in_obs_crops_on_the_gpu_like_the_cpu_reference(tmp_path
         whole = inst.screenshot()[:, :, 3] > 127
     pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0))
     for i in range(4):
-        result = pipe.run(frame, i)
+        result = run_frame(pipe, frame, i)
     assert not result.rect.is_full
-    cpu = cv2.LUT(pipe.full_mask(result, frame), alpha_lut()) > 127
+    cpu = cv2.LUT(full_size(result, frame), alpha_lut()) > 127
     assert _iou(tracked, cpu) >= 0.95
     assert _iou(tracked, truth) > _iou(whole, truth) + 0.05
 
@@ -339,7 +340,7 @@ def test_a_small_person_and_a_second_one_far_off_are_found_by_the_search(tmp_pat
     while nobody is tracked, when every mask looks at a tile; the second only on the periodic look (in
     OBS twice a second), one of nine tiles per look, so it takes up to one rotation, 4.5 s plus a few
     masks, depending on which tile is next when they appear, and longer on a loaded machine."""
-    from tests.unit.test_roi import _scene
+    from tests.unit.test_tracking import _scene
 
     shots = {}
     for name, places in (("empty", []), ("one", [(560, 300)]), ("two", [(560, 300), (60, 80)])):

@@ -29,9 +29,6 @@ class Plugin:
     def run_plan(self, images: tuple[np.ndarray, ...], frame_id: int, plan: FramePlan) -> MaskResult:
         raise NotImplementedError
 
-    def frame_mask(self, frame_rgb: np.ndarray, frame_id: int = 0) -> np.ndarray:
-        raise NotImplementedError
-
     def configure(self, options: MaskOptions) -> None:
         pass
 

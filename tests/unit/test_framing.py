@@ -10,8 +10,6 @@ import pytest
 from core.framing import (
     DEAD_ZONE,
     LOST_S,
-    WHOLE_FRAME,
-    Box,
     Camera,
     Window,
     aim,
@@ -19,12 +17,12 @@ from core.framing import (
     framed_rows,
     whole,
 )
+from core.geometry import FULL, Rect
 from core.mask_source import MaskOptions
 from core.pipelines import make_pipeline
-from core.roi import FULL
 from core.tools.composite import frame_window
 from tests.conftest import run_cli
-from tests.unit.test_roi import _scene
+from tests.unit.test_tracking import _scene
 
 W, H = 1280, 720
 FPS = 30.0
@@ -56,7 +54,7 @@ def test_framing_choices_cut_a_person_at_their_head_shoulders_or_not_at_all():
 def test_people_are_found_in_a_mask_that_covers_part_of_the_frame_and_noise_is_not_a_person():
     small = cv2.resize(_silhouette(head=60, top=100), (256, 144), interpolation=cv2.INTER_AREA)
     small[5:7, 5:7] = 255  # a speck
-    from core.mask_source import Rect
+    from core.geometry import Rect
 
     rect = Rect(0.25, 0.5, 0.75, 1.0)  # the mask covers the bottom middle quarter of the frame
     people = find_people(small, rect, (W, H), "whole_person")
@@ -81,17 +79,18 @@ def test_rows_of_a_person_without_shoulders_in_view_are_all_kept():
 
 
 def test_the_aim_centres_everyone_keeps_the_aspect_and_never_zooms_past_the_limit():
-    one = (Box(200, 300, 300, 600),)
+    one = (Rect(200, 300, 300, 600),)
     window = aim(one, W, H, 2.0)
     assert window.h == pytest.approx(H / 2)  # the person (300 px tall) would want 2.8x: held at 2x
-    x0, y0, w, h = window.rect(W, H)
+    r = window.rect(W, H)
+    x0, y0, w, h = r.x0, r.y0, r.width, r.height
     assert w / h == pytest.approx(1.0) and (x0, y0) >= (0.0, 0.0) and x0 + w <= 1.0 + 1e-9 and y0 + h <= 1.0 + 1e-9
     assert window.cx == pytest.approx(320) and window.cy == pytest.approx(450)  # inside the frame, as near as can be
-    two = aim(one + (Box(900, 300, 1000, 600),), W, H, 2.0)
-    x0, _, w, _ = two.rect(W, H)
-    assert x0 * W <= 200 and (x0 + w) * W >= 1000
+    two = aim(one + (Rect(900, 300, 1000, 600),), W, H, 2.0)
+    r = two.rect(W, H)
+    assert r.x0 * W <= 200 and r.x1 * W >= 1000
     assert aim((), W, H, 2.0) == whole(W, H)
-    assert aim((Box(0, 0, W, H),), W, H, 2.0) == whole(W, H)
+    assert aim((Rect(0, 0, W, H),), W, H, 2.0) == whole(W, H)
 
 
 def _rest(windows: list[Window]) -> int:
@@ -106,7 +105,7 @@ def _run(camera: Camera, boxes, speed: str = "medium") -> list[Window]:
 
 def test_a_step_is_approached_without_overshoot_and_then_held_exactly():
     camera = Camera(W, H)
-    person = (Box(700, 200, 900, 560),)
+    person = (Rect(700, 200, 900, 560),)
     windows = _run(camera, [person] * 120)
     final = windows[-1]
     assert final == camera.target
@@ -121,22 +120,22 @@ def test_small_movements_inside_the_dead_zone_never_move_the_picture():
     camera = Camera(W, H)
     rng = np.random.default_rng(1)
     base = np.array([600.0, 150.0, 760.0, 560.0])
-    boxes = [(Box(*(base + rng.normal(0, 4, 4))),) for _ in range(300)]
+    boxes = [(Rect(*(base + rng.normal(0, 4, 4))),) for _ in range(300)]
     windows = _run(camera, boxes)
     rest = _rest(windows)
     assert all(w == windows[rest] for w in windows[rest:])
     width = windows[-1].h * W / H
-    assert _run(camera, [(Box(*(base + [0.8 * DEAD_ZONE * width, 0, 0.8 * DEAD_ZONE * width, 0])),)] * 5)[-1] \
+    assert _run(camera, [(Rect(*(base + [0.8 * DEAD_ZONE * width, 0, 0.8 * DEAD_ZONE * width, 0])),)] * 5)[-1] \
         == windows[-1]
     step = 1.2 * DEAD_ZONE * width
-    assert _run(camera, [(Box(*(base + [step, 0, step, 0])),)] * 5)[-1] != windows[-1]
+    assert _run(camera, [(Rect(*(base + [step, 0, step, 0])),)] * 5)[-1] != windows[-1]
 
 
 def test_one_odd_mask_in_a_while_never_moves_the_picture():
     """A periodic look at the whole frame sees the person at another resolution: one mask in fifteen
     wants another framing."""
     camera = Camera(W, H)
-    usual, odd = (Box(600, 150, 760, 560),), (Box(560, 100, 800, 700),)
+    usual, odd = (Rect(600, 150, 760, 560),), (Rect(560, 100, 800, 700),)
     windows = _run(camera, [odd if i % 15 == 14 else usual for i in range(300)])
     rest = _rest(windows)
     assert all(w == windows[rest] for w in windows[rest:])
@@ -145,7 +144,7 @@ def test_one_odd_mask_in_a_while_never_moves_the_picture():
 
 def test_nobody_in_view_goes_back_to_the_whole_frame_after_a_few_seconds():
     camera = Camera(W, H)
-    windows = _run(camera, [(Box(600, 200, 700, 500),)] * 90)
+    windows = _run(camera, [(Rect(600, 200, 700, 500),)] * 90)
     assert windows[-1].h < H
     gone = int(LOST_S * FPS)
     windows = _run(camera, [()] * (gone - 2) + [None] * 4 + [()] * 150)
@@ -155,7 +154,7 @@ def test_nobody_in_view_goes_back_to_the_whole_frame_after_a_few_seconds():
 
 def _clip_windows(frames, speed: str = "medium", tracking: bool = True) -> list[Window]:
     """The windows the filter's camera takes over `frames`, with the real model's masks."""
-    pipeline = make_pipeline("selfie_general", "cpu", 2, MaskOptions(roi=tracking))
+    pipeline = make_pipeline("selfie_general", "cpu", 2, MaskOptions(tracking=tracking))
     camera = Camera(W, H)
     windows = []
     for i, rgb in enumerate(frames):
@@ -231,8 +230,8 @@ def test_backdrop_process_framing_follow_writes_a_framed_video(tmp_path, people_
 
 def test_the_cpu_cut_of_the_whole_frame_is_the_frame_itself():
     image = np.random.default_rng(2).integers(0, 255, (36, 64, 3), np.uint8)
-    assert frame_window(image, WHOLE_FRAME) is image
-    half = frame_window(image, (0.25, 0.25, 0.5, 0.5))
+    assert frame_window(image, FULL) is image
+    half = frame_window(image, Rect(0.25, 0.25, 0.75, 0.75))
     assert half.shape == image.shape
     # output pixel (1, 1) at 2x: frame uv 0.25 + 1.5/64 * 0.5 -> frame pixel 16.25 - 0.5 + ... = bilinear of 16/17
     x = 0.25 * 64 + 1.5 * 0.5 - 0.5

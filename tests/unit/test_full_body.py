@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.full_body import POSE_NO_FULL_BODY, FullBodyPipeline, full_body_in_view, fuse
-from core.mask_source import Border, Crop, MaskOptions
+from core.cpu_frame import run_frame
+from core.full_body import FullBodyPipeline, full_body_in_view, fuse
+from core.mask_source import Border, Crop, MaskOptions, PoseState
 from core.pose import DETECTOR, LANDMARKS, Roi, cut, letterbox_crop
 from core.segmenter import Segmenter
 from core.selfie import SelfiePipeline
@@ -73,7 +74,7 @@ def test_the_plan_has_the_selfie_crops_then_the_detector_then_the_tracked_pose(p
     first = pipe.plan(w, h)  # nobody yet: the whole frame and a search tile, then the detector's letterbox
     assert [(c.model, c.search) for c in first.crops] == [("selfie_general", False), ("selfie_general", True),
                                                           (DETECTOR, False)]
-    pipe.run(rgb)  # the detector finds the astronaut: the next frame tracks her
+    run_frame(pipe, rgb)  # the detector finds the astronaut: the next frame tracks her
     second = pipe.plan(w, h)
     assert second.crops[-1].model == LANDMARKS and isinstance(second.crops[-1].tag, Roi)
 
@@ -85,6 +86,6 @@ def test_half_body_framing_gives_exactly_the_selfie_mask(people_photos):
     full = FullBodyPipeline(Segmenter("selfie_general", "cpu"), MaskOptions(), "cpu")
     selfie = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions())
     for i in range(8):
-        fused, alone = full.run(rgb, i), selfie.run(rgb, i)
-    assert fused.pose == POSE_NO_FULL_BODY
+        fused, alone = run_frame(full, rgb, i), run_frame(selfie, rgb, i)
+    assert fused.status.pose is PoseState.NO_FULL_BODY
     assert fused.rect == alone.rect and np.array_equal(fused.mask, alone.mask)

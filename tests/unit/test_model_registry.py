@@ -102,7 +102,7 @@ def test_version_1_cards_are_still_read(tmp_path):
     card["output"] = {k: v for k, v in out.items() if k != "activation"}
     card_path.write_text(json.dumps(card), encoding="utf-8")
     model = find_model(str(card_path))
-    assert model.kind == "segmentation" and model.output_name == out["name"]
+    assert model.kind == "segmentation" and model.outputs[0].name == out["name"]
     assert create_session(model, "cpu").run(np.zeros((1, 256, 256, 3), np.float32)).shape == (256, 256)
 
 

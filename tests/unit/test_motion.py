@@ -6,8 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.mask_source import FULL, MaskResult, Rect, thumb_size
+from core.geometry import FULL, Rect
+from core.mask_source import MaskResult, thumb_size
 from core.motion import MaskCarrier, MotionField, carry, grey_thumbnail
+from core.ready_mask import ReadyMask
 from tests.conftest import run_cli
 from tests.unit.test_mask_timeline import _moving_frames
 
@@ -78,8 +80,8 @@ def test_a_missing_thumbnail_breaks_the_chain_and_a_new_size_starts_over():
     assert field.path(4, 5) is None and field.flows == {}
 
 
-def _result(frame_id: int) -> MaskResult:
-    return MaskResult(frame_id, _scene(12 * frame_id)[1][::2, ::2].copy(), None, 0.0, 0.0)
+def _result(frame_id: int) -> ReadyMask:
+    return ReadyMask(MaskResult(frame_id, _scene(12 * frame_id)[1][::2, ::2].copy(), None, 0.0, 0.0), frame_id)
 
 
 def test_the_worker_carries_the_newest_mask_to_each_thumbnail_and_again_from_a_newer_mask():
@@ -90,12 +92,12 @@ def test_the_worker_carries_the_newest_mask_to_each_thumbnail_and_again_from_a_n
     assert out == []
     out = carrier.add_mask(_result(0))  # mask 0 arrives: carried to 1 and 2 at once
     assert [(r.frame_id, r.source) for r in out] == [(1, 0), (2, 0)]
-    assert _iou(cv2.resize(out[-1].mask, SIZE), _scene(24)[1]) >= 0.85  # as made: 0.667
+    assert _iou(cv2.resize(out[-1].result.mask, SIZE), _scene(24)[1]) >= 0.85  # as made: 0.667
     out = carrier.add_frame(3, grey_thumbnail(_scene(36)[0]))
     assert [(r.frame_id, r.source) for r in out] == [(3, 0)]
     out = carrier.add_mask(_result(2))  # a newer mask: frame 3 again, from it
-    assert [(r.frame_id, r.source, r.carried_from) for r in out] == [(3, 2, 2)]
-    assert out[0].infer_ms == 0.0 and out[0].rect == FULL
+    assert [(r.frame_id, r.source, r.carried) for r in out] == [(3, 2, True)]
+    assert out[0].result.infer_ms == 0.0 and out[0].result.rect == FULL
 
 
 def test_process_carries_masks_to_the_frames_without_one(tmp_path):
@@ -138,7 +140,7 @@ def test_the_command_line_carries_exactly_as_the_filter_s_worker_does():
         steps += carrier.add_frame(k, grey)
         field.add(k, grey)
     assert [r.frame_id for r in steps] == [1, 2, 3]
-    assert np.array_equal(steps[-1].mask, carry(made.mask, made.rect, field.path(0, 3)))
+    assert np.array_equal(steps[-1].result.mask, carry(made.result.mask, made.result.rect, field.path(0, 3)))
 
 
 def test_pictures_of_different_sizes_between_masks_are_shown_with_the_mask_stretched_over_them(tmp_path):

@@ -53,7 +53,7 @@ def test_runner_hands_back_the_newest_mask_and_never_queues(people_photos):
             time.sleep(0.01)
         assert runner.latest().frame_id == 49  # the newest frame wins
         assert runner.dropped >= 40 and runner.done <= 10
-        mask = runner.latest().mask
+        mask = runner.latest().result.mask
         assert mask.shape == (256, 256) and mask.dtype == np.uint8 and mask[100:200, 100:150].mean() > 200
         assert runner.infer_ms > 0 and runner.mask_ms >= runner.infer_ms
     finally:
@@ -83,7 +83,7 @@ def test_runner_carries_its_masks_to_the_thumbnails_frames_and_stops_both_thread
     made), 4 and 5 (the two threads finish them in either order), each moved with the picture."""
     from core.mask_source import thumb_size
 
-    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0, roi=False))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(temporal=0.0, tracking=False))
     runner = AsyncMaskRunner(pipe)
     frame = resize_to_model(people_photos["astronaut"], 256, 256)
     frames = [np.roll(frame, 8 * k, axis=1) for k in range(6)]
@@ -107,8 +107,8 @@ def test_runner_carries_its_masks_to_the_thumbnails_frames_and_stops_both_thread
         assert sorted((r.frame_id, r.source) for r in taken) == [(0, 0), (1, 0), (2, 0), (3, 0), (3, 3), (4, 3),
                                                                    (5, 3)]
         assert runner.carried == 5 and runner.motion_cpu_s > 0 and runner.cpu_s > runner.mask_cpu_s
-        made = {r.frame_id: r.mask for r in taken if r.carried_from is None}
-        carried = {r.frame_id: r.mask for r in taken if r.carried_from is not None}
+        made = {r.frame_id: r.result.mask for r in taken if not r.carried}
+        carried = {r.frame_id: r.result.mask for r in taken if r.carried}
         expected = np.roll(made[3], 16, axis=1).astype(int)  # frame 5: the picture 16 px further
         assert np.abs(carried[5].astype(int) - expected)[:, 40:-40].mean() < 0.5 * np.abs(
             made[3].astype(int) - expected)[:, 40:-40].mean()

@@ -1,4 +1,4 @@
-"""Person ROI tracking: run the model on a crop around the people instead of the whole frame.
+"""Person tracking: run the model on a crop around the people instead of the whole frame.
 
 The selfie model is tuned for a face that fills the frame; a person standing further back gets few
 of its 256x256 input pixels and loses hands and hair, or is not found at all. So: a search while
@@ -9,45 +9,20 @@ the model that needs the least widening, and kept inside the frame. A periodic l
 `full_every` masks, and every `every_s` seconds) adds people who came in; a person filling most of
 the frame makes the whole frame the crop.
 
-Rectangles are in normalised frame coordinates (0..1), so they mean the same on the CPU and in the
-OBS shader, at any frame size.
+The crops it plans are in normalised frame coordinates (core/geometry.py), so they mean the same on
+the CPU and in the OBS shader, at any frame size; the boxes it reasons about are in frame pixels.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
-from .mask_source import FULL, Rect
-
-
-def crop_to_model(width: int, height: int, rect: Rect, model_w: int, model_h: int) -> np.ndarray:
-    """2x3 affine: frame pixel -> model input pixel, a pure scale of the crop (MediaPipe's sampling)."""
-    x0, y0, x1, y1 = rect.to_pixels(width, height)
-    sx, sy = model_w / (x1 - x0), model_h / (y1 - y0)
-    return np.array([[sx, 0.0, -x0 * sx], [0.0, sy, -y0 * sy]], np.float64)
-
-
-def model_to_frame(width: int, height: int, rect: Rect, model_w: int, model_h: int) -> np.ndarray:
-    """2x3 affine: mask pixel -> frame pixel, centre-aligned (what the GPU's linear sampler does)."""
-    x0, y0, x1, y1 = rect.to_pixels(width, height)
-    kx, ky = (x1 - x0) / model_w, (y1 - y0) / model_h
-    return np.array([[kx, 0.0, x0 + 0.5 * kx - 0.5], [0.0, ky, y0 + 0.5 * ky - 0.5]], np.float64)
-
-
-def model_to_model(width: int, height: int, src: Rect, src_size: tuple[int, int], dst: Rect,
-                   dst_size: tuple[int, int]) -> np.ndarray:
-    """2x3 affine: pixel of a mask over `src` -> pixel of a mask over `dst` (sizes are (w, h)).
-
-    Both maps to the frame are a scale and a shift per axis, so the composition is one too."""
-    a = model_to_frame(width, height, src, *src_size)
-    b = model_to_frame(width, height, dst, *dst_size)
-    sx, sy = a[0, 0] / b[0, 0], a[1, 1] / b[1, 1]
-    return np.array([[sx, 0.0, (a[0, 2] - b[0, 2]) / b[0, 0]], [0.0, sy, (a[1, 2] - b[1, 2]) / b[1, 1]]])
-
+from .geometry import FULL, Rect, model_to_frame
 
 # The person search: while nobody is tracked (and on the periodic full-frame look) each mask also looks
 # at one of these tiles, half the frame across, in rotation, the middle one first: the model sees what
@@ -56,12 +31,12 @@ def model_to_model(width: int, height: int, src: Rect, src_size: tuple[int, int]
 SEARCH_TILE = 0.5
 SEARCH_TILES = tuple(sorted((Rect(x, y, x + SEARCH_TILE, y + SEARCH_TILE) for y in (0.0, 0.25, 0.5)
                              for x in (0.0, 0.25, 0.5)), key=lambda r: abs(r.x0 - 0.25) + abs(r.y0 - 0.25)))
-FILLS_FRAME = "fills the frame"  # RoiTracker.found: a person filling the frame, the full frame is the crop
+FILLS_FRAME = "fills the frame"  # PersonTracker.found: a person filling the frame, the full frame is the crop
 MAX_CROPS = 3  # separate people beyond this share one crop: inference runs once per crop
 MERGE_WASTE = 0.5  # two people get one crop when it adds at most this much area to their own two
 
 
-class RoiTracker:
+class PersonTracker:
     """Threads: `update` runs on the mask worker and publishes where people are as one immutable
     tuple of (rect, model) crops, replaced whole; `plan` runs on the render thread and reads it once,
     so it never sees the rectangle of one mask with the model of another. `since_full` and
@@ -121,7 +96,7 @@ class RoiTracker:
         for x, y, w, h in keep[:, :4]:
             x0, y0 = m2f @ [x - 0.5, y - 0.5, 1.0]
             x1, y1 = m2f @ [x + w - 0.5, y + h - 0.5, 1.0]
-            boxes.append((x0, y0, x1, y1))
+            boxes.append(Rect(x0, y0, x1, y1))
         crops = [self._crop(box, width, height) for box in _people(boxes)]
         fit = functools.partial(self._fit, width=width, height=height)
         while len(crops) > 1:  # one crop for people whose own crops would overlap or save little
@@ -129,23 +104,22 @@ class RoiTracker:
             if len(crops) <= MAX_CROPS and not _overlapping(crops) and waste > MERGE_WASTE:
                 break
             crops = merged
-        if sum((c[2] - c[0]) * (c[3] - c[1]) for c, _ in crops) >= self.max_cover * width * height:
+        if sum(c.area for c, _ in crops) >= self.max_cover * width * height:
             self.found = FILLS_FRAME  # the full frame is the crop
             return
-        self.found = tuple((Rect(x0 / width, y0 / height, x1 / width, y1 / height), model)
-                           for (x0, y0, x1, y1), model in crops)
+        self.found = tuple((Rect(c.x0 / width, c.y0 / height, c.x1 / width, c.y1 / height), model)
+                           for c, model in crops)
 
-    def _crop(self, box, width: int, height: int):
+    def _crop(self, box: Rect, width: int, height: int) -> tuple[Rect, str]:
         """A person's box (frame pixels) grown by the margin, widened to the aspect of the model that
-        needs the least widening, kept inside the frame: ((x0, y0, x1, y1), model)."""
-        x0, y0, x1, y1 = box
-        grow = self.margin * max(x1 - x0, y1 - y0)
-        return self._fit((x0 - grow, y0 - grow, x1 + grow, y1 + grow), width, height)
+        needs the least widening, kept inside the frame: (box, model)."""
+        grow = self.margin * max(box.x1 - box.x0, box.y1 - box.y0)
+        return self._fit(Rect(box.x0 - grow, box.y0 - grow, box.x1 + grow, box.y1 + grow), width, height)
 
-    def _fit(self, box, width: int, height: int):
-        """A box widened to the aspect of the model that needs the least widening, kept inside the
-        frame: ((x0, y0, x1, y1), model)."""
-        x0, y0, x1, y1 = box
+    def _fit(self, box: Rect, width: int, height: int) -> tuple[Rect, str]:
+        """A box (frame pixels) widened to the aspect of the model that needs the least widening, kept
+        inside the frame: (box, model)."""
+        x0, y0, x1, y1 = box.x0, box.y0, box.x1, box.y1
         best: tuple[float, str, float, float] | None = None
         for model, aspect in self.aspects.items():
             w, h = x1 - x0, y1 - y0
@@ -158,24 +132,20 @@ class RoiTracker:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         nx0 = min(max(cx - w2 / 2, 0.0), width - w2)
         ny0 = min(max(cy - h2 / 2, 0.0), height - h2)
-        return (nx0, ny0, nx0 + w2, ny0 + h2), model
+        return Rect(nx0, ny0, nx0 + w2, ny0 + h2), model
 
 
-def _union(a, b):
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
-
-
-def _people(boxes: list) -> list:
+def _people(boxes: list[Rect]) -> list[Rect]:
     """Blobs grouped into people: blobs closer than half the larger one's size are one person (a hand
     apart from its arm) or one group (people side by side share a crop); farther ones are apart."""
-    groups = [tuple(b) for b in boxes]
+    groups = list(boxes)
     i = 0
     while i < len(groups):
         for j in range(i + 1, len(groups)):
             a, b = groups[i], groups[j]
-            near = 0.5 * max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
-            if a[0] - near <= b[2] and b[0] - near <= a[2] and a[1] - near <= b[3] and b[1] - near <= a[3]:
-                groups[i] = _union(a, b)
+            near = 0.5 * max(a.x1 - a.x0, a.y1 - a.y0, b.x1 - b.x0, b.y1 - b.y0)
+            if a.x0 - near <= b.x1 and b.x0 - near <= a.x1 and a.y0 - near <= b.y1 and b.y0 - near <= a.y1:
+                groups[i] = a.union(b)
                 del groups[j]
                 i = -1  # a grown group may reach one it did not before
                 break
@@ -183,25 +153,21 @@ def _people(boxes: list) -> list:
     return groups
 
 
-def _overlapping(crops: list) -> bool:
+def _overlapping(crops: list[tuple[Rect, str]]) -> bool:
     boxes = [c for c, _ in crops]
-    return any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-               for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
 
 
-def _area(box) -> float:
-    return (box[2] - box[0]) * (box[3] - box[1])
-
-
-def _merge_closest(crops: list, fit) -> tuple[float, list]:
+def _merge_closest(crops: list[tuple[Rect, str]], fit: Callable[[Rect], tuple[Rect, str]]
+                   ) -> tuple[float, list[tuple[Rect, str]]]:
     """The two crops whose union wastes least made one (`fit`: widened to a model's aspect), and how
     much it wastes: the area the merged crop adds, as a fraction of the two crops' own."""
-    best: tuple[float, int, int, tuple] | None = None
+    best: tuple[float, int, int, tuple[Rect, str]] | None = None
     for i in range(len(crops)):
         for j in range(i + 1, len(crops)):
             a, b = crops[i][0], crops[j][0]
-            merged = fit(_union(a, b))
-            waste = (_area(merged[0]) - _area(a) - _area(b)) / (_area(a) + _area(b))
+            merged = fit(a.union(b))
+            waste = (merged[0].area - a.area - b.area) / (a.area + b.area)
             if best is None or waste < best[0]:
                 best = (waste, i, j, merged)
     assert best is not None  # there are two crops

@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.mask_source import MaskOptions, Rect
-from core.roi import FULL, SEARCH_TILES, RoiTracker
+from core.cpu_frame import full_size, run_frame
+from core.geometry import FULL, Rect
+from core.mask_source import MaskOptions
 from core.segmenter import Segmenter
 from core.selfie import SelfiePipeline, _new_people
 from core.tools.metrics import jaccard
+from core.tracking import SEARCH_TILES, PersonTracker
 from tests.conftest import REPO
 
 REF = REPO / "tests" / "data" / "mediapipe_reference" / "astronaut_selfie_general.png"
@@ -30,21 +32,21 @@ def _scene(people_photos, places, size=(1280, 720), scale=200):
 
 def _run(pipe, frame, n=4):
     for i in range(n):
-        result = pipe.run(frame, i)
-    return result, pipe.full_mask(result, frame) > 127
+        result = run_frame(pipe, frame, i)
+    return result, full_size(result, frame) > 127
 
 
 def test_a_small_person_is_segmented_better_through_a_crop(people_photos):
     frame, truth = _scene(people_photos, [(900, 420)])
     seg = Segmenter("selfie_general", "cpu")
-    raw_result, raw = _run(SelfiePipeline(seg, MaskOptions(roi=False, temporal=0.0)), frame)
-    roi_result, tracked = _run(SelfiePipeline(seg, MaskOptions(roi=True, temporal=0.0)), frame)
+    raw_result, raw = _run(SelfiePipeline(seg, MaskOptions(tracking=False, temporal=0.0)), frame)
+    roi_result, tracked = _run(SelfiePipeline(seg, MaskOptions(tracking=True, temporal=0.0)), frame)
     assert raw_result.rect == FULL and not roi_result.rect.is_full
     assert jaccard(tracked, truth) > jaccard(raw, truth) + 0.05, (jaccard(tracked, truth), jaccard(raw, truth))
 
 
 def test_the_crop_keeps_a_group_together_and_lets_go_when_people_leave(people_photos):
-    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True, temporal=0.0))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(tracking=True, temporal=0.0))
     group, truth = _scene(people_photos, [(100, 420), (500, 400)])
     result, mask = _run(pipe, group)
     r = result.rect
@@ -56,7 +58,7 @@ def test_the_crop_keeps_a_group_together_and_lets_go_when_people_leave(people_ph
 
 
 def test_a_person_filling_the_frame_uses_the_whole_frame(people_photos):
-    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(roi=True))
+    pipe = SelfiePipeline(Segmenter("selfie_general", "cpu"), MaskOptions(tracking=True))
     result, _ = _run(pipe, people_photos["astronaut"])
     assert result.rect == FULL
 
@@ -73,7 +75,7 @@ def test_two_small_people_far_apart_get_a_crop_each_and_both_are_cut_out(people_
 
 
 def test_the_search_looks_at_one_tile_per_mask_only_while_nobody_is_tracked():
-    tracker = RoiTracker({"selfie_general": 1.0}, full_every=30)
+    tracker = PersonTracker({"selfie_general": 1.0}, full_every=30)
     tiles = []
     for _ in range(len(SEARCH_TILES)):
         crops, searching = tracker.plan(1280, 720)
