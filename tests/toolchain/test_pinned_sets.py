@@ -15,8 +15,9 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.network
 
 CORE_TESTS = ["tests/toolchain/test_models.py", "tests/unit/test_preprocess.py", "tests/unit/test_composite.py",
-              "tests/unit/test_temporal_and_runner.py", "tests/unit/test_tracking.py", "tests/unit/test_metrics_and_eval.py",
-              "tests/unit/test_model_registry.py", "tests/unit/test_providers.py", "tests/unit/test_cli_process.py"]
+              "tests/unit/test_temporal_and_runner.py", "tests/unit/test_tracking.py",
+              "tests/unit/test_metrics_and_eval.py", "tests/unit/test_model_registry.py",
+              "tests/unit/test_providers.py", "tests/unit/test_cli_process.py"]
 MAIN = support.requirements(support.Target("linux", "x86_64", "3.11"))  # what tests/run's environment holds
 OTHER_SETS = sorted({name for name, pins in support.PIN_SETS.items()
                      if [f"{k}=={v}" for k, v in pins.items()] != MAIN})
