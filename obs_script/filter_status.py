@@ -75,7 +75,7 @@ class FilterStatus:
             log(LOG_INFO, f"filter '{filt.name}' status: {self.words(figures)} Graphics thread, slowest calls "
                           f"in {STATUS_LOG_S:g} s: {describe(slowest)}.")
             figures = {"record": self.logged, **figures, "graphics_ms": {k: list(v) for k, v in slowest.items()}}
-            log(LOG_INFO, f"filter '{filt.name}' {RECORD}{json.dumps(figures, separators=(',', ':'))}")
+            log(LOG_INFO, f"filter '{filt.name}' {RECORD}{json.dumps(_rounded(figures), separators=(',', ':'))}")
         except Exception as exc:  # the status must never cost a frame
             filt.log_error("status", exc)
 
@@ -156,3 +156,12 @@ class FilterStatus:
         if f["repaired"]:
             parts.append(f"settings of the wrong type set back to their defaults: {', '.join(f['repaired'])}")
         return "; ".join(parts) + "."
+
+
+def _rounded(value: Any) -> Any:
+    """The record's figures to a thousandth, which is all they measure."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return [_rounded(v) for v in value] if isinstance(value, list | tuple) else value
