@@ -117,7 +117,7 @@ class PoseState(Enum):
 @dataclass(frozen=True)
 class MaskStatus:
     """What the pipeline was doing when it made a mask: diagnostics, as data (the OBS filter's
-    status line, obs_script/backdrop_filter.py, turns them into words)."""
+    status line, obs_script/filter_status.py, turns them into words)."""
 
     searching: bool = False  # person tracking found nobody yet: the next masks also search zoomed tiles
     pose: PoseState | None = None  # the pose branch's state; None: the pipeline has none

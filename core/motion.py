@@ -14,10 +14,10 @@ for a quarter of the CPU, the full resolution 0.770 for four times it; flows cha
 beat one flow over the whole gap (ultrafast 0.721 against 0.711, DIS's medium preset 0.748 against
 0.737): small steps are what DIS tracks best.
 
-One implementation for both drivers, so the command line scores what OBS shows: the filter's mask
-worker feeds a `MaskCarrier` the thumbnails the GPU drew and the masks the model made; `backdrop
-process/eval` feeds a `MotionField` the frames' thumbnails and carries the mask each frame is shown
-with (core/mask_timeline.py says which) with `carry`.
+One implementation for both drivers, so the command line scores what OBS shows: `MaskCarrier`. The
+filter's mask worker feeds it the thumbnails the GPU drew and the masks the model made; `backdrop
+process/eval` feeds it the frames' thumbnails and asks for the mask each frame is shown with
+(core/mask_timeline.py says which), carried to its frame.
 """
 
 from __future__ import annotations
@@ -112,27 +112,47 @@ def _grids(rect: Rect, w: int, h: int, tw: int, th: int):
 
 
 class MaskCarrier:
-    """The filter's side, on the mask worker's motion thread: as thumbnails and masks arrive, the
-    newest mask carried forward to each later frame with a thumbnail, one flow at a time."""
+    """Masks carried forward by motion, one flow at a time: the one carrier of both drivers. The filter
+    feeds it, on the mask worker's motion thread, the thumbnails the GPU drew and the masks the model
+    made, and gets the newest mask carried to each later frame with a thumbnail (`add_frame`,
+    `add_mask`); `backdrop process/eval` (core/tools/shown_stream.py) feeds it the frames' thumbnails
+    and asks for the mask a frame is shown with, carried to the frame the timeline says (`carry`)."""
 
-    def __init__(self) -> None:
-        self.field = MotionField()
-        self._newest: ReadyMask | None = None  # the newest mask, carried as far as the thumbnails go
+    def __init__(self, keep: int = KEEP_FLOWS) -> None:
+        self.field = MotionField(keep)
+        self._newest: ReadyMask | None = None  # the newest mask (the last one carried), as far as it went
 
     def add_frame(self, frame_id: int, grey: np.ndarray) -> list[ReadyMask]:
+        """A frame's thumbnail: the newest mask carried on to it."""
         self.field.add(frame_id, grey)
         return self._advance()
+
+    def add_thumbnail(self, frame_id: int, grey: np.ndarray) -> None:
+        """A frame's thumbnail, for `carry` to carry a mask to it later."""
+        self.field.add(frame_id, grey)
 
     def add_mask(self, mask: ReadyMask) -> list[ReadyMask]:
         """A mask the model made (masks come in frame order: a mask's frame is never older)."""
         self._newest = mask
         return self._advance()
 
-    def _advance(self) -> list[ReadyMask]:
-        """The newest mask carried to each later frame with a flow; each keeps its source and people."""
+    def carry(self, mask: ReadyMask, frame_id: int) -> ReadyMask | None:
+        """`mask` carried to `frame_id`, on from the mask carried last when it is this one carried no
+        further (None: a thumbnail on the way is missing, or the frames changed size: nothing to carry)."""
+        last = self._newest
+        if last is None or last.source != mask.source or last.frame_id > frame_id:
+            self._newest = mask
+        self._advance(frame_id)
+        newest = self._newest
+        return newest if newest is not None and newest.frame_id == frame_id else None
+
+    def _advance(self, to: int | None = None) -> list[ReadyMask]:
+        """The newest mask carried to each later frame with a flow (up to frame `to`); each keeps its
+        source and people."""
         out: list[ReadyMask] = []
         newest = self._newest
-        while newest is not None and newest.frame_id in self.field.after:
+        while newest is not None and newest.frame_id in self.field.after \
+                and (to is None or self.field.after[newest.frame_id] <= to):
             k = self.field.after[newest.frame_id]
             flow = self.field.flows[k][1]
             r = newest.result

@@ -19,11 +19,12 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
-from .framing import find_people
-from .mask_source import FramePlan, MaskSource
+from .geometry import Rect
+from .mask_source import FramePlan, MaskResult, MaskSource
 from .motion import MaskCarrier, grey_thumbnail
 from .ready_mask import ReadyMask
 
@@ -50,7 +51,10 @@ class AsyncMaskRunner:
         self.error: str | None = None
         self.dropped = self.done = 0
         self.infer_ms = self.post_ms = self.mask_ms = 0.0  # moving averages; mask_ms: wall time per mask
-        self.framing_zoom: str | None = None  # auto-frame: find the people in each mask, framed so (None: off)
+        # The post-mask hook, given by the driver: called on the worker with each mask made and the
+        # frame's (width, height), what it returns travels with the mask as its people (the filter's
+        # auto-frame: core/framer.py people_hook); None: nothing to add.
+        self.post_mask: Callable[[MaskResult, tuple[int, int]], tuple[Rect, ...]] | None = None
         # CPU time of the worker thread in the mask path (ONNX Runtime's intra-op work included when it
         # runs on the calling thread, as with one thread inside OBS), and of the motion thread
         self.mask_cpu_s = self.motion_cpu_s = 0.0
@@ -145,9 +149,8 @@ class AsyncMaskRunner:
             c0 = time.thread_time()
             try:
                 made = self.pipeline.run_plan(images, frame_id, plan)
-                zoom = self.framing_zoom
-                people = None if zoom is None else find_people(made.mask, made.rect, plan.frame_size, zoom)
-                result = ReadyMask(made, frame_id, people)
+                hook = self.post_mask
+                result = ReadyMask(made, frame_id, None if hook is None else hook(made, plan.frame_size))
             except Exception as exc:  # reported through `error`; the caller decides what to show
                 self.error = f"{type(exc).__name__}: {exc}"
                 self._working = False

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import threading
 
 import numpy as np
 
-from . import INSTALL_COMMAND
+from . import INSTALL_COMMAND, process_holder
 from .model_registry import ModelCard, ModelError
 from .ort_loader import directml_dll, onnxruntime
 from .providers import CPU, plan_providers, provider_options, session_options_for
@@ -155,18 +154,12 @@ class SharedSession:
         return text
 
 
-def _process_pool() -> tuple[dict, threading.Lock]:
-    """The pool lives on the `sys` module, not in this one: OBS's script reload re-imports Backdrop's
-    modules while live filters keep the objects they hold, and both generations must share one
-    session per model instead of loading it twice."""
-    pool = getattr(sys, "_backdrop_session_pool", None)
-    if pool is None:
-        pool = ({}, threading.Lock())
-        setattr(sys, "_backdrop_session_pool", pool)  # noqa: B010  # a name mypy cannot know on `sys`
-    return pool
-
-
-_pool, _pool_lock = _process_pool()
+# The pool lives in the process-wide holder (core/process_holder.py), not in this module: OBS's script
+# reload re-imports Backdrop's modules while live filters keep the objects they hold, and both
+# generations must share one session per model instead of loading it twice.
+_pool: dict[tuple[str, str, int], SharedSession]
+_pool_lock: threading.Lock
+_pool, _pool_lock = process_holder.held("session_pool", lambda: ({}, threading.Lock()))
 
 
 def shared_session(card: ModelCard, requested: str = "auto", threads: int = DEFAULT_THREADS) -> SharedSession:

@@ -390,6 +390,30 @@ class FreshObs:
         lines = [x for x in self.log_text().splitlines() if f"filter '{name}' status:" in x]
         return lines[-1] if lines else ""
 
+    def status_records(self, name: str = "Backdrop", text: str | None = None) -> list[dict]:
+        """The filter's status records in `text` (default: the whole log), oldest first: the figures of
+        each status line, as the JSON the filter logs beside it (obs_script/filter_status.py). Read these,
+        not the line's words, to check a figure."""
+        tag = f"filter '{name}' status record: "
+        records = []
+        for line in (self.log_text() if text is None else text).splitlines():
+            if tag in line:
+                try:
+                    records.append(json.loads(line.split(tag, 1)[1]))
+                except ValueError:  # the line being written
+                    pass
+        return records
+
+    def status_record(self, name: str = "Backdrop") -> dict:
+        """The filter's newest status record; {} before the first."""
+        records = self.status_records(name)
+        return records[-1] if records else {}
+
+    def wait_record(self, check: Callable[[dict], object], what: str, timeout: float = 30.0,
+                    name: str = "Backdrop") -> dict:
+        """The filter's newest status record once `check(record)` holds, polled until `timeout`."""
+        return self.poll(lambda: self.status_record(name), check, what, timeout, interval=0.2)
+
     def poll(self, sample: Callable[[], T], done: Callable[[T], object], what: str, timeout: float = 30.0,
              interval: float = 0.1, fail: bool = True) -> T:
         """The one polling loop for what the tests and the smoke test wait on: `sample()` every `interval` s

@@ -37,9 +37,11 @@ def mask_options(s: FilterSettings):
     return MaskOptions(temporal=s.temporal, refine=s.refine, tracking=s.tracking, tracking_every_s=0.5)
 
 
-def framing_zoom(s: FilterSettings) -> str | None:
-    """What the mask worker looks for in each mask: the people, framed so, when auto-frame is on."""
-    return s.framing_zoom if s.framing == "follow" else None
+def post_mask(s: FilterSettings):
+    """The mask worker's post-mask hook: auto-frame's people in each mask, framed so, when it is on."""
+    from ..core.framer import people_hook
+
+    return people_hook(s.framing_zoom if s.framing == "follow" else None)
 
 
 class Engine:
@@ -72,7 +74,7 @@ class Engine:
             pipeline = make_pipeline(s.model, s.provider, OBS_THREADS, mask_options(s))
             self.describe = pipeline.describe()
             runner = AsyncMaskRunner(pipeline, name="backdrop-mask")
-            runner.framing_zoom = framing_zoom(s)
+            runner.post_mask = post_mask(s)
         except ImportError as exc:
             missing = PIP_NAMES.get(exc.name or "", exc.name or str(exc))
             self.error = (f"Python package '{missing}' is missing: run `{INSTALL_COMMAND}` in {REPO}, "
@@ -102,7 +104,7 @@ class Engine:
         if pipeline is not None:
             pipeline.configure(mask_options(s))
         if runner is not None:
-            runner.framing_zoom = framing_zoom(s)
+            runner.post_mask = post_mask(s)
 
     def stop(self) -> None:
         """Ask the loader and the mask worker to stop, without waiting: `update` calls this on OBS's

@@ -8,7 +8,7 @@ are clamped to their range, unknown choices fall back to the default choice.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from ..core import framing as F
@@ -194,6 +194,39 @@ def repair(settings: int, keys: Collection[str]) -> None:
     for key, value in values.items():
         if value == DEFAULTS[key]:
             lib.obs_data_unset_user_value(settings, _k(key))
+
+
+class Repairs:
+    """One filter's keys found with a value of the wrong type: each logged once (`warn`), named in the
+    status line since. Repaired at once where no other thread writes the settings (`now`: create,
+    destroy); `update` only finds them (`found`) and queues `repair_settings` to OBS's UI thread."""
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self.keys: tuple[str, ...] = ()
+        self.warn = warn
+
+    def found(self, settings: int) -> list[str]:
+        wrong = wrong_typed(settings)
+        new = [key for key in wrong if key not in self.keys]
+        if new:
+            self.keys += tuple(new)
+            self.warn(f"settings of the wrong type set back to their defaults: {', '.join(new)}")
+        return wrong
+
+    def now(self, settings: int) -> None:
+        wrong = self.found(settings)
+        if wrong:
+            repair(settings, wrong)
+
+
+def repair_settings(source: int) -> None:
+    """OBS's UI thread, queued by `update` with a reference to the source, which is released here."""
+    settings = lib.obs_source_get_settings(source)
+    try:
+        repair(settings, wrong_typed(settings))
+    finally:
+        lib.obs_data_release(settings)
+        lib.obs_source_release(source)
 
 
 def migrate(settings: int) -> None:

@@ -39,14 +39,14 @@ class GraphicsTimer:
             self.report(f"{name} took {wall:.1f} ms ({cpu:.1f} ms CPU) on OBS's graphics thread "
                         f"(budget {self.budget_ms:g} ms)")
 
-    def summary(self) -> str:
-        """Each callback's longest call and most CPU in this period, e.g. "update 0.4 ms (0.3 ms CPU)"."""
+    def take(self) -> dict[str, tuple[float, float]]:
+        """Each callback's longest call and most CPU (ms) in this period, then a new period starts."""
         slowest = dict(self.slowest)  # the graphics thread may add a key meanwhile
-        return ", ".join(f"{name} {wall:.1f} ms ({cpu:.1f} ms CPU)"
-                         for name, (wall, cpu) in sorted(slowest.items())) or "none yet"
-
-    def take(self) -> str:
-        """The summary, then a new period starts."""
-        text = self.summary()
         self.slowest, self._reported = {}, set()
-        return text
+        return slowest
+
+
+def describe(slowest: dict[str, tuple[float, float]]) -> str:
+    """`GraphicsTimer.take`'s figures in words, e.g. "update 0.4 ms (0.3 ms CPU)"."""
+    return ", ".join(f"{name} {wall:.1f} ms ({cpu:.1f} ms CPU)" for name, (wall, cpu) in sorted(slowest.items())) \
+        or "none yet"

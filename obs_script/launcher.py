@@ -3,7 +3,7 @@
 `Thread.start()` returns only once the new thread runs, and on a busy machine the new thread first
 waits for a core and the GIL: 1 to 28 ms measured in `update` (a model change, a picture) on 2
 cores. So the filter hands its threads to one launcher thread, which starts them. The launcher lives
-in a process-wide holder (`sys._backdrop_launcher`), like the filter registration, so script reloads
+in the process-wide holder (core/process_holder.py), like the filter registration, so script reloads
 do not leave one idle launcher each.
 
 The launcher, and so every thread it starts and those threads start (a new thread inherits its
@@ -24,15 +24,12 @@ import threading
 import time
 import types
 
-_HOLDER_ATTR = "_backdrop_launcher"
+from ..core import process_holder
 
 
 def _holder() -> types.SimpleNamespace:
-    h = getattr(sys, _HOLDER_ATTR, None)
-    if h is None:
-        h = types.SimpleNamespace(queue=queue.SimpleQueue(), thread=None, lock=threading.Lock())
-        setattr(sys, _HOLDER_ATTR, h)
-    return h
+    return process_holder.held("launcher", lambda: types.SimpleNamespace(queue=queue.SimpleQueue(), thread=None,
+                                                                          lock=threading.Lock()))
 
 
 def _run(pending: queue.SimpleQueue) -> None:

@@ -2,8 +2,8 @@
 
 libobs keeps the id string and every function pointer forever (source types cannot be
 unregistered), while OBS re-runs a script on Scripts -> Reload and on scene-collection switches.
-So the struct, the CFUNCTYPE objects and the name buffers live in one process-wide holder
-(`sys._backdrop_registration`), and the callbacks forward to whichever implementation the latest
+So the struct, the CFUNCTYPE objects and the name buffers live in the process-wide holder
+(core/process_holder.py, under "registration"), and the callbacks forward to whichever implementation the latest
 `script_load` installed. Every callback catches every exception: one escaping a ctypes callback
 would be printed to stderr and the callback would return garbage to libobs.
 """
@@ -11,19 +11,18 @@ would be printed to stderr and the callback would return garbage to libobs.
 from __future__ import annotations
 
 import ctypes
-import sys
 import traceback
 import types
 
+from ..core import process_holder
 from . import libobs as L
 
 KIND_ID = b"backdrop_filter"
 DISPLAY_NAME = b"Backdrop"
-_HOLDER_ATTR = "_backdrop_registration"
 
 
 def holder() -> types.SimpleNamespace | None:
-    return getattr(sys, _HOLDER_ATTR, None)
+    return process_holder.get("registration")
 
 
 def _report(where: str, exc: BaseException) -> None:
@@ -132,7 +131,7 @@ def ensure_registered(impl) -> types.SimpleNamespace:
         for field, cb in h.callbacks.items():
             setattr(info, field, cb)
         h.info = info
-        setattr(sys, _HOLDER_ATTR, h)
+        process_holder.put("registration", h)
         L.lib.obs_register_source_s(ctypes.byref(info), ctypes.sizeof(info))
         L.log(L.LOG_INFO, f"registered filter '{KIND_ID.decode()}' (libobs "
                           f"{(L.lib.obs_get_version_string() or b'?').decode()})")

@@ -98,21 +98,17 @@ class ObsInstance(FreshObs):
         return self.poll(self.stats, lambda stats: stats["activeFps"] != 0, "a measured frame rate", timeout,
                          fail=False)
 
-    def wait_masks(self, n: int = 3, timeout: float = 30.0, name: str = "Backdrop") -> str:
+    def wait_masks(self, n: int = 3, timeout: float = 30.0, name: str = "Backdrop") -> dict:
         """Wait until the filter has shown `n` masks made after this call, e.g. with settings just set
-        (libobs applies them at the next frame): counted from the first status line logged after the
-        call. Returns the status line that shows them."""
-        def shown(line: str) -> int | None:
-            m = re.search(r"\((\d+) masks shown[,)]", line)
-            return int(m.group(1)) if m else None
-
+        (libobs applies them at the next frame): counted from the first status record logged after the
+        call. Returns the status record that shows them."""
         deadline = time.monotonic() + timeout
-        first = self.latest_status(name)
-        status = self.poll(lambda: self.latest_status(name), lambda line: line != first and shown(line) is not None,
-                           "a new status line with masks", timeout)
-        start = shown(status)
-        return self.poll(lambda: self.latest_status(name), lambda line: (shown(line) or 0) >= start + n,
-                         f"{n} new masks shown", max(0.0, deadline - time.monotonic()))
+        first = self.status_record(name)
+        record = self.wait_record(lambda r: r != first and "masks_shown" in r, "a new status record with masks",
+                                  timeout, name)
+        start = record["masks_shown"]
+        return self.wait_record(lambda r: r.get("masks_shown", 0) >= start + n, f"{n} new masks shown",
+                                max(0.0, deadline - time.monotonic()), name)
 
     def rendered_frames(self, n: int, timeout: float = 30.0) -> None:
         """Wait until OBS has rendered `n` more frames (its own count, GetStats)."""
@@ -126,7 +122,8 @@ def assert_effect_failure_passes_video_through(inst: ObsInstance, reference: np.
     inst.measured_stats()
     inst.rendered_frames(60, timeout=600)  # no bound of its own before: 600 s stands for "until it happens"
     assert np.array_equal(inst.screenshot(), reference)
-    failures = [x for x in inst.log_text().splitlines() if "does not compile" in x and "status:" not in x]
+    failures = [x for x in inst.log_text().splitlines()
+                if "does not compile" in x and "status:" not in x and "status record:" not in x]
     assert len(failures) == 1, failures
 
 

@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -16,9 +15,6 @@ from ..mask_source import DEFAULT_TEMPORAL
 from ..model_registry import DEFAULT_MODEL, ModelError, list_models
 from .media_io import IMAGE_EXTS, SAMPLE, InputError, open_input, write_image
 from .shown_stream import ShownStream
-
-if TYPE_CHECKING:
-    from ..framing import Camera
 
 
 class _Progress:
@@ -65,8 +61,9 @@ def _parse_background(value: str | None) -> tuple[tuple[int, int, int] | None, n
 
 
 def cmd_process(args: argparse.Namespace) -> int:
+    from ..framer import Framer, people_hook
     from ..pipelines import make_pipeline
-    from .composite import alpha_lut, composite
+    from .composite import alpha_lut, composite, frame_window
     from .media_io import VIDEO_EXTS, VideoSink
 
     color, background = _parse_background(args.background)
@@ -84,8 +81,9 @@ def cmd_process(args: argparse.Namespace) -> int:
         for p in source.paths:
             _output_path(source, p.stem, args.output)
     pipeline = make_pipeline(args.model, args.provider, args.threads, _mask_options(args))
-    framer = _Framer(args) if args.framing == "follow" else None
-    stream = ShownStream(args.mask_lag, not args.no_match_video, args.mask_every, not args.no_motion)
+    framer = Framer() if args.framing == "follow" else None
+    stream = ShownStream(args.mask_lag, not args.no_match_video, args.mask_every, not args.no_motion,
+                         post_mask=people_hook(args.framing_zoom if framer is not None else None))
     sink = VideoSink(args.output, source.fps) if to_video else None
     progress = _Progress(source.count, not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
@@ -93,11 +91,12 @@ def cmd_process(args: argparse.Namespace) -> int:
     try:
         for stem, rgb in source:
             made = pipeline.frame_mask(rgb, done) if stream.wants_mask(done) else None
-            q = stream.next(done, rgb, made)
-            if q is None:  # no mask yet: the filter passes the video through
-                q = np.full(rgb.shape[:2], 255, np.uint8)
-            if framer is not None:
-                rgb, q = framer.frame(rgb, q, stream, done, source.fps)
+            shown = stream.next(done, rgb, made)
+            h, w = rgb.shape[:2]  # no mask yet: the filter passes the video through
+            q = np.full((h, w), 255, np.uint8) if shown is None else shown.result.mask
+            if framer is not None:  # as the filter: the camera steps once a frame, aims from each new mask
+                rect = framer.step(shown, w, h, 1.0 / (source.fps or 30.0), args.max_zoom, args.framing_speed)
+                rgb, q = frame_window(rgb, rect), frame_window(q, rect)
             if args.mask_only:
                 result = cv2.LUT(q, alpha_lut(args.threshold, args.softness))
             else:
@@ -118,30 +117,6 @@ def cmd_process(args: argparse.Namespace) -> int:
     where = out if source.kind == "image" else args.output
     print(f"backdrop: {done} frame(s) -> {where} ({ms:.1f} ms/frame, {pipeline.describe()})")
     return 0
-
-
-class _Framer:
-    """Auto-frame as the filter does it: the camera steps once a frame, aims from each new mask."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.zoom, self.speed, self.max_zoom = args.framing_zoom, args.framing_speed, args.max_zoom
-        self.camera: Camera | None = None
-        self.mask_id: int | None = None
-
-    def frame(self, rgb: np.ndarray, q: np.ndarray, stream: ShownStream, index: int, fps: float
-              ) -> tuple[np.ndarray, np.ndarray]:
-        from ..framing import Camera, find_people
-        from ..geometry import FULL
-        from .composite import frame_window
-
-        h, w = rgb.shape[:2]
-        if self.camera is None or self.camera.size != (w, h):
-            self.camera = Camera(w, h)
-        people, shown = None, stream.shown[index]
-        if shown is not None and shown.source != self.mask_id:  # the people of a mask the model made
-            self.mask_id, people = shown.source, find_people(stream.masks[shown.source], FULL, (w, h), self.zoom)
-        rect = self.camera.step(people, 1.0 / (fps or 30.0), self.max_zoom, self.speed).rect(w, h)
-        return frame_window(rgb, rect), frame_window(q, rect)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

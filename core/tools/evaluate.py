@@ -102,7 +102,7 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = DEFAULT_MODEL, pr
             made += 1
         shown = stream.next(0 if seq.stills else index, rgb, mask)
         if shown is not None:
-            score.add(shown.astype("float32") / 255.0, gt > 127)
+            score.add(shown.result.mask.astype("float32") / 255.0, gt > 127)
     result = score.summary()
     result["ms"] = 1000.0 * spent / max(made, 1)  # per mask made
     return result

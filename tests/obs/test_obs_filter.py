@@ -171,7 +171,8 @@ def test_no_module_of_the_tests_is_imported_unless_the_harness_asks(tmp_path, pl
     probe.write_text(MODULES_PROBE)
     with ObsInstance(scripts=[SCRIPT, probe], filters=[filter_entry("Backdrop")], test_plugin=plugin,
                      env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
-        inst.wait_status(r"status: Balanced: .*[1-9][\d.]* mask fps", timeout=60)  # masks from the model
+        inst.wait_record(lambda r: r.get("preset") == "balanced" and r["mask_fps"] >= 1, "masks from the model",
+                         timeout=60)
         seen = inst.log_text().count("modules probe:")
         line = inst.wait_log("modules probe:", count=seen + 1).split("modules probe:")[-1].splitlines()[0]
         started_with = [k for k in inst.extra_env if k.startswith("BACKDROP_TEST")]

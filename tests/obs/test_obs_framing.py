@@ -39,6 +39,15 @@ def _alpha_over(shot: np.ndarray, fg: np.ndarray, bg: np.ndarray, region: np.nda
     return float((o[keep] * d[keep]).sum() / (d[keep] ** 2).sum())
 
 
+def _wait_framed(inst: ObsInstance, people, timeout: float = 30.0) -> dict:
+    """The status record once auto-frame's camera is steady on a number of people `people` accepts."""
+    def framed(r: dict) -> bool:
+        frame = r.get("auto_frame")
+        return bool(frame and frame["steady"] and people(frame["people"]))
+
+    return inst.wait_record(framed, "the camera steady on the people in view", timeout)
+
+
 def test_auto_frame_centres_and_enlarges_a_person_in_every_mode_and_widens_for_a_second(tmp_path, people_photos):
     one, truth = _scene(people_photos, [(150, 300)], scale=280)  # about 37% of the height, left of centre
     two, _ = _scene(people_photos, [(150, 300), (880, 300)], scale=280)
@@ -53,7 +62,7 @@ def test_auto_frame_centres_and_enlarges_a_person_in_every_mode_and_widens_for_a
         inst.wait_log("engine ready for 'Backdrop'", timeout=60)
         inst.wait_masks(20)
         inst.set_filter({"framing": "follow"})
-        inst.wait_status(r"auto-frame: 1 person in view, zoom [\d.]+x \(steady\)", timeout=30)
+        _wait_framed(inst, lambda people: people == 1)
         shot = inst.screenshot()
         x0, y0, x1, y1 = _box(shot[:, :, 3])
         print(f"framed: box centre ({(x0 + x1) / 2:.0f}, {(y0 + y1) / 2:.0f}), {(y1 - y0) / tall:.2f}x as tall; "
@@ -85,7 +94,7 @@ def test_auto_frame_centres_and_enlarges_a_person_in_every_mode_and_widens_for_a
 
         # A second person walks in: the window widens to hold both.
         inst.call("SetInputSettings", {"inputName": "Camera", "inputSettings": {"file": str(tmp_path / "two.png")}})
-        inst.wait_status(r"auto-frame: 2 people in view, zoom [\d.]+x \(steady\)", timeout=30)
+        _wait_framed(inst, lambda people: people == 2)
 
         def two_people():
             shot = inst.screenshot()
@@ -126,11 +135,11 @@ def test_with_framing_off_every_mode_shows_what_it_showed_before(tmp_path):
 
         before = shots()
         inst.set_filter({"framing": "follow", "framing_zoom": "head_shoulders"})
-        inst.wait_status(r"auto-frame: \d+ (person|people) in view, zoom [\d.]+x \(steady\)")
+        _wait_framed(inst, lambda people: people >= 1)
         framed = inst.screenshot().astype(int)
         assert np.abs(framed - before["blur"]).max() > 100  # framing did change the picture
         inst.set_filter({"framing": "off"})
-        inst.wait_status(r"^(?!.*auto-frame)")
+        inst.wait_record(lambda r: "auto_frame" in r and r["auto_frame"] is None, "auto-frame off")
         after = shots()
     for mode in modes:
         diff = np.abs(after[mode] - before[mode]).max()

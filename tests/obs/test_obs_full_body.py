@@ -75,12 +75,14 @@ def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch
     h, w = rgb.shape[:2]
     with ObsInstance(image=picture, width=w, height=h, filters=[filter_entry("Backdrop")],
                      env={"BACKDROP_STATUS_LOG_S": "0.5"}) as inst:
-        inst.wait_status(r"\b[1-9][\d.]* mask fps", timeout=60)
+        inst.wait_record(lambda r: r.get("mask_fps", 0) >= 1, "a mask a second or more", timeout=60)
         selfie_only = _alpha_when(inst, limb, lambda m: m < 0.5)
+        assert inst.status_record()["pose"] is None  # the selfie model alone has no pose branch
         assert "pose branch" not in inst.latest_status()
 
         inst.set_filter({"preset": "full_body"})
-        status = inst.wait_status(r"pose branch active", timeout=60)
+        inst.wait_record(lambda r: r.get("pose") == "active", "the pose branch active", timeout=60)
+        status = inst.wait_status(r"pose branch active", timeout=5)  # in words, for the user
         assert "Full body:" in status and "+ pose" in status
         full_body = _alpha_when(inst, limb, lambda m: m > 0.5)
         print(f"leg ({limb.sum()} px): mean alpha {selfie_only:.2f} with the selfie model alone, "
@@ -90,7 +92,9 @@ def test_full_body_keeps_the_leg_the_selfie_model_drops_and_says_the_pose_branch
         # A mask every third frame (a slower CPU still): the frames between get masks carried by motion,
         # through what follows too.
         inst.set_filter({"preset": "custom", "model": "full_body", "mask_every_n_frames": 3})
-        inst.wait_status(r"Custom: selfie_general on CPU \+ pose.*[1-9]\d* more carried forward by motion", timeout=30)
+        inst.wait_record(lambda r: r.get("preset") == "custom" and r["carried"] >= 1
+                         and r["sessions"].startswith("selfie_general on CPU + pose"),
+                         "Custom, masks carried forward by motion", timeout=30)
         # The source changes size, vanishes (0x0) and comes back: the plans and thumbnails follow, the
         # leg stays.
         bigger = tmp_path / "dancer-720p.png"

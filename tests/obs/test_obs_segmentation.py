@@ -3,7 +3,6 @@ shared sessions, match-video-to-mask, adaptive mask rate, and missing dependenci
 
 from __future__ import annotations
 
-import re
 import time
 
 import cv2
@@ -201,9 +200,10 @@ def test_match_video_to_mask_delays_the_video_by_the_mask_latency(tmp_path):
         _ready(inst)
         unmatched = np.mean([_alignment(inst.screenshot()) for _ in range(10)])
         inst.set_filter({"match_video_to_mask": True})
-        status = inst.wait_status(r"video delayed [1-9]", timeout=30)  # the ring is in use
+        status = inst.wait_record(lambda r: (r.get("video_delay_frames") or 0) >= 1, "the video delayed",
+                                  timeout=30)  # the ring is in use
         matched = np.mean([_alignment(inst.screenshot()) for _ in range(10)])
-    delay = int(re.search(r"video delayed (\d+) frame", status).group(1))
+    delay = status["video_delay_frames"]
     assert 1 <= delay <= 7, status  # the readback frame plus inference; at most the ring
     # A mask one frame late leaves 0.962 of the measured pixels aligned (the bar moves 16 px a frame:
     # 2 x 16 columns wrong, 8 of them in the edge band left out, of 624), two frames late 0.91.
@@ -250,10 +250,12 @@ def test_a_fast_moving_person_leaves_no_ghost_with_the_default_settings(tmp_path
     clip, rgbs, truths = _moving_person(tmp_path)
     env = {"BACKDROP_STATUS_LOG_S": "0.5"}
     with ObsInstance(image=clip, filters=[filter_entry("Backdrop")], env=env) as inst:
-        status = inst.wait_status(r"video delayed [1-7] frame\(s\) \(\d+ ms\)", timeout=60)
+        status = inst.wait_record(lambda r: 1 <= (r.get("video_delay_frames") or 0) <= 7, "the video delayed",
+                                  timeout=60)
         matched = [_ghost(inst.screenshot(), rgbs, truths) for _ in range(12)]
         inst.set_filter({"match_video_to_mask": False})
-        inst.wait_status(r"mask fps(?!.*video delayed)", timeout=30)
+        inst.wait_record(lambda r: r.get("state") == "running" and r["video_delay_frames"] is None,
+                         "the video not delayed", timeout=30)
         unmatched = [_ghost(inst.screenshot(), rgbs, truths) for _ in range(12)]
     print(f"alpha where the person just was: {np.mean(matched):.2f} (default), {np.mean(unmatched):.2f} "
           f"without matching video to mask; {status}")
@@ -271,7 +273,8 @@ def test_between_masks_the_newest_mask_is_carried_to_the_moving_person(tmp_path)
     clip, rgbs, truths = _moving_person(tmp_path)
     env = {"BACKDROP_STATUS_LOG_S": "0.5"}
     with ObsInstance(image=clip, filters=[filter_entry("Backdrop", {"preset": "low_cpu"})], env=env) as inst:
-        status = inst.wait_status(r"masks shown, [1-9]\d* more carried forward by motion.*video delayed", timeout=60)
+        status = inst.wait_record(lambda r: r.get("carried", 0) >= 1 and r["video_delay_frames"] is not None,
+                                  "masks carried forward by motion, the video matched", timeout=60)
         carried = [_ghost(inst.screenshot(), rgbs, truths) for _ in range(12)]
         inst.set_filter({"carry_masks_by_motion": False})
         inst.wait_masks(6)  # made after the setting took effect
@@ -289,10 +292,9 @@ def test_slow_inference_lowers_the_mask_rate_not_the_frame_rate(tmp_path):
         before = inst.stats()
         time.sleep(4)  # the measurement window
         after = inst.stats()
-        status = inst.latest_status()
-    fps = float(re.search(r"([\d.]+) mask fps", status).group(1))
-    assert 2.0 <= fps <= 5.5, status
-    assert "mask rate limited by inference speed" in status
+        status, record = inst.latest_status(), inst.status_record()
+    assert 2.0 <= record["mask_fps"] <= 5.5, record
+    assert "mask rate limited by inference speed" in status  # the words the user reads
     rendered = after["renderTotalFrames"] - before["renderTotalFrames"]
     skipped = after["renderSkippedFrames"] - before["renderSkippedFrames"]
     assert rendered >= 100 and skipped <= 0.1 * rendered, (rendered, skipped)
@@ -348,7 +350,7 @@ def test_a_small_person_and_a_second_one_far_off_are_found_by_the_search(tmp_pat
         cv2.imwrite(str(tmp_path / f"{name}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         shots[name] = truth
     with ObsInstance(image=tmp_path / "empty.png", filters=[filter_entry("Backdrop")]) as inst:
-        inst.wait_status(r"searching for people", timeout=60)
+        inst.wait_record(lambda r: r.get("searching"), "searching for people", timeout=60)
         for name in ("one", "two"):
             truth = shots[name]
             image = str(tmp_path / f"{name}.png")

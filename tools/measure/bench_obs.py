@@ -9,7 +9,7 @@ with another machine: llvmpipe emulates the GPU on the CPU here). Per case: OBS'
 render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Backdrop's mask
 worker threads (`backdrop-mask`, where ONNX Runtime runs with one intra-op thread, and
 `backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status
-line, counted by the filter over one window: distinct masks uploaded per second against frames
+record, counted by the filter over one window: distinct masks uploaded per second against frames
 rendered per second, the worker's CPU per mask, and the latency.
 "bare session" runs the same model session on the same frames on the worker with no tracking,
 smoothing or refinement: its CPU per mask is the cost of inference alone.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -62,10 +61,9 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
                                                                             "carry_masks_by_motion": False})], False),
     ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
 ]
-STATUS = {  # figure: pattern in the filter's status line
-    "mask_fps": r"([\d.]+) mask fps", "video_fps": r"at ([\d.]+) fps video",
-    "cpu_per_mask_ms": r"([\d.]+) ms CPU per mask", "latency_frames": r"latency (\d+) frame",
-    "delay_ms": r"video delayed \d+ frame\(s\) \((\d+) ms\)", "ring_mb": r"frames kept on the GPU \(([\d.]+) MB\)",
+STATUS = {  # figure: its key in the filter's status record (obs_script/filter_status.py)
+    "mask_fps": "mask_fps", "video_fps": "video_fps", "cpu_per_mask_ms": "cpu_ms_per_mask",
+    "latency_frames": "latency_frames", "delay_ms": "video_delay_ms", "ring_mb": "ring_mb",
 }
 
 
@@ -91,7 +89,7 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
                      filters_on_all=both, env={"BACKDROP_STATUS_LOG_S": "1"}) as inst:
         if backdrop:
             inst.wait_log("engine ready", timeout=60, count=len(sources))
-            inst.wait_log("mask fps at", timeout=60)
+            inst.wait_record(lambda r: r.get("state") == "running", "the filter running", timeout=60)
         inst.measured_stats()
         time.sleep(2.0)  # warm-up: the first masks, the auto rate's first window
         pid = inst.obs.pid
@@ -100,7 +98,7 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
         time.sleep(seconds)
         s1, p1 = inst.stats(), _cpu_ticks(pid)
         t1 = {t: _cpu_ticks(pid, t) for t in tids}
-        status = inst.latest_status() if backdrop else ""
+        record = inst.status_record() if backdrop else {}
     frames = max(1, s1["renderTotalFrames"] - s0["renderTotalFrames"])
     ms_per_tick = 1000.0 / CLK_TCK
     out = {
@@ -109,9 +107,10 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
         "obs_cpu_ms_per_frame": (p1 - p0) * ms_per_tick / frames,
         "backdrop_cpu_ms_per_frame": sum(t1[t] - t0[t] for t in tids) * ms_per_tick / frames if tids else 0.0,
     }
-    for key, pattern in STATUS.items():
-        m = re.search(pattern, status)
-        out[key] = float(m.group(1)) if m else None
+    matched = record.get("video_delay_frames") is not None  # the frame ring is in use
+    for key, name in STATUS.items():
+        value = record.get(name) if name != "ring_mb" or matched else None
+        out[key] = float(value) if value is not None else None
     if out["mask_fps"] is not None and out["video_fps"]:
         out["mask_ratio"] = out["mask_fps"] / out["video_fps"]
     return out

@@ -60,11 +60,11 @@ def soak(seconds: float, every: float, report=print, settings: dict | None = Non
             time.sleep(every)
             rss, threads = _proc(inst.obs.pid)
             stats = inst.stats()
-            fps = re.search(r"([\d.]+) mask fps", inst.latest_status())
+            record = inst.status_record()
             sample = {"t": time.monotonic() - t0, "rss_mb": rss, "threads": threads,
                       "workers": len(named_threads(inst.obs.pid)), "render_ms": stats["averageFrameRenderTime"],
                       "skipped": stats["renderSkippedFrames"], "total": stats["renderTotalFrames"],
-                      "mask_fps": float(fps.group(1)) if fps else 0.0}
+                      "mask_fps": record.get("mask_fps", 0.0)}
             samples.append(sample)
             report(f"{sample['t']:7.0f} s  RSS {rss:7.1f} MB  threads {threads:3d}  workers {sample['workers']}  "
                    f"render {sample['render_ms']:6.2f} ms  skipped {sample['skipped']}/{sample['total']}  "
