@@ -30,6 +30,7 @@ from .postprocess import to_u8
 from .segmenter import Segmenter
 from .selfie import SelfiePipeline
 from .temporal import TemporalFilter
+from .tracking import HOLD_TOLERANCE
 
 # Selfie parts beyond the pose mask must be this thick, as a fraction of the pose person's height.
 # Tuned on breakdance-flare and dance-jump (0.01-0.04 within 0.004 J of each other; 0.02 best on CIHP).
@@ -83,7 +84,7 @@ class FullBodyPipeline:
         self.options = options or MaskOptions()
         # Edge refinement needs the frame's pixels on the fused grid, which no crop has: off here.
         self.selfie = SelfiePipeline(segmenter, replace(self.options, refine=0.0))
-        self.pose = PosePipeline(provider, threads, lag)
+        self.pose = PosePipeline(provider, threads, lag, hold=HOLD_TOLERANCE)
         self.pose_temporal = TemporalFilter(self.options.temporal)
         self._pose_prev: np.ndarray | None = None  # the last pose crop's matrix
         self._out_of_view = LEAVE_AFTER  # frames since a full body was last in view

@@ -84,6 +84,15 @@ class Roi:
         return tl, tr, br, bl
 
 
+def _within(roi: Roi, held: Roi, hold: float) -> bool:
+    """`roi` differs from `held` by at most `hold` of the held one's size, along each axis: its
+    centre, its sides, and its corners as the rotation moves them (at half its size from the centre)."""
+    return abs(roi.x_center - held.x_center) <= hold * held.width \
+        and abs(roi.y_center - held.y_center) <= hold * held.height \
+        and abs(roi.width - held.width) <= hold * held.width and abs(roi.height - held.height) <= hold * held.height \
+        and 0.5 * abs(_normalize_radians(roi.rotation - held.rotation)) <= hold
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) in float, as MediaPipe's (logits reach -1600: exp overflows to inf, giving 0)."""
     with np.errstate(over="ignore"):
@@ -373,7 +382,11 @@ class PosePipeline:
 
     tracking = False  # the pose follows one person from its first detection: nothing to engage
 
-    def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0) -> None:
+    def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0,
+                 hold: float = 0.0) -> None:
+        """`hold`: keep the ROI while the landmarks move it by at most this much of its size (0:
+        MediaPipe's graph, which moves it every frame)."""
+        self.hold = hold
         self.detector = shared_session(find_model(DETECTOR), provider, threads)
         self.landmarks = shared_session(find_model(LANDMARKS), provider, threads)
         self.detector_side = self.detector.card.width  # square inputs: 224 and 256 (their cards)
@@ -531,6 +544,8 @@ class PosePipeline:
         self.next_roi = roi
 
     def _push_roi(self, roi: Roi) -> None:
+        if self.rois and self.rois[-1] is not None and _within(roi, self.rois[-1], self.hold):
+            roi = self.rois[-1]
         self.rois.append(roi)
         self.next_roi = self.rois[0] if len(self.rois) == self.rois.maxlen else None
 

@@ -78,8 +78,8 @@ class SelfiePipeline:
         t0 = time.perf_counter()
         probs = [self.segmenter.infer_small(image) for image in images]
         infer_ms = (time.perf_counter() - t0) * 1e3
-        prob, small_rgb, rect = _stitch(probs, images, plan, self.segmenter.model_size)
-        return self._post(prob, small_rgb, frame_id, rect, plan.frame_size, infer_ms)
+        prob, small_rgb, rect, found = _stitch(probs, images, plan, self.segmenter.model_size)
+        return self._post(prob, small_rgb, frame_id, rect, plan.frame_size, infer_ms, found)
 
     def run_small(self, small_rgb: np.ndarray, frame_id: int = 0, rect: Rect = FULL,
                   frame_size: tuple[int, int] = (0, 0)) -> MaskResult:
@@ -89,9 +89,10 @@ class SelfiePipeline:
         return self._post(prob, small_rgb, frame_id, rect, frame_size, (time.perf_counter() - t0) * 1e3)
 
     def _post(self, prob: np.ndarray, small_rgb: np.ndarray, frame_id: int, rect: Rect,
-              frame_size: tuple[int, int], infer_ms: float) -> MaskResult:
+              frame_size: tuple[int, int], infer_ms: float,
+              found: tuple[np.ndarray, Rect] | None = None) -> MaskResult:
         """A mask over `rect` (float, with the pixels it was made from) -> temporal filter, tracking,
-        refinement coefficients."""
+        refinement coefficients. `found`: a search's mask, with the people it added, for the tracker."""
         t1 = time.perf_counter()
         o = self.options
         size = (prob.shape[1], prob.shape[0])
@@ -101,7 +102,7 @@ class SelfiePipeline:
         prob = self.temporal(prob, small_rgb, warp)
         prob = remove_small_blobs(prob, o.min_blob)
         if o.tracking and frame_size[0]:
-            self.tracker.update(prob, rect, *frame_size)
+            self.tracker.update(*(found or (prob, rect)), *frame_size)
         self._prev = (rect, size)
         coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine) \
             if o.refine > 0.0 else None
@@ -111,17 +112,21 @@ class SelfiePipeline:
 
 
 def _stitch(probs: list[np.ndarray], images: tuple[np.ndarray, ...], plan: FramePlan, grid: tuple[int, int]
-            ) -> tuple[np.ndarray, np.ndarray, Rect]:
+            ) -> tuple[np.ndarray, np.ndarray, Rect, tuple[np.ndarray, Rect] | None]:
     """Several crops' masks (and pixels, for the temporal filter and refinement) on one grid of the
     model's size over the rectangle holding them all: the most likely person wins where they
-    overlap; the pixels come from the first crop that covers them. Searching crops add only the
-    people the crops before them missed, and nothing at all (not even their rectangle, which would
-    coarsen the grid) when they find nobody new."""
+    overlap; the pixels come from the first crop that covers them. A people's crop that finds
+    nobody (someone who left; a search's false find, given a crop of its own) is left out, so it
+    does not coarsen the grid. Searching crops never change the mask of the frame they look at:
+    the people they add (their mask and rectangle, the last item) go to the tracker, whose crops
+    show them from the next frame; a false find then changes nothing anyone sees."""
     crops = list(zip(probs, images, plan.crops, strict=True))
-    prob, rgb, rect, added = _stitch_on(crops, plan.frame_size, grid)
-    if not added and any(c.search for c in plan.crops):
-        prob, rgb, rect, _ = _stitch_on([c for c in crops if not c[2].search], plan.frame_size, grid)
-    return prob, rgb, rect
+    own = [c for c in crops if not c[2].search]
+    prob, rgb, rect, _ = _stitch_on([c for c in own if c[0].max() > 0.5] or own[:1], plan.frame_size, grid)
+    if len(own) == len(crops):
+        return prob, rgb, rect, None
+    with_search, _, search_rect, added = _stitch_on(crops, plan.frame_size, grid)
+    return prob, rgb, rect, (with_search, search_rect) if added else None
 
 
 def _stitch_on(crops: list, frame_size: tuple[int, int], grid: tuple[int, int]

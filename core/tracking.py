@@ -34,6 +34,8 @@ SEARCH_TILES = tuple(sorted((Rect(x, y, x + SEARCH_TILE, y + SEARCH_TILE) for y 
 FILLS_FRAME = "fills the frame"  # PersonTracker.found: a person filling the frame, the full frame is the crop
 MAX_CROPS = 3  # separate people beyond this share one crop: inference runs once per crop
 MERGE_WASTE = 0.5  # two people get one crop when it adds at most this much area to their own two
+HOLD_TOLERANCE = 0.05  # a person's crop stays put while the mask moves it by at most this much of its size
+HOLD_COVER = 0.85  # people filling the frame get a crop again only below this much of max_cover
 
 
 class PersonTracker:
@@ -104,11 +106,26 @@ class PersonTracker:
             if len(crops) <= MAX_CROPS and not _overlapping(crops) and waste > MERGE_WASTE:
                 break
             crops = merged
-        if sum(c.area for c, _ in crops) >= self.max_cover * width * height:
+        cover = self.max_cover * (HOLD_COVER if self.found == FILLS_FRAME else 1.0)  # no back and forth
+        if sum(c.area for c, _ in crops) >= cover * width * height:
             self.found = FILLS_FRAME  # the full frame is the crop
             return
-        self.found = tuple((Rect(c.x0 / width, c.y0 / height, c.x1 / width, c.y1 / height), model)
-                           for c, model in crops)
+        held = self.found if isinstance(self.found, tuple) else ()
+        self.found = tuple(self._hold(c, model, held, width, height) for c, model in crops)
+
+    def _hold(self, crop: Rect, model: str, held: tuple[tuple[Rect, str], ...], width: int, height: int
+              ) -> tuple[Rect, str]:
+        """The crop a person gets (`crop` in frame pixels; the result normalised): the one they had
+        while no edge of it is more than HOLD_TOLERANCE of its size from where the mask now asks for
+        it, else the new one. A crop that followed every wobble of the mask would change the model's
+        input every frame, and with it the mask: a still person's edge would boil."""
+        tolerance = HOLD_TOLERANCE * max(crop.width, crop.height)
+        edges = (crop.x0, crop.y0, crop.x1, crop.y1)
+        for rect, held_model in held:
+            moved = max(abs(a - b) for a, b in zip(rect.to_pixels(width, height), edges, strict=True))
+            if held_model == model and moved <= tolerance:
+                return rect, held_model
+        return Rect(crop.x0 / width, crop.y0 / height, crop.x1 / width, crop.y1 / height), model
 
     def _crop(self, box: Rect, width: int, height: int) -> tuple[Rect, str]:
         """A person's box (frame pixels) grown by the margin, widened to the aspect of the model that

@@ -17,17 +17,19 @@ from core.temporal import TemporalFilter
 def test_smoothing_removes_flicker_on_a_still_picture_but_follows_motion(people_photos):
     rng = np.random.default_rng(1)
     small = resize_to_model(people_photos["astronaut"], 256, 256)
-    truth = Segmenter("selfie_general", "cpu").infer_small(small)
+    segmenter = Segmenter("selfie_general", "cpu")
+    truth = segmenter.infer_small(small)
     tf = TemporalFilter(0.6)
     raw_flicker, out_flicker, prev_raw, prev_out = [], [], None, None
-    for _ in range(30):  # the model's frame-to-frame wobble on a still picture
-        noisy = np.clip(truth + rng.normal(0, 0.08, truth.shape).astype(np.float32), 0, 1)
-        out = tf(noisy, small)
+    for _ in range(30):  # a webcam's noise on a still picture: the model's mask wobbles with it
+        noisy_picture = np.clip(small + rng.normal(0, 3, small.shape), 0, 255).astype(np.uint8)
+        noisy = segmenter.infer_small(noisy_picture)
+        out = tf(noisy, noisy_picture)
         if prev_raw is not None:
             raw_flicker.append(np.abs(noisy - prev_raw).mean())
             out_flicker.append(np.abs(out - prev_out).mean())
         prev_raw, prev_out = noisy, out
-    assert np.mean(out_flicker) < 0.5 * np.mean(raw_flicker)
+    assert np.mean(out_flicker) < 0.25 * np.mean(raw_flicker)
 
     moved = np.roll(small, 40, axis=1)  # the picture moved: the new mask must be taken at once
     new_prob = np.roll(truth, 40, axis=1)

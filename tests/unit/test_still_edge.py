@@ -1,0 +1,53 @@
+"""A still person's edge holds still on the CLI's path (tools/measure/still_edge.py's measure, on real
+model runs): the same mask frame after frame on an exactly still picture in every preset, far less
+change than the bare model's own under webcam noise, and a slow pan followed without lag."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.geometry import Rect
+from core.tracking import HOLD_TOLERANCE, PersonTracker
+from tests.unit.test_tracking import _scene
+from tools.measure.still_edge import CONFIGS, alphas, flips_and_band, motion, still
+
+FRAMES = 60  # the measure's warm-up is 30 (1 s at 30 fps); its figures come from the rest
+
+
+@pytest.fixture(scope="module")
+def person(people_photos) -> np.ndarray:
+    """A person filling most of a 1280x720 frame's height, as a streamer at a desk."""
+    return _scene(people_photos, [(400, 60)], scale=600)[0]
+
+
+@pytest.mark.parametrize("preset", ["balanced", "quality", "low_cpu", "full_body", "full_body_2core"])
+def test_an_exactly_still_picture_gets_the_same_mask_every_frame_after_a_second(person, preset):
+    assert flips_and_band(alphas(CONFIGS[preset], still(person, FRAMES, False))) == (0.0, 0.0)
+
+
+def test_webcam_noise_on_a_still_person_moves_a_tenth_of_the_edge_the_bare_model_moves(person):
+    bare = flips_and_band(alphas(CONFIGS["bare"], still(person, FRAMES, True)))
+    flips, band = flips_and_band(alphas(CONFIGS["balanced"], still(person, FRAMES, True)))
+    assert bare[0] > 100  # the noise does move the bare model's edge
+    assert flips <= 0.1 * bare[0] and band <= 0.25 * bare[1], (flips, band, bare)
+
+
+def test_a_slow_pan_is_followed_without_lag(person):
+    trail, j_pan, _, settled_vs_unsmoothed = motion(CONFIGS["balanced"], person)
+    assert abs(trail) <= 2.0, trail
+    assert settled_vs_unsmoothed >= 0.97  # settling froze no worse mask than each frame's own
+
+
+def test_a_crop_stays_put_while_the_mask_wobbles_and_follows_a_real_move():
+    tracker = PersonTracker({"selfie_general": 1.0})
+    prob = np.zeros((256, 256), np.float32)
+    prob[60:200, 100:160] = 1.0
+    tracker.update(prob, Rect(), 1280, 720)
+    crop = tracker.found
+    wobble = np.roll(prob, 1, axis=1)  # the mask's edge one model pixel off: noise
+    tracker.update(wobble, Rect(), 1280, 720)
+    assert tracker.found == crop
+    moved = np.roll(prob, int(256 * 3 * HOLD_TOLERANCE), axis=1)  # three times the tolerance: a real move
+    tracker.update(moved, Rect(), 1280, 720)
+    assert tracker.found != crop

@@ -1,0 +1,159 @@
+"""Still-scene figures for every preset (the still-edge issue's measure): how much of a still person's
+mask edge changes from frame to frame, on an exactly still clip and under webcam noise, and what the
+smoothing costs on a slow pan.
+
+    .venv/bin/python tools/measure/still_edge.py ../shared/eval/davis/tennis/frames/00020.jpg [more frames]
+
+Each frame is scaled to 1280x720 and repeated 120 times, masked as `backdrop process --mask-only`
+does (the preset's model and options, its mask rate and lag, carried by motion; alpha after threshold
+and softness), and scored from frame 30 (1 s) on:
+- still: the frame bit for bit; noisy: each frame with Gaussian noise (sigma 3) then JPEG at quality 80;
+- flips: pixels whose alpha changes by more than 10% (26 levels) between consecutive frames, the
+  median over the frame pairs; band: the mean |change| in levels over the soft edge band (alpha
+  between 5% and 95%, dilated by 2 px), averaged over the pairs;
+- pan: the frame shifted 1 px per frame; trail: how far the mask's centroid lags the picture's,
+  as the bare model sees each frame (its mask's centroid minus the preset's, less the same
+  difference on the still frame), mean over the frames; J: against the bare model's mask of the
+  same frame (binary at 50%);
+- settled J: the still mask after 40 frames against the bare model's (the preset's model, no tracking
+  or smoothing) and against the same preset unsmoothed (temporal 0: settling froze no worse mask).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from core.mask_source import DEFAULT_TEMPORAL, MaskOptions  # noqa: E402
+from core.pipelines import make_pipeline  # noqa: E402
+from core.tools.composite import alpha_lut  # noqa: E402
+from core.tools.shown_stream import ShownStream  # noqa: E402
+
+FRAMES, WARM_UP, SIZE = 120, 30, (1280, 720)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: str
+    options: MaskOptions
+    every: int = 1  # a mask for every K-th frame, carried by motion to the others
+    lag: int = 0  # masks arrive N frames late, the video matched to them
+
+
+# The OBS presets (obs_script/filter_settings.py PRESET_VALUES) as `backdrop eval` rows show them in
+# OBS on this 2-core machine; `bare` is the model alone, the reference the issue compares with.
+CONFIGS = {
+    "bare": Config("selfie_general", MaskOptions(temporal=0.0, tracking=False)),
+    "bare_landscape": Config("selfie_landscape", MaskOptions(temporal=0.0, tracking=False)),
+    "balanced": Config("selfie_general", MaskOptions(temporal=DEFAULT_TEMPORAL)),
+    "quality": Config("selfie_general", MaskOptions(temporal=0.5, refine=0.5)),
+    "low_cpu": Config("selfie_landscape", MaskOptions(temporal=0.7), every=3, lag=2),
+    "full_body": Config("full_body", MaskOptions(temporal=DEFAULT_TEMPORAL)),
+    "full_body_2core": Config("full_body", MaskOptions(temporal=DEFAULT_TEMPORAL), every=3, lag=3),
+}
+
+
+def _load(path: str) -> np.ndarray:
+    bgr = cv2.imread(path)
+    if bgr is None:
+        raise SystemExit(f"not a readable image: {path}")
+    return cv2.cvtColor(cv2.resize(bgr, SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+
+
+def still(frame: np.ndarray, n: int, noise: bool, seed: int = 0) -> Iterator[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        if not noise:
+            yield frame
+            continue
+        noisy = np.clip(frame + rng.normal(0.0, 3.0, frame.shape), 0, 255).astype(np.uint8)
+        _, jpeg = cv2.imencode(".jpg", noisy[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
+        yield cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+def pan(frame: np.ndarray, n: int) -> Iterator[np.ndarray]:
+    for i in range(n):
+        shift = np.float32([[1, 0, i - n // 2], [0, 1, 0]])
+        yield cv2.warpAffine(frame, shift, SIZE, borderMode=cv2.BORDER_REPLICATE)
+
+
+def alphas(config: Config, frames: Iterator[np.ndarray]) -> list[np.ndarray]:
+    """The alpha each frame is shown with, as `backdrop process --mask-only` writes it."""
+    pipeline = make_pipeline(config.model, "cpu", 2, config.options)
+    stream = ShownStream(config.lag, True, config.every, True)
+    lut, out = alpha_lut(), []
+    for i, rgb in enumerate(frames):
+        q = stream.next(i, rgb, pipeline.frame_mask(rgb, i) if stream.wants_mask(i) else None)
+        out.append(cv2.LUT(q if q is not None else np.full(rgb.shape[:2], 255, np.uint8), lut))
+    return out
+
+
+def flips_and_band(masks: list[np.ndarray]) -> tuple[float, float]:
+    flips, bands = [], []
+    for a, b in zip(masks[WARM_UP:], masks[WARM_UP + 1:], strict=False):
+        change = cv2.absdiff(a, b)
+        flips.append(int((change > 26).sum()))
+        band = cv2.dilate(((a > 12) & (a < 243)).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        bands.append(float(change[band].mean()) if band.any() else 0.0)
+    return float(np.median(flips)), float(np.mean(bands))
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a > 127, b > 127
+    return float((a & b).sum() / max(int((a | b).sum()), 1))
+
+
+def centroid_x(mask: np.ndarray) -> float:
+    w = mask.astype(np.float64)
+    return float((w * np.arange(mask.shape[1])[None]).sum() / max(w.sum(), 1.0))
+
+
+def motion(config: Config, frame: np.ndarray) -> tuple[float, float, float, float]:
+    """(trail px, pan J against the bare model, settled J against the bare model, against unsmoothed)."""
+    bare = dataclasses.replace(CONFIGS["bare"], model="selfie_general" if config.model == "full_body" else config.model)
+    moving, moving_bare = alphas(config, pan(frame, FRAMES)), alphas(bare, pan(frame, FRAMES))
+    settled = alphas(config, still(frame, 40, False))[-1]
+    unsmoothed = alphas(dataclasses.replace(config, options=dataclasses.replace(config.options, temporal=0.0)),
+                        still(frame, 40, False))[-1]
+    reference = alphas(bare, still(frame, 2, False))[-1]
+    offset = centroid_x(reference) - centroid_x(settled)  # where the preset's still mask sits against the model's
+    trail = np.mean([centroid_x(r) - centroid_x(m) - offset for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:],
+                                                                            strict=True)])
+    j_pan = np.mean([jaccard(r, m) for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:], strict=True)])
+    return float(trail), float(j_pan), jaccard(reference, settled), jaccard(unsmoothed, settled)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("frames", nargs="+", help="pictures of a person (any size; scaled to 1280x720)")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"of {', '.join(CONFIGS)}")
+    parser.add_argument("--no-motion", action="store_true", help="still and noisy figures only")
+    args = parser.parse_args()
+    print("| frame | config | still flips | still band | noisy flips | noisy band | pan trail px | pan J vs bare "
+          "| settled J vs bare | settled J vs unsmoothed |\n|---|---|---|---|---|---|---|---|---|---|")
+    for path in args.frames:
+        frame, name = _load(path), "/".join(Path(path).parts[-3::2])
+        for key in args.configs.split(","):
+            config = CONFIGS[key]
+            exact = flips_and_band(alphas(config, still(frame, FRAMES, False)))
+            noisy = flips_and_band(alphas(config, still(frame, FRAMES, True)))
+            cells = [f"{exact[0]:.0f}", f"{exact[1]:.2f}", f"{noisy[0]:.0f}", f"{noisy[1]:.2f}"]
+            if args.no_motion or key.startswith("bare"):
+                cells += ["-"] * 4
+            else:
+                cells += [f"{v:+.2f}" if i == 0 else f"{v:.3f}" for i, v in enumerate(motion(config, frame))]
+            print(f"| {name} | {key} | " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
