@@ -92,8 +92,8 @@ def alphas(config: Config, frames: Iterator[np.ndarray]) -> list[np.ndarray]:
     stream = ShownStream(config.lag, True, config.every, True)
     lut, out = alpha_lut(), []
     for i, rgb in enumerate(frames):
-        q = stream.next(i, rgb, pipeline.frame_mask(rgb, i) if stream.wants_mask(i) else None)
-        out.append(cv2.LUT(q if q is not None else np.full(rgb.shape[:2], 255, np.uint8), lut))
+        shown = stream.next(i, rgb, pipeline.frame_mask(rgb, i) if stream.wants_mask(i) else None)
+        out.append(cv2.LUT(np.full(rgb.shape[:2], 255, np.uint8) if shown is None else shown.result.mask, lut))
     return out
 
 
