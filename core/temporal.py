@@ -7,13 +7,14 @@ at that pixel since the last frame (|grey_t - grey_{t-1}| / MOTION_FULL). Where 
 the new mask is taken as is, so moving edges do not lag.
 
 Where it is still, that blend alone leaves a webcam's noise in the mask: the noise changes the
-model's input a little every frame, and the edge boils. So a pixel whose neighbourhood changed by no
-more than the camera's noise (the change averaged over a small window, against a noise level
-estimated from the frames themselves, which may rise only slowly, so a pan does not pass for noise)
-averages the model's masks over all the frames it has been still, up to `still_frames`: the weight
-falls to 1 / (n + 1) after n such frames. A neighbourhood that did not change at all has no noise to
-average: there the new mask is taken as is, so an exactly still picture gives the same mask every
-frame. `strength` 0 turns it off; 1 is the heaviest smoothing.
+model's input a little every frame, and the edge boils. So a pixel whose neighbourhood stayed within
+the camera's noise of its own mean over its still frames (the difference averaged over a small window,
+against a noise level estimated from the frames themselves, which may rise only slowly, so a pan does
+not pass for noise; a slow movement drifts away from the mean, where noise does not) averages the
+model's masks over all those frames, up to `still_frames`: the weight falls to 1 / (n + 1) after n.
+A neighbourhood that did not change at all has no noise to average: there the new mask is taken as
+is, so an exactly still picture gives the same mask every frame. `strength` 0 turns it off; 1 is the
+heaviest smoothing.
 """
 
 from __future__ import annotations
