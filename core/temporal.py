@@ -81,7 +81,6 @@ class TemporalFilter:
             motion_floor = cv2.warpAffine(np.zeros(prev_shape, np.uint8), warp, (w, h), flags=cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_CONSTANT, borderValue=255)
             still = np.zeros(prob.shape, np.uint8)  # the history was resampled: the count starts again
-            self._grey_mean = None
         elif prev_mask.shape != prob.shape:
             self._mask = prob.astype(np.float32, copy=True)
             self._still, self._grey_mean = np.zeros(prob.shape, np.uint8), None

@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from core.mask_source import DEFAULT_TEMPORAL, MaskOptions  # noqa: E402
 from core.pipelines import make_pipeline  # noqa: E402
 from core.tools.composite import alpha_lut  # noqa: E402
+from core.tools.metrics import jaccard  # noqa: E402
 from core.tools.shown_stream import ShownStream  # noqa: E402
 
 FRAMES, WARM_UP, SIZE = 120, 30, (1280, 720)
@@ -107,11 +108,6 @@ def flips_and_band(masks: list[np.ndarray]) -> tuple[float, float]:
     return float(np.median(flips)), float(np.mean(bands))
 
 
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a > 127, b > 127
-    return float((a & b).sum() / max(int((a | b).sum()), 1))
-
-
 def centroid_x(mask: np.ndarray) -> float:
     w = mask.astype(np.float64)
     return float((w * np.arange(mask.shape[1])[None]).sum() / max(w.sum(), 1.0))
@@ -128,8 +124,8 @@ def motion(config: Config, frame: np.ndarray) -> tuple[float, float, float, floa
     offset = centroid_x(reference) - centroid_x(settled)  # where the preset's still mask sits against the model's
     trail = np.mean([centroid_x(r) - centroid_x(m) - offset for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:],
                                                                             strict=True)])
-    j_pan = np.mean([jaccard(r, m) for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:], strict=True)])
-    return float(trail), float(j_pan), jaccard(reference, settled), jaccard(unsmoothed, settled)
+    j_pan = np.mean([jaccard(r > 127, m > 127) for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:], strict=True)])
+    return float(trail), float(j_pan), jaccard(reference > 127, settled > 127), jaccard(unsmoothed > 127, settled > 127)
 
 
 def main() -> int:
