@@ -41,7 +41,8 @@ class Ledger:
     def __init__(self) -> None:
         self.sources: dict[str, Managed] = {}
 
-    def follow(self, key: str, member: int, delay: int, current: int, remembered: Remembered | None = None) -> int | None:
+    def follow(self, key: str, member: int, delay: int, current: int,
+               remembered: Remembered | None = None) -> int | None:
         """Filter `member` delays its video by `delay`; the source's offset is `current`. Returns the
         offset to set, or None when the source has it already (nothing to do: no hop, no glitch)."""
         managed = self.sources.get(key)
