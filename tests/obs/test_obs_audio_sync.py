@@ -37,10 +37,10 @@ def _write_wav(path: Path, seconds: float = 2.0, rate: int = 48000) -> Path:
     return path
 
 
-def _collection(wav: Path, filters: list[dict]) -> dict:
+def _collection(wav: Path, filters: list[dict], cameras: tuple[str, ...] = ("Camera",)) -> dict:
     """The harness's collection (the camera with `filters`) plus MIC: a looping media source playing `wav`,
     with the user's own offset BASE_MS, out of the mixer (see MIXER_HIDDEN)."""
-    collection = scene_collection("backdrop_test", PHOTO, filters, [SCRIPT])
+    collection = scene_collection("backdrop_test", PHOTO, filters, [SCRIPT], list(cameras))
     mic_uuid = str(uuid.uuid4())
     collection["sources"].append({
         "id": "ffmpeg_source", "versioned_id": "ffmpeg_source", "name": MIC, "uuid": mic_uuid, "enabled": True,
@@ -48,8 +48,9 @@ def _collection(wav: Path, filters: list[dict]) -> dict:
         "filters": [], "mixers": 255, "flags": 0, "volume": 1.0, "sync": BASE_MS * 1_000_000, "hotkeys": {},
         "private_settings": MIXER_HIDDEN})
     scene = collection["sources"][0]
-    scene["settings"]["items"].append(dict(scene["settings"]["items"][0], name=MIC, source_uuid=mic_uuid, id=2))
-    scene["settings"]["id_counter"] = 2
+    items = scene["settings"]["items"]
+    items.append(dict(items[0], name=MIC, source_uuid=mic_uuid, id=len(items) + 1))
+    scene["settings"]["id_counter"] = len(items)
     return collection
 
 
@@ -163,6 +164,38 @@ def test_after_a_restart_the_delay_is_added_once(tmp_path):
         assert all(ms <= BASE_MS + again["audio_sync"]["delay_ms"] for ms in set_to), set_to
         # Turning Match video off gives the user's offset back.
         inst.set_filter({"match_video_to_mask": False})
+        inst.wait_for(lambda: _offset_ms(inst) == BASE_MS, f"{MIC}'s offset back to {BASE_MS} ms", timeout=20)
+    finally:
+        inst.stop()
+
+
+def test_two_filters_on_one_audio_source_the_larger_delay_wins(tmp_path):
+    wav = _write_wav(tmp_path / "mic.wav")
+    collection = _collection(wav, [filter_entry("Backdrop", pattern_settings("split"))], ("Camera", "Camera 2"))
+    inst = ObsInstance(collection=collection, env=ENV)
+    inst.start()
+    try:
+        inst.wait_masks(3)
+        key = _mic_key(inst)
+        inst.set_filter({"audio_sync_source": key})
+        _in_sync(inst, BASE_MS)
+        # A second camera's Backdrop, with masks 0.1 s late, naming the same audio source.
+        inst.add_filter("Slow", {**pattern_settings("slow"), "audio_sync_source": key}, source="Camera 2")
+        frame_ms = _frame_ms(inst)
+
+        def larger_wins(_r: dict) -> bool:
+            fast, slow = inst.status_record("Backdrop"), inst.status_record("Slow")
+            delays = [r.get("video_delay_frames") or 0 for r in (fast, slow)]
+            want = BASE_MS + round(max(delays) * frame_ms)
+            return delays[1] > delays[0] and _offset_ms(inst) == want and all(
+                (r.get("audio_sync") or {}).get("offset_ms") == want for r in (fast, slow))
+
+        inst.wait_record(larger_wins, "the offset = base + the larger of the two delays", timeout=60, name="Slow")
+        # Removing the slower filter leaves the other's delay.
+        inst.call("RemoveSourceFilter", {"sourceName": "Camera 2", "filterName": "Slow"})
+        _in_sync(inst, BASE_MS)
+        # Disabling the last one gives the user's offset back.
+        inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop", "filterEnabled": False})
         inst.wait_for(lambda: _offset_ms(inst) == BASE_MS, f"{MIC}'s offset back to {BASE_MS} ms", timeout=20)
     finally:
         inst.stop()
