@@ -11,10 +11,12 @@ unloading give the user's own offset back.
 
 from __future__ import annotations
 
+import time
+
 from ..core import process_holder
 from . import filter_settings as fs
 from .audio_source import AudioSource
-from .audio_sync import Ledger, Remembered, delay_ns
+from .audio_sync import Ledger, Remembered, SteadyDelay, delay_ns
 from .libobs import LOG_INFO, lib, log
 
 POLL_TICKS = 15  # frames between checks: half a second at 30 fps; a hand edit is seen within that
@@ -61,6 +63,7 @@ class AudioFollow:
         self.name = ""  # its name
         self.offset_ns: int | None = None  # the offset it has from Backdrop now
         self.delay_ns = 0  # this filter's part of it
+        self.steady = SteadyDelay()  # the video delay, without the dips that would each be a glitch
 
     def due(self) -> bool:
         """The graphics thread, every video_tick: whether to queue a check now."""
@@ -82,7 +85,7 @@ class AudioFollow:
             self.release(settings)
         if not wanted:
             return
-        delay = delay_ns(delay_frames, lib.obs_get_frame_interval_ns())
+        delay = self.steady.update(delay_ns(delay_frames, lib.obs_get_frame_interval_ns()), time.monotonic())
         with AudioSource(wanted) as audio:
             if audio.source is None:
                 return  # not there (deleted, or not created yet): nothing to keep in sync
@@ -99,6 +102,7 @@ class AudioFollow:
         """OBS's UI thread: this filter no longer delays its source; the base (or another filter's
         larger delay) comes back. `settings`: the filter's, to forget the base in (None: not needed)."""
         key, self.managed, self.offset_ns, self.delay_ns = self.managed, "", None, 0
+        self.steady = SteadyDelay()
         if not key or unloaded():
             return
         with AudioSource(key) as audio:

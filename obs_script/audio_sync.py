@@ -86,6 +86,29 @@ class Ledger:
         return managed.applied if managed.applied != current else None
 
 
+class SteadyDelay:
+    """The delay the audio follows: every change of the offset is audible (a longer offset leaves that
+    much silence, a shorter one skips that much sound; docs/measurements.md), so it rises with the video
+    delay at once (sound ahead of the picture is what viewers notice: ITU-R BT.1359 puts it at about
+    45 ms, against 125 ms of sound late), and falls only once the shorter delay has held HOLD_S: a
+    delay that dips for a moment and comes back costs no glitch at all."""
+
+    HOLD_S = 5.0
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lower_since: float | None = None
+
+    def update(self, delay: int, now: float) -> int:
+        if delay >= self.value:
+            self.value, self._lower_since = delay, None
+        elif self._lower_since is None:
+            self._lower_since = now
+        elif now - self._lower_since >= self.HOLD_S:
+            self.value, self._lower_since = delay, None
+        return self.value
+
+
 def delay_ns(frames: int, frame_interval_ns: int) -> int:
     """The video delay as an audio offset: whole milliseconds (what OBS's dialog and obs-websocket show),
     so the offset reads exactly as the status line's delay."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from obs_script.audio_sync import Ledger, Remembered, delay_ns
+from obs_script.audio_sync import Ledger, Remembered, SteadyDelay, delay_ns
 
 MS = 1_000_000
 
@@ -69,3 +69,14 @@ def test_the_delay_is_whole_milliseconds_of_the_frame_interval():
     assert delay_ns(2, 33_333_333) == 67 * MS
     assert delay_ns(4, 33_333_333) == 133 * MS
     assert delay_ns(0, 33_333_333) == 0
+
+
+def test_the_audio_follows_a_longer_delay_at_once_and_a_shorter_one_only_once_it_holds():
+    steady = SteadyDelay()
+    assert steady.update(67 * MS, 0.0) == 67 * MS
+    assert steady.update(133 * MS, 1.0) == 133 * MS  # at once: sound must not run ahead of the picture
+    assert steady.update(100 * MS, 2.0) == 133 * MS  # a dip...
+    assert steady.update(133 * MS, 3.0) == 133 * MS  # ...that comes back costs no change
+    assert steady.update(100 * MS, 4.0) == 133 * MS
+    assert steady.update(100 * MS, 4.0 + SteadyDelay.HOLD_S - 0.1) == 133 * MS
+    assert steady.update(100 * MS, 4.0 + SteadyDelay.HOLD_S) == 100 * MS  # held: it falls, once
