@@ -68,7 +68,7 @@ class AudioFollow:
     def due(self) -> bool:
         """The graphics thread, every video_tick: whether to queue a check now."""
         self.ticks += 1
-        if self.pending or self.gone or self.ticks < POLL_TICKS:
+        if self.pending or self.gone or self.ticks < POLL_TICKS or unloaded():
             return False
         self.ticks, self.pending = 0, True
         return True

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from installer.fresh_obs import MIXER_HIDDEN
-from tests.obs_harness import PHOTO, SCRIPT, ObsInstance, filter_entry, pattern_settings, scene_collection
+from tests.obs_harness import PHOTO, SCRIPT, ObsInstance, filter_entry, leak_count, pattern_settings, scene_collection
 
 pytestmark = pytest.mark.obs
 
@@ -90,12 +90,22 @@ def _in_sync(inst: ObsInstance, base_ms: int, min_frames: int = 1) -> dict:
     return record
 
 
+def _clean_exit(inst: ObsInstance, baseline_leaks: int) -> None:
+    """OBS exited with code 0 (stop() asserts it), with no more leaks than OBS alone and no Python error."""
+    inst.stop()
+    log = inst.log_text()
+    assert leak_count(log) == baseline_leaks, f"leaks {leak_count(log)} vs {baseline_leaks} without Backdrop"
+    assert "Traceback" not in log, log[log.find("Traceback") - 200:][:2000]
+    failures = [line for line in log.splitlines() if "[backdrop]" in line and "failed" in line]
+    assert failures == [], failures
+
+
 def _restored(inst: ObsInstance, base_ms: int) -> None:
     inst.wait_for(lambda: _offset_ms(inst) == base_ms, f"{MIC}'s offset back to {base_ms} ms", timeout=20)
     inst.wait_record(lambda r: r.get("audio_sync") is None, "no audio source kept in sync", timeout=20)
 
 
-def test_the_chosen_audio_follows_the_video_delay_and_the_users_offset_is_kept(tmp_path):
+def test_the_chosen_audio_follows_the_video_delay_and_the_users_offset_is_kept(tmp_path, obs_baseline_leaks):
     wav = _write_wav(tmp_path / "mic.wav")
     inst = ObsInstance(collection=_collection(wav, [filter_entry("Backdrop", pattern_settings("split"))]), env=ENV)
     inst.start()
@@ -128,12 +138,11 @@ def test_the_chosen_audio_follows_the_video_delay_and_the_users_offset_is_kept(t
         inst.call("RemoveSourceFilter", {"sourceName": "Camera", "filterName": "Backdrop"})
         inst.wait_for(lambda: _offset_ms(inst) == 200, f"{MIC}'s offset back to 200 ms after removal", timeout=20)
     finally:
-        inst.stop()
-    log = inst.log_text()
-    assert "Traceback" not in log, log[log.find("Traceback") - 200:][:2000]
+        inst.stop(check=False)
+    _clean_exit(inst, obs_baseline_leaks())
 
 
-def test_after_a_restart_the_delay_is_added_once(tmp_path):
+def test_after_a_restart_the_delay_is_added_once(tmp_path, obs_baseline_leaks):
     wav = _write_wav(tmp_path / "mic.wav")
     inst = ObsInstance(collection=_collection(wav, [filter_entry("Backdrop", pattern_settings("split"))]), env=ENV)
     inst.start()
@@ -142,7 +151,8 @@ def test_after_a_restart_the_delay_is_added_once(tmp_path):
         inst.set_filter({"audio_sync_source": _mic_key(inst)})
         first = _in_sync(inst, BASE_MS)
     finally:
-        inst.stop()
+        inst.stop(check=False)
+    _clean_exit(inst, obs_baseline_leaks())
     added = first["audio_sync"]["delay_ms"]
     saved = json.loads(inst.collection_path().read_text())
     mic = next(s for s in saved["sources"] if s["name"] == MIC)
@@ -166,10 +176,11 @@ def test_after_a_restart_the_delay_is_added_once(tmp_path):
         inst.set_filter({"match_video_to_mask": False})
         inst.wait_for(lambda: _offset_ms(inst) == BASE_MS, f"{MIC}'s offset back to {BASE_MS} ms", timeout=20)
     finally:
-        inst.stop()
+        inst.stop(check=False)
+    _clean_exit(inst, obs_baseline_leaks())
 
 
-def test_two_filters_on_one_audio_source_the_larger_delay_wins(tmp_path):
+def test_two_filters_on_one_audio_source_the_larger_delay_wins(tmp_path, obs_baseline_leaks):
     wav = _write_wav(tmp_path / "mic.wav")
     collection = _collection(wav, [filter_entry("Backdrop", pattern_settings("split"))], ("Camera", "Camera 2"))
     inst = ObsInstance(collection=collection, env=ENV)
@@ -198,4 +209,5 @@ def test_two_filters_on_one_audio_source_the_larger_delay_wins(tmp_path):
         inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop", "filterEnabled": False})
         inst.wait_for(lambda: _offset_ms(inst) == BASE_MS, f"{MIC}'s offset back to {BASE_MS} ms", timeout=20)
     finally:
-        inst.stop()
+        inst.stop(check=False)
+    _clean_exit(inst, obs_baseline_leaks())
