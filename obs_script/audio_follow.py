@@ -12,6 +12,7 @@ unloading give the user's own offset back.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ..core import process_holder
 from . import filter_settings as fs
@@ -73,7 +74,7 @@ class AudioFollow:
         self.ticks, self.pending = 0, True
         return True
 
-    def sync(self, settings: int, enabled: bool, delay_frames: int) -> None:
+    def sync(self, settings: int, enabled: bool, delay_frames: Callable[[], int]) -> None:
         """OBS's UI thread: bring the chosen source's offset to base + this filter's video delay."""
         self.pending = False
         if unloaded():
@@ -85,7 +86,7 @@ class AudioFollow:
             self.release(settings)
         if not wanted:
             return
-        delay = self.steady.update(delay_ns(delay_frames, lib.obs_get_frame_interval_ns()), time.monotonic())
+        delay = self.steady.update(delay_ns(delay_frames(), lib.obs_get_frame_interval_ns()), time.monotonic())
         with AudioSource(wanted) as audio:
             if audio.source is None:
                 return  # not there (deleted, or not created yet): nothing to keep in sync

@@ -132,10 +132,13 @@ class BackdropFilter:
         """OBS's UI thread: the chosen audio source's offset follows the delay shown now."""
         settings = lib.obs_source_get_settings(source)
         try:
-            delay = self.status.figures(self).get("video_delay_frames") or 0  # 0 while passing video through
-            self.audio.sync(settings, bool(lib.obs_source_enabled(source)), delay)
+            self.audio.sync(settings, bool(lib.obs_source_enabled(source)), self._video_delay_frames)
         finally:
             lib.obs_data_release(settings)
+
+    def _video_delay_frames(self) -> int:
+        """Frames the video is shown late now, as the status record says (0 while it passes through)."""
+        return self.status.figures(self).get("video_delay_frames") or 0
 
     def filter_remove(self) -> None:
         """OBS's `filter_remove` (the thread that removes it): the audio source gets its offset back."""
