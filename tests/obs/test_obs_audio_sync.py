@@ -62,8 +62,8 @@ def _mic_key(inst: ObsInstance) -> str:
     raise AssertionError(f"no input {MIC}")
 
 
-def _offset_ms(inst: ObsInstance) -> int:
-    return inst.call("GetInputAudioSyncOffset", {"inputName": MIC})["inputAudioSyncOffset"]
+def _offset_ms(inst: ObsInstance, name: str = MIC) -> int:
+    return inst.call("GetInputAudioSyncOffset", {"inputName": name})["inputAudioSyncOffset"]
 
 
 def _frame_ms(inst: ObsInstance) -> float:
@@ -71,7 +71,7 @@ def _frame_ms(inst: ObsInstance) -> float:
     return 1000.0 * video["fpsDenominator"] / video["fpsNumerator"]
 
 
-def _in_sync(inst: ObsInstance, base_ms: int, min_frames: int = 1) -> dict:
+def _in_sync(inst: ObsInstance, base_ms: int, min_frames: int = 1, name: str = MIC) -> dict:
     """Wait until MIC's offset is base + the delay the filter applies, by the status record (frames
     delayed, held by the frame ring) and by obs-websocket; returns that record."""
     frame_ms = _frame_ms(inst)
@@ -81,11 +81,11 @@ def _in_sync(inst: ObsInstance, base_ms: int, min_frames: int = 1) -> dict:
         if not frames or frames < min_frames or not audio:
             return False
         want = base_ms + round(frames * frame_ms)
-        return audio["offset_ms"] == want and _offset_ms(inst) == want
+        return audio["offset_ms"] == want and _offset_ms(inst, name) == want
 
-    record = inst.wait_record(holds, f"{MIC}'s offset = {base_ms} ms + the video delay", timeout=60)
+    record = inst.wait_record(holds, f"{name}'s offset = {base_ms} ms + the video delay", timeout=60)
     assert record["video_delay_frames"] < record["ring_frames"], record  # the ring holds the delayed frames
-    assert record["audio_sync"]["source"] == MIC
+    assert record["audio_sync"]["source"] == name
     assert record["audio_sync"]["delay_ms"] == round(record["video_delay_frames"] * frame_ms)
     return record
 
@@ -208,6 +208,26 @@ def test_two_filters_on_one_audio_source_the_larger_delay_wins(tmp_path, obs_bas
         # Disabling the last one gives the user's offset back.
         inst.call("SetSourceFilterEnabled", {"sourceName": "Camera", "filterName": "Backdrop", "filterEnabled": False})
         inst.wait_for(lambda: _offset_ms(inst) == BASE_MS, f"{MIC}'s offset back to {BASE_MS} ms", timeout=20)
+    finally:
+        inst.stop(check=False)
+    _clean_exit(inst, obs_baseline_leaks())
+
+
+def test_a_renamed_audio_source_stays_in_sync_where_obs_has_uuids(tmp_path, obs_baseline_leaks):
+    wav = _write_wav(tmp_path / "mic.wav")
+    inst = ObsInstance(collection=_collection(wav, [filter_entry("Backdrop", pattern_settings("split"))]), env=ENV)
+    inst.start()
+    try:
+        if inst.obs_version() < (30,):
+            pytest.skip("OBS 29 has no source UUIDs: a source is remembered by name there")
+        inst.wait_masks(3)
+        inst.set_filter({"audio_sync_source": _mic_key(inst)})
+        _in_sync(inst, BASE_MS)
+        inst.call("SetInputName", {"inputName": MIC, "newInputName": "Headset"})
+        inst.call("SetInputAudioSyncOffset", {"inputName": "Headset", "inputAudioSyncOffset": 150})
+        _in_sync(inst, 150, name="Headset")  # still managed: the hand edit became its base
+        inst.set_filter({"audio_sync_source": ""})
+        inst.wait_for(lambda: _offset_ms(inst, "Headset") == 150, "Headset's offset back to 150 ms", timeout=20)
     finally:
         inst.stop(check=False)
     _clean_exit(inst, obs_baseline_leaks())
