@@ -11,6 +11,7 @@ would be printed to stderr and the callback would return garbage to libobs.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import traceback
 import types
 from collections.abc import Callable
@@ -155,7 +156,7 @@ def queue_ui(job: Callable[[], None]) -> None:
     h = holder()
     assert h is not None  # registered before any filter exists
     if getattr(h, "job_task", None) is None:
-        h.jobs, h.next_job = {}, 0
+        h.jobs, h.job_ids = {}, itertools.count(1)  # next() on a count is atomic under the GIL: any thread queues
 
         def run(param):
             job = h.jobs.pop(param or 0, None)
@@ -166,9 +167,9 @@ def queue_ui(job: Callable[[], None]) -> None:
                 _report("ui job", exc)
 
         h.job_task = L.TASK(run)
-    h.next_job += 1
-    h.jobs[h.next_job] = job
-    L.lib.obs_queue_task(L.OBS_TASK_UI, h.job_task, h.next_job, False)
+    job_id = next(h.job_ids)
+    h.jobs[job_id] = job
+    L.lib.obs_queue_task(L.OBS_TASK_UI, h.job_task, job_id, False)
 
 
 def ui_task() -> ctypes._CFunctionType:  # an L.TASK (a ctypes function type; mypy takes L.TASK for a variable)
