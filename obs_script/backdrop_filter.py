@@ -5,7 +5,8 @@ the order OBS calls it: create, update, video_tick, video_render, destroy.
 inference. It hands last frame's model-size crops to the async runner, picks the mask for this
 frame, stages this frame's crops, and composites on the GPU. Beside it, each with one job: the
 background picture (background_picture.py), the auto-frame camera (core/framer.py), the status line
-and record (filter_status.py), the properties dialog (filter_properties.py). Which thread calls what,
+and record (filter_status.py), the properties dialog (filter_properties.py), the audio source kept in
+sync with the video delay (audio_follow.py: video_tick only counts frames for it). Which thread calls what,
 and who writes the settings when: docs/architecture.md.
 """
 
