@@ -373,9 +373,10 @@ def uninstall(args) -> int:
     for ch in changes:
         say(f"{'would ' if args.dry_run else ''}{ch.what}")
     if not args.dry_run:
-        from .config_files import atomic_write
+        from .config_files import atomic_write, backup
 
         for ch in changes:
+            backup(ch.path)  # what uninstall edits is backed up too, as install does
             atomic_write(ch.path, ch.after)
         args.state.unlink()
         say("Backdrop removed from OBS's configuration (the environment in .venv is left; delete it if unwanted)")

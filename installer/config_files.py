@@ -153,3 +153,42 @@ def collection_with_script(data: bytes, script: str, present: bool) -> bytes:
     indent = len(m.group(1)) if m else 4
     out = json.dumps(doc, indent=indent, ensure_ascii=False).encode("utf-8")
     return (BOM if data.startswith(BOM) else b"") + out
+
+
+BACKDROP_FILTER = "backdrop_filter"
+AUDIO_MANAGED, AUDIO_BASE, AUDIO_SET = "audio_sync_managed", "audio_sync_base_ns", "audio_sync_set_ns"
+
+
+def collection_with_audio_bases(data: bytes) -> tuple[bytes, list[str]]:
+    """The collection with every audio source a Backdrop filter keeps in sync given its user's own offset
+    back, and those filters' record of it dropped: (new bytes, names of the sources given back).
+
+    A Backdrop filter that keeps an audio source in sync remembers in its settings the source (UUID, or
+    name on OBS 29: obs_script/audio_follow.py), the user's own offset and the offset Backdrop set; OBS
+    saved the source with the latter (its `sync`, nanoseconds). Only a source still at the offset Backdrop
+    set gets the base back: one the user changed since keeps the user's value.
+    """
+    text = data.decode("utf-8-sig")
+    doc = json.loads(text)
+    sources = doc.get("sources", [])
+    restored: list[str] = []
+    changed = False
+    for holder in sources:
+        for filt in holder.get("filters") or []:
+            settings = filt.get("settings") or {}
+            key = settings.get(AUDIO_MANAGED)
+            if filt.get("id") != BACKDROP_FILTER or not key:
+                continue
+            for audio in sources:
+                if key in (audio.get("uuid"), audio.get("name")) and audio.get("sync", 0) == settings.get(AUDIO_SET, 0):
+                    audio["sync"] = settings.get(AUDIO_BASE, 0)
+                    restored.append(audio.get("name", key))
+            for k in (AUDIO_MANAGED, AUDIO_BASE, AUDIO_SET):
+                settings.pop(k, None)
+            changed = True
+    if not changed:
+        return data, []
+    m = re.search(r"\n( +)\"", text)
+    indent = len(m.group(1)) if m else 4
+    out = json.dumps(doc, indent=indent, ensure_ascii=False).encode("utf-8")
+    return (BOM if data.startswith(BOM) else b"") + out, sorted(set(restored))

@@ -17,6 +17,7 @@ from .config_files import (
     atomic_write,
     backup,
     collection_scripts,
+    collection_with_audio_bases,
     collection_with_script,
     ini_get,
     ini_set,
@@ -127,14 +128,16 @@ def plan_uninstall(state: dict) -> list[Change]:
             changes.append(Change(path, current, backup_path.read_bytes(), f"restore {path.name} as it was"))
             continue
         # OBS wrote the file since: remove only our entries, leave the rest as OBS last wrote it.
+        restored: list[str] = []
         if path.suffix == ".json" and script:
-            after = collection_with_script(current, script, present=False)
+            after, restored = collection_with_audio_bases(collection_with_script(current, script, present=False))
         elif path.suffix == ".ini" and home and ini_get(current, "Python", "Path64bit") == home:
             after = ini_set(current, "Python", "Path64bit", state.get("previous_python_home"))
         else:
             after = current
         if after != current:
-            changes.append(Change(path, current, after, f"remove Backdrop's entry from {path.name}"))
+            audio = f" and give {', '.join(restored)} its own sync offset back" if restored else ""
+            changes.append(Change(path, current, after, f"remove Backdrop's entry from {path.name}{audio}"))
     return changes
 
 

@@ -119,6 +119,7 @@ def script_load(settings):
         filter_module = _import_private("obs_script.backdrop_filter")
         registration = _import_private("obs_script.registration")
         registration.ensure_registered(filter_module)
+        _import_private("obs_script.audio_follow").script_loaded()
         _load_test_plugin(filter_module)
         core = _import_private("core")
         registry = _import_private("core.model_registry")
@@ -137,4 +138,10 @@ def script_load(settings):
 def script_unload():
     # Filters outlive this call (OBS unloads scripts before destroying sources on exit), so the
     # registered implementation stays installed; it releases its resources per filter in destroy.
-    pass
+    # Audio sources Backdrop delays get their user's own offset back (obs_script/audio_follow.py).
+    audio_follow = sys.modules.get(f"{PKG}.obs_script.audio_follow")
+    if audio_follow is not None:
+        try:
+            audio_follow.script_unloaded()
+        except Exception as exc:  # the unload must finish whatever happens
+            print(f"[backdrop] could not restore audio sync offsets: {type(exc).__name__}: {exc}")

@@ -71,7 +71,12 @@ def get_properties(filt: BackdropFilter | None, modified_callback) -> int:
                        (fs.S_LIGHT_WRAP, b"Light wrap")):
         lib.obs_properties_add_float_slider(p, key.encode(), label, *fs.FLOATS[key][1:], 0.01)
     lib.obs_properties_add_bool(p, fs.S_TRACKING.encode(), b"Person tracking (sharper for people further away)")
-    lib.obs_properties_add_bool(p, fs.S_MATCH_VIDEO.encode(), b"Match video to mask (delays video)")
+    match = lib.obs_properties_add_bool(p, fs.S_MATCH_VIDEO.encode(), b"Match video to mask (delays video)")
+    lib.obs_property_set_modified_callback(match, modified_callback)  # shows or hides the audio list
+    audio = _choice_list(p, fs.S_AUDIO_SOURCE, b"Keep this audio in sync", dict(_audio_choices()))
+    lib.obs_property_set_long_description(audio, b"Backdrop sets this source's Sync Offset to your own offset plus "
+                                                 b"the video delay, in every scene, and gives your offset back when "
+                                                 b"unchosen. One source per filter.")
     motion = lib.obs_properties_add_bool(p, fs.S_MOTION.encode(), b"Carry masks forward by motion")
     lib.obs_property_set_long_description(motion, b"When masks are made for only some frames (Low CPU, Full body "
                                                   b"on a slow CPU), the frames between get the newest mask moved "
@@ -100,6 +105,16 @@ def _choice_list(props: int, key: str, label: bytes, choices: dict[str, str]) ->
     for value, text in choices.items():
         lib.obs_property_list_add_string(control, text.encode(), value.encode())
     return control
+
+
+def _audio_choices() -> list[tuple[str, str]]:
+    """None, then every source with audio (by UUID where OBS has them, else by name)."""
+    try:
+        from .audio_source import audio_sources
+
+        return [("", "None"), *audio_sources()]
+    except Exception:
+        return [("", "None")]
 
 
 def _model_names() -> list[str]:

@@ -44,6 +44,13 @@ S_FRAMING = "framing"  # auto-frame: "off" | "follow"
 S_FRAMING_ZOOM = "framing_zoom"  # how much of the people: core/framing.py ZOOMS
 S_FRAMING_SPEED = "framing_speed"  # how fast the camera follows: core/framing.py SPEEDS
 S_FRAMING_MAX_ZOOM = "framing_max_zoom"
+# Keep this audio in sync (obs_script/audio_follow.py): the chosen source's key (UUID, or name on OBS
+# 29; "" none); the key of the source whose offset Backdrop manages now ("" none), with that source's
+# own offset (its base) and the offset Backdrop last set, nanoseconds, to recognise after a restart.
+S_AUDIO_SOURCE = "audio_sync_source"
+S_AUDIO_MANAGED = "audio_sync_managed"
+S_AUDIO_BASE = "audio_sync_base_ns"
+S_AUDIO_SET = "audio_sync_set_ns"
 
 # Choices and the dialog's labels for them, in the dialog's order.
 MODE_LABELS = {"transparent": "Transparent (for compositing)", "blur": "Blur", "image": "Image", "color": "Colour"}
@@ -76,20 +83,24 @@ STRINGS = {
     S_FRAMING: "off",
     S_FRAMING_ZOOM: "upper_body",
     S_FRAMING_SPEED: "medium",
+    S_AUDIO_SOURCE: "",
+    S_AUDIO_MANAGED: "",
 }
 # Match video to mask is on by default: a mask shown on a newer frame leaves ghosts behind a moving
 # person (core/mask_timeline.py); the price is a delay of the mask latency, stated in the status line.
 # Carrying masks by motion is on too: between masks (Low CPU, Full body on a slow CPU) it takes the
 # mask to the person where they are (core/motion.py), for about a millisecond of CPU a frame.
 BOOLS = {S_TRACKING: True, S_MATCH_VIDEO: True, S_MOTION: True, S_SHOW_MASK: False}
+AUDIO_OFFSETS = {S_AUDIO_BASE: 0, S_AUDIO_SET: 0}  # nanoseconds, unclamped: whatever OBS allows
 DEFAULT_COLOR = 0xFF000000 | V.COLOR_RGB[2] << 16 | V.COLOR_RGB[1] << 8 | V.COLOR_RGB[0]  # OBS: 0xAABBGGRR
 Value = str | bool | float | int  # what a setting holds
 DEFAULTS: dict[str, Value] = {S_VERSION: SETTINGS_VERSION, S_BG_COLOR: DEFAULT_COLOR, **STRINGS, **BOOLS,
+                               **AUDIO_OFFSETS,
                                **{key: spec[0] for key, spec in (FLOATS | INTS).items()}}
 # The obs_data type of every key with a default (an int and a double are both NUMBER).
 TYPES = {S_VERSION: OBS_DATA_NUMBER, S_BG_COLOR: OBS_DATA_NUMBER, **dict.fromkeys(FLOATS, OBS_DATA_NUMBER),
          **dict.fromkeys(INTS, OBS_DATA_NUMBER), **dict.fromkeys(STRINGS, OBS_DATA_STRING),
-         **dict.fromkeys(BOOLS, OBS_DATA_BOOLEAN)}
+         **dict.fromkeys(BOOLS, OBS_DATA_BOOLEAN), **dict.fromkeys(AUDIO_OFFSETS, OBS_DATA_NUMBER)}
 
 PRESET_VALUES: dict[str, dict[str, Value]] = {
     "low_cpu": {S_MODEL: "selfie_landscape", S_MASK_RATE: 3, S_TEMPORAL: 0.7, S_REFINE: 0.0},
@@ -124,6 +135,7 @@ class FilterSettings:
     framing_zoom: str = "upper_body"
     framing_speed: str = "medium"
     framing_max_zoom: float = 2.0
+    audio_source: str = ""  # keep this audio in sync: its key, "" none
 
     def engine_key(self) -> tuple:
         """What needs a new engine (session + runner) when it changes."""
@@ -269,6 +281,7 @@ def visible_controls(settings: int) -> dict[str, bool]:
     framing = _string(settings, S_FRAMING, tuple(FRAMING_LABELS)) == "follow"
     return {S_BG_IMAGE: mode == "image", S_BG_COLOR: mode in ("color", "image"), S_BLUR: mode == "blur",
             S_LIGHT_WRAP: mode != "transparent",
+            S_AUDIO_SOURCE: bool(lib.obs_data_get_bool(settings, _k(S_MATCH_VIDEO))),  # the delay it matches
             **{key: framing for key in (S_FRAMING_ZOOM, S_FRAMING_SPEED, S_FRAMING_MAX_ZOOM)},
             **{key: custom for key in (S_MODEL, S_MASK_RATE, S_TEMPORAL, S_REFINE)}}
 
@@ -340,4 +353,5 @@ def read(settings: int, wrong: Collection[str] = ()) -> FilterSettings:
         framing_zoom=pick(S_FRAMING_ZOOM, choice(tuple(F.ZOOMS))),
         framing_speed=pick(S_FRAMING_SPEED, choice(tuple(F.SPEEDS))),
         framing_max_zoom=pick(S_FRAMING_MAX_ZOOM, _float),
+        audio_source=pick(S_AUDIO_SOURCE, _string)[:512],
     )

@@ -18,6 +18,7 @@ from .libobs import LOG_INFO, log
 
 if TYPE_CHECKING:
     from ..core.framer import Framer
+    from .audio_follow import AudioFollow
     from .background_picture import BackgroundPicture
     from .compositor import Compositor, RenderParams
     from .engine import Engine
@@ -38,6 +39,7 @@ class BackdropFilter(Protocol):
     background: BackgroundPicture
     repairs: fs.Repairs
     timer: GraphicsTimer
+    audio: AudioFollow
     hdr: bool
     frame_seconds: float
     last_size: tuple[int, int]
@@ -116,6 +118,7 @@ class FilterStatus:
             "video_delay_frames": sync.shown_delay if s.match_video else None,
             "video_delay_ms": round(sync.shown_delay * filt.frame_seconds * 1e3) if s.match_video else None,
             "ring_frames": ring, "ring_mb": ring * width * height * 4 / 1e6,
+            "audio_sync": _audio_figures(filt.audio),
             "runner_error": runner.error, "background_error": filt.background.error or None,
             "repaired": list(filt.repairs.keys),
         }
@@ -146,16 +149,27 @@ class FilterStatus:
             who = f"{n} {'person' if n == 1 else 'people'}" if n else "nobody"
             parts.append(f"auto-frame: {who} in view, zoom {frame['zoom']:.2f}x "
                          f"({'steady' if frame['steady'] else 'moving'})")
+        audio = f.get("audio_sync")
         if f["video_delay_frames"] is not None:
             ms = f["video_delay_ms"]
-            parts.append(f"video delayed {f['video_delay_frames']} frame(s) ({ms} ms) to match its masks: set your "
-                         f"microphone's Sync Offset to {ms} ms (Edit > Advanced Audio Properties); {f['ring_frames']} "
-                         f"full frames kept on the GPU ({f['ring_mb']:.1f} MB)")
+            advice = (f"audio {audio['source']} delayed to match (+{audio['delay_ms']:g} ms)" if audio else
+                      f"set your microphone's Sync Offset to {ms} ms (Edit > Advanced Audio Properties), or choose "
+                      f"it in Keep this audio in sync")
+            parts.append(f"video delayed {f['video_delay_frames']} frame(s) ({ms} ms) to match its masks: {advice}; "
+                         f"{f['ring_frames']} full frames kept on the GPU ({f['ring_mb']:.1f} MB)")
         parts += [f"last error: {f['runner_error']}"] if f["runner_error"] else []
         parts += [f["background_error"]] if f["background_error"] else []
         if f["repaired"]:
             parts.append(f"settings of the wrong type set back to their defaults: {', '.join(f['repaired'])}")
         return "; ".join(parts) + "."
+
+
+def _audio_figures(audio: AudioFollow) -> dict[str, Any] | None:
+    """The audio source kept in sync: its name, the offset it has from Backdrop and this filter's part."""
+    offset = audio.offset_ns
+    if not audio.managed or offset is None:
+        return None
+    return {"source": audio.name, "offset_ms": offset / 1e6, "delay_ms": audio.delay_ns / 1e6}
 
 
 def _rounded(value: Any) -> Any:

@@ -29,6 +29,7 @@ from ctypes import (
     c_size_t,
     c_uint8,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import PureWindowsPath
@@ -36,6 +37,7 @@ from pathlib import PureWindowsPath
 # obs-source.h
 OBS_SOURCE_TYPE_FILTER = 1
 OBS_SOURCE_VIDEO = 1 << 0
+OBS_SOURCE_AUDIO = 1 << 1
 # util/base.h
 LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 100, 200, 300, 400
 # graphics/graphics.h
@@ -71,6 +73,7 @@ VIDEO_RENDER = CFUNCTYPE(None, c_void_p, c_void_p)
 FILTER_REMOVE = CFUNCTYPE(None, c_void_p, c_void_p)
 PROPERTY_MODIFIED = CFUNCTYPE(c_bool, c_void_p, c_void_p, c_void_p)  # (props, property, settings)
 TASK = CFUNCTYPE(None, c_void_p)  # obs.h obs_task_t, for obs_queue_task
+ENUM_SOURCE = CFUNCTYPE(c_bool, c_void_p, c_void_p)  # obs_enum_sources' enum_proc: (param, source)
 
 
 class obs_source_info(Structure):  # noqa: N801 - the C name, so it can be compared with the header
@@ -208,6 +211,15 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "obs_source_release": (None, [c_void_p]),
     "obs_source_get_settings": (c_void_p, [c_void_p]),  # a new reference: obs_data_release it
     "obs_queue_task": (None, [c_int, TASK, c_void_p, c_bool]),
+    "obs_get_frame_interval_ns": (c_uint64, []),
+    "obs_source_enabled": (c_bool, [c_void_p]),
+    # audio sync (obs_script/audio_source.py)
+    "obs_initialized": (c_bool, []),  # libobs outside OBS (the unit tests) has no sources to list
+    "obs_enum_sources": (None, [ENUM_SOURCE, c_void_p]),
+    "obs_source_get_output_flags": (c_uint32, [c_void_p]),
+    "obs_get_source_by_name": (c_void_p, [c_char_p]),  # a new reference: obs_source_release it
+    "obs_source_get_sync_offset": (c_int64, [c_void_p]),
+    "obs_source_set_sync_offset": (None, [c_void_p, c_int64]),
     # settings
     "obs_data_get_int": (c_int64, [c_void_p, c_char_p]),
     "obs_data_get_bool": (c_bool, [c_void_p, c_char_p]),
@@ -279,10 +291,23 @@ _SIGNATURES: dict[str, tuple[object, list]] = {
     "gs_stagesurface_unmap": (None, [c_void_p]),
 }
 
+# Functions some supported OBS versions lack: declared where the running libobs has them (callers check
+# `hasattr(lib, name)`). Source UUIDs came with OBS 30.0 (libobs/obs.h: absent at 29.0.2, present at
+# 30.2.3 and 32.2.2).
+OPTIONAL_SIGNATURES: dict[str, tuple[object, list]] = {
+    "obs_source_get_uuid": (c_char_p, [c_void_p]),
+    "obs_get_source_by_uuid": (c_void_p, [c_char_p]),  # a new reference: obs_source_release it
+}
+
 for _name, (_res, _args) in _SIGNATURES.items():
     _fn = getattr(lib, _name)
     _fn.restype = _res
     _fn.argtypes = _args
+for _name, (_res, _args) in OPTIONAL_SIGNATURES.items():
+    _fn = getattr(lib, _name, None)
+    if _fn is not None:
+        _fn.restype = _res
+        _fn.argtypes = _args
 
 
 _VERBATIM = "\\\\?\\"  # the \\?\ prefix: Win32 takes the rest verbatim

@@ -11,8 +11,10 @@ would be printed to stderr and the callback would return garbage to libobs.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import traceback
 import types
+from collections.abc import Callable
 
 from ..core import process_holder
 from . import libobs as L
@@ -91,6 +93,11 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         if filt is not None:
             filt.video_tick(seconds)
 
+    def filter_remove(data, _parent):
+        filt = instance(data)
+        if filt is not None and hasattr(filt, "filter_remove"):
+            filt.filter_remove()
+
     def video_render(data, _effect):
         filt = instance(data)
         if filt is None:
@@ -111,6 +118,7 @@ def _make_callbacks(h: types.SimpleNamespace) -> dict[str, object]:
         "update": L.UPDATE(guarded("update", update)),
         "video_tick": L.VIDEO_TICK(guarded("video_tick", video_tick)),
         "video_render": L.VIDEO_RENDER(guarded("video_render", video_render)),
+        "filter_remove": L.FILTER_REMOVE(guarded("filter_remove", filter_remove)),
         "properties_modified": L.PROPERTY_MODIFIED(guarded("properties_modified", properties_modified, False)),
     }
 
@@ -139,6 +147,29 @@ def ensure_registered(impl) -> types.SimpleNamespace:
         h.impl = impl
         L.log(L.LOG_INFO, f"script reloaded; {len(h.instances)} live filter(s) keep running")
     return h
+
+
+def queue_ui(job: Callable[[], None]) -> None:
+    """Run `job` on OBS's UI thread (obs_queue_task, not waiting): from the graphics thread it is queued,
+    from the UI thread itself it runs at once (OBS's handler uses Qt::AutoConnection). The C entry point
+    lives in the holder, so a job queued before a script reload still finds it."""
+    h = holder()
+    assert h is not None  # registered before any filter exists
+    if getattr(h, "job_task", None) is None:
+        h.jobs, h.job_ids = {}, itertools.count(1)  # next() on a count is atomic under the GIL: any thread queues
+
+        def run(param):
+            job = h.jobs.pop(param or 0, None)
+            try:
+                if job is not None:
+                    job()
+            except BaseException as exc:  # noqa: BLE001 - nothing may escape into libobs
+                _report("ui job", exc)
+
+        h.job_task = L.TASK(run)
+    job_id = next(h.job_ids)
+    h.jobs[job_id] = job
+    L.lib.obs_queue_task(L.OBS_TASK_UI, h.job_task, job_id, False)
 
 
 def ui_task() -> ctypes._CFunctionType:  # an L.TASK (a ctypes function type; mypy takes L.TASK for a variable)

@@ -4,7 +4,8 @@ private package), so its relative imports reach the same modules the filter uses
 
 It plugs into the product's seams only: the session factory (faults from BACKDROP_TEST_FAULTS),
 the pipeline registry (mask sources whose right answer is known exactly, chosen through the `model`
-setting with the Custom preset) and the filter's effect files (a broken one, to test the fallback).
+setting with the Custom preset; "test_slow" is "test_opaque" 0.1 s late, for a longer video delay) and
+the filter's effect files (a broken one, to test the fallback).
 
 "test_luma" = bright pixels are the person, "test_opaque" = everything, "test_split" = the right
 half: they exercise the whole readback -> runner -> upload path. "test_bare" = the model session
@@ -52,6 +53,8 @@ class TestPatternPipeline:
         t0 = time.perf_counter()
         if FAULTS.delay_ms:
             time.sleep(FAULTS.delay_ms / 1000.0)
+        if self.kind == "slow":  # a mask 0.1 s late: a longer video delay than the other patterns'
+            time.sleep(0.1)
         if self.kind == "luma":
             mask = np.where(small_rgb.max(axis=2) > 127, 255, 0).astype(np.uint8)
         else:
@@ -85,7 +88,7 @@ def _bare(provider: str, threads: int, options, lag: int) -> BarePipeline:
     return BarePipeline(Segmenter("selfie_general", provider, threads))
 
 
-for _kind in ("luma", "opaque", "split"):
+for _kind in ("luma", "opaque", "split", "slow"):
     pipelines.register(f"test_{_kind}", pipelines.PipelineKind(
         f"test pattern ({_kind})", lambda provider, threads, options, lag, kind=_kind: TestPatternPipeline(kind),
         in_obs=False))

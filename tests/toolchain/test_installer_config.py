@@ -137,6 +137,33 @@ def test_uninstall_after_obs_rewrote_the_file_removes_only_our_entry(tmp_path, m
     assert ini_get(ini.read_bytes(), "Python", "Path64bit") is None and b"[Extra]\r\nKey=1" in ini.read_bytes()
 
 
+def test_uninstall_gives_audio_kept_in_sync_its_users_offset_back(tmp_path, monkeypatch):
+    """OBS saved a microphone at base + video delay (Keep this audio in sync); uninstall puts the base back
+    in the collections it touched, and leaves an offset the user changed since."""
+    env, config = _tree(tmp_path, "linux", 30)
+    args = _install(tmp_path, config, monkeypatch)
+    collection = config / "basic" / "scenes" / "Main_Show.json"
+    doc = json.loads(collection.read_text(encoding="utf-8"))
+    ms = 1_000_000
+    doc["sources"] += [{"name": "Mic", "uuid": "u-mic", "id": "pulse_input_capture", "sync": 87 * ms},
+                       {"name": "Desk", "uuid": "u-desk", "id": "pulse_input_capture", "sync": 300 * ms}]
+    doc["sources"][0]["filters"] = [
+        {"id": "backdrop_filter", "name": "Backdrop", "settings": {
+            "audio_sync_source": "u-mic", "audio_sync_managed": "u-mic", "audio_sync_base_ns": 20 * ms,
+            "audio_sync_set_ns": 87 * ms}},
+        {"id": "backdrop_filter", "name": "Backdrop 2", "settings": {  # by name (OBS 29); changed by hand since
+            "audio_sync_managed": "Desk", "audio_sync_base_ns": 0, "audio_sync_set_ns": 67 * ms}}]
+    collection.write_text(json.dumps(doc, indent=4), encoding="utf-8")
+    before = collection.read_bytes()
+    cli.uninstall(type("A", (), {"state": args.state, "dry_run": False})())
+    doc = json.loads(collection.read_text(encoding="utf-8"))
+    sync = {s["name"]: s.get("sync") for s in doc["sources"]}
+    assert sync["Mic"] == 20 * ms and sync["Desk"] == 300 * ms
+    assert all("audio_sync_managed" not in f["settings"] for f in doc["sources"][0]["filters"])
+    assert doc["sources"][0]["filters"][0]["settings"]["audio_sync_source"] == "u-mic"  # the choice stays
+    assert any(p.read_bytes() == before for p in collection.parent.glob("Main_Show.json.backdrop-backup-*"))
+
+
 def test_dry_run_touches_nothing(tmp_path, monkeypatch, capsys):
     env, config = _tree(tmp_path, "linux", 32)
     before = _snapshot(config)

@@ -109,6 +109,14 @@ def test_the_dialog_shows_the_framing_controls_only_when_framing_is_on(fs, data,
     _dialog(fs, data, {"framing": framing}, shown, hidden)
 
 
+@pytest.mark.parametrize("match", [True, False])
+def test_the_dialog_shows_keep_this_audio_in_sync_only_with_match_video_on(fs, data, match):
+    """The audio it keeps in sync follows the video delay, which only Match video to mask makes."""
+    fs.lib.obs_data_set_bool(data, b"match_video_to_mask", match)
+    _dialog(fs, data, {}, {"audio_sync_source"} if match else set(), set() if match else {"audio_sync_source"})
+    assert fs.read(data).audio_source == ""  # none by default
+
+
 def test_framing_settings_are_read_with_their_choices_and_range(fs, data):
     lib = fs.lib
     assert (fs.read(data).framing, fs.read(data).framing_zoom, fs.read(data).framing_speed) == \
