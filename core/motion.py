@@ -33,6 +33,9 @@ from .mask_source import thumb_size
 from .ready_mask import ReadyMask
 
 KEEP_FLOWS = 16  # frames whose flows are kept: more than a mask's latency plus the gap between masks
+# A thumbnail more frames than this after the one before starts a new chain: the filter draws them
+# only around frames that miss their mask, and a flow across a gap is neither needed nor small steps.
+MAX_STEP = 2
 
 
 def grey_thumbnail(pixels: np.ndarray) -> np.ndarray:
@@ -66,12 +69,12 @@ class MotionField:
 
     def add(self, frame_id: int, grey: np.ndarray) -> None:
         last = self._last
-        if last is not None and last[0] < frame_id and last[1].shape == grey.shape:
+        if last is not None and last[0] < frame_id <= last[0] + MAX_STEP and last[1].shape == grey.shape:
             if self._dis is None:
                 self._dis = _flow_estimator()
             self.flows[frame_id] = (last[0], self._dis.calc(grey, last[1], None))  # type: ignore[call-overload]  # None: OpenCV allocates the flow; its stubs want one
             self.after[last[0]] = frame_id
-        else:  # the first thumbnail, a new size, or frame ids starting over: no motion to the past
+        else:  # the first thumbnail, a new chain, a new size, or frame ids starting over: no motion to the past
             self.flows.clear()
             self.after.clear()
         self._last = (frame_id, grey)

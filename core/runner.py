@@ -101,11 +101,15 @@ class AsyncMaskRunner:
         return out
 
     def free_in_s(self) -> float:
-        """Seconds until the worker can start on a frame handed over now (0: at once), estimated."""
+        """Seconds until the worker can start on a frame handed over now (0: at once), estimated. A run
+        past its usual time is taken to need as long again as it has run: a frame handed over meanwhile
+        would only replace the one waiting, which then goes without a mask, unknown to the caller; one
+        not handed over is known missed, and carried by motion in time."""
         if not self._working and self._pending is None:
             return 0.0
         each = self.mask_ms / 1e3
-        left = max(0.0, self._started + each - time.perf_counter()) if self._working else 0.0
+        ran = time.perf_counter() - self._started
+        left = (each - ran if ran <= each else ran) if self._working else 0.0
         return left + (each if self._pending is not None else 0.0)
 
     def latest(self) -> ReadyMask | None:
