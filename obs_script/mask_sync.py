@@ -166,7 +166,7 @@ class MaskSync:
         and a mask still in flight for one of them is carried on from when it comes."""
         if frame != self._skipped:
             return range(0)
-        start = max(self._made, self._thumbed + 1, frame - MAX_RING + 1)
+        start = max(self._made, self._thumbed + 1, frame - self._ring + 1)  # drawn out of the ring
         self._thumbed = frame
         return range(start, frame + 1)
 

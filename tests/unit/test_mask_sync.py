@@ -200,6 +200,7 @@ def test_a_missed_frame_gets_thumbnails_back_to_the_newest_mask_made():
         sync.wants_frame(f, 1, 0.0, 1 / 30)
         sync.offer(Result(f - 2), f) if f >= 2 else None
     sync.offer(Result(98), 100)
+    assert sync.ring_size(True) == 4  # frames 97 to 100 on the GPU
     assert not sync.wants_frame(100, 3, 0.0, 1 / 30)  # a mask every third frame: frame 100 gets none
     assert list(sync.thumbnails(100)) == [98, 99, 100]
     assert not sync.wants_frame(101, 3, 0.0, 1 / 30)
@@ -212,6 +213,7 @@ def test_a_missed_frame_gets_thumbnails_back_to_the_newest_mask_made():
 def test_a_mask_every_third_frame_draws_each_frame_once():
     sync, drawn = MaskSync(Clock()), []
     for f in range(60):
+        sync.ring_size(True)
         sync.wants_frame(f, 3, 0.0, 1 / 30)
         sync.offer(Result(f - 2 - (f - 2) % 3), f) if f >= 2 else None
         drawn += sync.thumbnails(f)
