@@ -2,9 +2,10 @@
 
 When masks come for only some frames (Full body on a slow CPU, a mask rate below the video rate),
 the frames between would show the newest older mask, and a moving person would drag the old
-position's background along. Instead each frame gets a small grey thumbnail; the optical flow from
-it to the thumbnail before (OpenCV's DIS, on the CPU) says where each of its pixels was a frame ago,
-and the newest mask is warped along that chain of flows, one step per frame.
+position's background along. Instead each such frame gets a small grey thumbnail (and so do the
+frames back to the newest mask; in OBS none while every frame has its mask); the optical flow from it
+to the thumbnail before (OpenCV's DIS, on the CPU) says where each of its pixels was a frame ago, and
+the newest mask is warped along that chain of flows, one step per frame.
 
 Measured on ../shared/eval's four videos (Full body, a mask every third frame, `backdrop eval
 --mask-every 3 --mask-lag 3`): mean J 0.622 showing the newest older mask, 0.747 carried forward this

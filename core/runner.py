@@ -6,9 +6,10 @@ the pending one (newest wins), so queues cannot grow and the mask rate drops by 
 inference is slower than the frame rate. The worker spends its time in ONNX Runtime's `run` and
 OpenCV calls, which release the GIL.
 
-While masks skip frames, the caller also hands over each frame's thumbnail; a second thread carries
-the newest mask forward to those frames by motion (core/motion.py), a millisecond a frame, so a
-carried mask never waits for an inference in progress. `take` returns every mask made or carried
+For a frame that misses its mask, the caller also hands over its thumbnail, and those of the frames
+back to the newest mask made (none while every frame has its mask); a second thread carries the
+newest mask forward to those frames by motion (core/motion.py), a millisecond a frame, so a carried
+mask never waits for an inference in progress. `take` returns every mask made or carried
 since the last call, in the order they were finished.
 """
 

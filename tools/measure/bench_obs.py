@@ -10,7 +10,10 @@ render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Ba
 worker threads (`backdrop-mask`, where ONNX Runtime runs with one intra-op thread, and
 `backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status
 record, counted by the filter over one window: distinct masks uploaded per second against frames
-rendered per second, the worker's CPU per mask, and the latency.
+rendered per second, the worker's CPU per mask, and the latency; and over the window, from two
+status records: the motion thread's CPU per frame, thumbnails read back per frame, the frames not
+sent to the worker, shown carried and shown held (in %), masks later than their frame's showing,
+and a table of the filter's GPU passes per frame by kind.
 "bare session" runs the same model session on the same frames on the worker with no tracking,
 smoothing or refinement: its CPU per mask is the cost of inference alone.
 """
