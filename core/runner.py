@@ -29,7 +29,9 @@ from .mask_source import FramePlan, MaskResult, MaskSource
 from .motion import MaskCarrier, grey_thumbnail
 from .ready_mask import ReadyMask
 
-MOTION_QUEUE = 16  # thumbnails and masks waiting for the motion thread, at most (the oldest go first)
+# Thumbnails and masks waiting for the motion thread, at most (the oldest go first): a missed frame
+# can bring a frame ring's thumbnails at once (8), and a late one's run more after them.
+MOTION_QUEUE = 32
 
 
 def _name_os_thread(name: str) -> None:
