@@ -2,9 +2,10 @@
 
 When masks come for only some frames (Full body on a slow CPU, a mask rate below the video rate),
 the frames between would show the newest older mask, and a moving person would drag the old
-position's background along. Instead each frame gets a small grey thumbnail; the optical flow from
-it to the thumbnail before (OpenCV's DIS, on the CPU) says where each of its pixels was a frame ago,
-and the newest mask is warped along that chain of flows, one step per frame.
+position's background along. Instead each such frame gets a small grey thumbnail (and so do the
+frames back to the newest mask; in OBS none while every frame has its mask); the optical flow from it
+to the thumbnail before (OpenCV's DIS, on the CPU) says where each of its pixels was a frame ago, and
+the newest mask is warped along that chain of flows, one step per frame.
 
 Measured on ../shared/eval's four videos (Full body, a mask every third frame, `backdrop eval
 --mask-every 3 --mask-lag 3`): mean J 0.622 showing the newest older mask, 0.747 carried forward this
@@ -33,6 +34,9 @@ from .mask_source import thumb_size
 from .ready_mask import ReadyMask
 
 KEEP_FLOWS = 16  # frames whose flows are kept: more than a mask's latency plus the gap between masks
+# A thumbnail more frames than this after the one before starts a new chain: the filter draws them
+# only around frames that miss their mask, and a flow across a gap is neither needed nor small steps.
+MAX_STEP = 2
 
 
 def grey_thumbnail(pixels: np.ndarray) -> np.ndarray:
@@ -66,12 +70,12 @@ class MotionField:
 
     def add(self, frame_id: int, grey: np.ndarray) -> None:
         last = self._last
-        if last is not None and last[0] < frame_id and last[1].shape == grey.shape:
+        if last is not None and last[0] < frame_id <= last[0] + MAX_STEP and last[1].shape == grey.shape:
             if self._dis is None:
                 self._dis = _flow_estimator()
             self.flows[frame_id] = (last[0], self._dis.calc(grey, last[1], None))  # type: ignore[call-overload]  # None: OpenCV allocates the flow; its stubs want one
             self.after[last[0]] = frame_id
-        else:  # the first thumbnail, a new size, or frame ids starting over: no motion to the past
+        else:  # the first thumbnail, a new chain, a new size, or frame ids starting over: no motion to the past
             self.flows.clear()
             self.after.clear()
         self._last = (frame_id, grey)

@@ -6,9 +6,10 @@ the pending one (newest wins), so queues cannot grow and the mask rate drops by 
 inference is slower than the frame rate. The worker spends its time in ONNX Runtime's `run` and
 OpenCV calls, which release the GIL.
 
-While masks skip frames, the caller also hands over each frame's thumbnail; a second thread carries
-the newest mask forward to those frames by motion (core/motion.py), a millisecond a frame, so a
-carried mask never waits for an inference in progress. `take` returns every mask made or carried
+For a frame that misses its mask, the caller also hands over its thumbnail, and those of the frames
+back to the newest mask made (none while every frame has its mask); a second thread carries the
+newest mask forward to those frames by motion (core/motion.py), a millisecond a frame, so a carried
+mask never waits for an inference in progress. `take` returns every mask made or carried
 since the last call, in the order they were finished.
 """
 
@@ -28,7 +29,9 @@ from .mask_source import FramePlan, MaskResult, MaskSource
 from .motion import MaskCarrier, grey_thumbnail
 from .ready_mask import ReadyMask
 
-MOTION_QUEUE = 16  # thumbnails and masks waiting for the motion thread, at most (the oldest go first)
+# Thumbnails and masks waiting for the motion thread, at most (the oldest go first): a missed frame
+# can bring a frame ring's thumbnails at once (8), and a late one's run more after them.
+MOTION_QUEUE = 32
 
 
 def _name_os_thread(name: str) -> None:
@@ -101,11 +104,15 @@ class AsyncMaskRunner:
         return out
 
     def free_in_s(self) -> float:
-        """Seconds until the worker can start on a frame handed over now (0: at once), estimated."""
+        """Seconds until the worker can start on a frame handed over now (0: at once), estimated. A run
+        past its usual time is taken to need as long again as it has run: a frame handed over meanwhile
+        would only replace the one waiting, which then goes without a mask, unknown to the caller; one
+        not handed over is known missed, and carried by motion in time."""
         if not self._working and self._pending is None:
             return 0.0
         each = self.mask_ms / 1e3
-        left = max(0.0, self._started + each - time.perf_counter()) if self._working else 0.0
+        ran = time.perf_counter() - self._started
+        left = (each - ran if ran <= each else ran) if self._working else 0.0
         return left + (each if self._pending is not None else 0.0)
 
     def latest(self) -> ReadyMask | None:

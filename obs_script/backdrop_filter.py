@@ -171,7 +171,8 @@ class BackdropFilter:
             self.background.fit((width, height))
         runner = engine.runner if engine is not None and engine.ready else None
         if engine is None or runner is None or s is None or params is None or not width or not height \
-                or not self.compositor.ensure() or not self.capture.ensure(self.sync.ring_size(s.match_video)):
+                or not self.compositor.ensure() \
+                or not self.capture.ensure(self.sync.ring_size(s.match_video, s.motion)):
             lib.obs_source_skip_video_filter(self.source)  # pass-through until there is a mask to apply
             return
         space = lib.obs_source_get_color_space(target, len(PREFERRED_SPACES), PREFERRED_SPACES)
@@ -201,7 +202,7 @@ class BackdropFilter:
         if picked is None:  # no mask yet
             lib.obs_source_skip_video_filter(self.source)
             return
-        mask, shown = picked
+        mask, shown, shown_frame = picked
         if mask is not self.uploaded:
             if not self.compositor.upload(mask.result.mask, mask.result.coeffs, mask.result.rect):
                 lib.obs_source_skip_video_filter(self.source)
@@ -209,6 +210,7 @@ class BackdropFilter:
             self.uploaded = mask
             self.sync.uploaded(mask.source, carried=mask.carried)
         self.sync.rendered()
+        self.sync.shown(mask, shown_frame)
         self.last_shown = shown
         self.window = self.framer.off() if s.framing != "follow" else self.framer.step(
             mask, width, height, self.frame_seconds, s.framing_max_zoom, s.framing_speed)
@@ -226,12 +228,11 @@ class BackdropFilter:
                 h, w = images[0].shape[:2]
                 log(LOG_INFO, f"filter '{self.name}' readback #1 {w}x{h} mean RGB {r:.2f} {g:.2f} {b:.2f}")
             self.frames_read += 1
-        thumbnail = self.capture.read_thumbnail(frame)
-        if thumbnail is not None:
-            runner.submit_thumbnail(thumbnail[1], thumbnail[0])
+        for frame_id, pixels in self.capture.read_thumbnails(frame):
+            runner.submit_thumbnail(pixels, frame_id)
 
     def _pick_mask_and_frame(self, engine: Engine, runner, s: fs.FilterSettings, frame: int, full: int):
-        """(mask, texture to show) for this frame, or None before the first mask."""
+        """(mask, texture to show, its frame) for this frame, or None before the first mask."""
         if engine is not self.mask_engine:  # a new model: masks of the old one no longer fit
             self.sync.reset()
             self.mask_engine, self.uploaded = engine, None
@@ -241,7 +242,7 @@ class BackdropFilter:
         if picked is None:
             return None
         mask, shown_frame = picked
-        return mask, (full if shown_frame == frame else self.capture.ring_texture(shown_frame))
+        return mask, (full if shown_frame == frame else self.capture.ring_texture(shown_frame)), shown_frame
 
     def _stage_frame(self, engine: Engine, runner, s: fs.FilterSettings, frame: int, full: int, width: int,
                      height: int) -> None:
@@ -253,8 +254,12 @@ class BackdropFilter:
             plan = engine.pipeline.plan(width, height)  # person tracking picks the crop
             if self.capture.stage(full, width, height, frame, frame, plan):
                 self.sync.staged()
-        if s.motion and self.sync.carrying(frame):
-            self.capture.stage_thumbnail(full, width, height, frame, frame)
+            else:
+                self.sync.missed(frame)
+        for missed in self.sync.thumbnails(frame) if s.motion else ():
+            tex = full if missed == frame else self.capture.ring_texture(missed)
+            if tex:
+                self.capture.stage_thumbnail(tex, width, height, missed, frame)
 
     def _composite(self, params: RenderParams, tex: int, width: int, height: int) -> None:
         if not self.compositor.draw(params, tex, width, height, self.window):

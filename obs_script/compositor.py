@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import math
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -142,6 +143,10 @@ class Compositor:
         self.bg_size = (0, 0)
         self._picture_lock = threading.Lock()
         self._offered: object = _KEEP
+        # GPU work by kind since the filter started, for the status record: "mask_upload" and
+        # "coeffs_upload" (model-size textures), "blur_down", "blur_half", "blur_gauss" (the blur's
+        # passes at a quarter size and below), "composite" (the one full-size pass into OBS's target).
+        self.passes: Counter[str] = Counter()
 
     # -- resources ---------------------------------------------------------------------------
     def ensure(self) -> bool:
@@ -210,6 +215,7 @@ class Compositor:
         if not self.mask_tex or not self.coeff_tex:
             return False
         lib.gs_texture_set_image(self.mask_tex, mask.ctypes.data, mw, False)
+        self.passes["mask_upload"] += 1
         self.mask_rect = rect
         if coeffs is None:
             if self.coeffs_zeroed:
@@ -218,6 +224,7 @@ class Compositor:
         self.coeffs_zeroed = not coeffs.any()
         half = np.ascontiguousarray(coeffs, np.float16)
         lib.gs_texture_set_image(self.coeff_tex, half.ctypes.data, half.shape[1] * 4, False)
+        self.passes["coeffs_upload"] += 1
         return True
 
     def offer_picture(self, picture: Picture | None) -> None:
@@ -277,6 +284,7 @@ class Compositor:
                 lib.gs_effect_set_int(p["pairs"], rp.blur_pairs)
                 self._run(self.blur_effect, p, name, src, grid[0], grid[1])
 
+            self.passes["blur_" + name.decode().removesuffix("Refined").lower()] += 1
             if not draw_into(target, grid[0], grid[1], (0.0, float(grid[0]), 0.0, float(grid[1])), draw):
                 return None
             return lib.gs_texrender_get_texture(target)
@@ -330,5 +338,6 @@ class Compositor:
             lib.gs_effect_set_vec2(p["mask_texel"], L.vec2((r.x1 - r.x0) / mw, (r.y1 - r.y0) / mh))
         self._bind_mask(p, rp)
         lib.gs_effect_set_vec4(p["frame_window"], L.vec4(window.x0, window.y0, window.width, window.height))
+        self.passes["composite"] += 1
         self._run(self.effect, p, name, tex, width, height)
         return True

@@ -44,6 +44,7 @@ class BackdropFilter(Protocol):
     frame_seconds: float
     last_size: tuple[int, int]
     last_render_ms: float
+    render_frame: int
 
     def log_error(self, where: str, exc: BaseException) -> None: ...
 
@@ -121,6 +122,15 @@ class FilterStatus:
             "audio_sync": _audio_figures(filt.audio),
             "runner_error": runner.error, "background_error": filt.background.error or None,
             "repaired": list(filt.repairs.keys),
+            # Counters since the filter started, for tests and tools/measure/bench_obs.py to take
+            # differences of: frames rendered; what each frame was first shown with (its own mask, one
+            # carried by motion, an older one held) and of the held, those not sent to the worker;
+            # masks later than their frame's first showing, frames whose crops the worker dropped;
+            # the motion thread's CPU; and every GPU pass by kind (thumbnail_readback among them).
+            "frames": filt.render_frame, "frames_own": sync.frames_own, "frames_carried": sync.frames_carried,
+            "frames_held": sync.frames_held, "unsent_held": sync.unsent_held, "frames_unsent": sync.frames_unsent,
+            "masks_late": sync.masks_late, "dropped": runner.dropped, "motion_cpu_s": runner.motion_cpu_s,
+            "passes": dict(filt.capture.passes + filt.compositor.passes),
         }
 
     @staticmethod

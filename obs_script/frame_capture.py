@@ -7,13 +7,17 @@ graphics context is already held. Frame flow (compositing is compositor.py's):
     ring[slot] --each crop of the plan, linear--> small (model size) --stage--> stage surface
         (a rectangle: the default effect, a scaled view; a quad: data/backdrop_crop.effect)
     one frame later: stage surface --map--> numpy (model size RGB) -> the async runner
-    while masks skip frames, each frame also: ring[slot] --linear--> thumbnail (256 px) --stage-->
-        one frame later --map--> numpy -> the runner's motion thread (core/motion.py)
+    only for a frame not sent to the worker (and the frames before it back to the newest mask, still
+    in the ring): ring[f] --linear--> thumbnail (256 px) --stage--> one frame later --map--> numpy ->
+        the runner's motion thread (core/motion.py)
+
+`passes` counts every GPU pass this side makes, by kind, for the status record and bench_obs.py.
 """
 
 from __future__ import annotations
 
 import ctypes
+from collections import Counter
 from pathlib import Path
 from typing import cast
 
@@ -63,8 +67,13 @@ class FrameCapture:
         self.slots: list[dict[int, tuple[tuple[int, int], int]]] = [{}, {}]
         self.pending: list[tuple[int, int, int, FramePlan]] = []  # (slot, frame id, frame staged at, plan)
         self.thumb = None  # the thumbnail's texrender (its own: a model may have the same size)
-        self.thumb_slots: list[tuple[tuple[int, int], int] | None] = [None, None]  # stage surfaces, as `slots`
+        # Stage surfaces, one per thumbnail in flight (a missed frame can draw several at once)
+        self.thumb_slots: list[tuple[tuple[int, int], int] | None] = []
         self.thumbs_pending: list[tuple[int, int, int]] = []  # (slot, frame id, frame staged at)
+        # GPU passes by kind since the filter started: "ring" (the source into the frame ring), "crop"
+        # (a model-size crop drawn), "crop_readback" (a staged crop mapped), "thumbnail" (drawn),
+        # "thumbnail_readback" (mapped); the compositor counts its own.
+        self.passes: Counter[str] = Counter()
 
     # -- resources ---------------------------------------------------------------------------
     def ensure(self, ring_size: int) -> bool:
@@ -130,7 +139,7 @@ class FrameCapture:
                 lib.gs_effect_destroy(self.crop_effect)
             self.crop_effect = None
             self.ring, self.ring_frames, self.smalls, self.slots, self.pending = [], [], {}, [{}, {}], []
-            self.thumb, self.thumb_slots, self.thumbs_pending = None, [None, None], []
+            self.thumb, self.thumb_slots, self.thumbs_pending = None, [], []
         finally:
             lib.obs_leave_graphics()
 
@@ -146,6 +155,7 @@ class FrameCapture:
 
         slot = frame % len(self.ring)
         self.ring_frames[slot] = -1
+        self.passes["ring"] += 1
         if not draw_into(self.ring[slot], width, height, (0.0, float(width), 0.0, float(height)), draw):
             return None
         self.ring_frames[slot] = frame
@@ -167,6 +177,7 @@ class FrameCapture:
         for index, crop in enumerate(plan.crops):
             small, surface = self._small(crop.size), self._surface(free[0], index, crop.size)
             draw = self._draw_rect if crop.quad is None else self._draw_quad
+            self.passes["crop"] += 1
             if not small or not surface or not draw(small, tex, width, height, crop):
                 return False
             lib.gs_stage_texture(surface, lib.gs_texrender_get_texture(small))
@@ -174,12 +185,13 @@ class FrameCapture:
         return True
 
     def stage_thumbnail(self, tex: int, width: int, height: int, frame_id: int, render_frame: int) -> bool:
-        """Draw the frame at its thumbnail's size (core.motion.thumb_size) and queue its copy to the CPU.
-        False when both slots are busy or the GPU refused a resource."""
+        """Draw a frame (`tex`: it, from the ring) at its thumbnail's size (core.mask_source.thumb_size)
+        and queue its copy to the CPU. False when the GPU refused a resource."""
         busy = {slot for slot, _, _ in self.thumbs_pending}
         free = [slot for slot in range(len(self.thumb_slots)) if slot not in busy]
         if not free:
-            return False
+            self.thumb_slots.append(None)
+            free = [len(self.thumb_slots) - 1]
         size = thumb_size(width, height)
         if self.thumb is None:
             self.thumb = lib.gs_texrender_create(L.GS_RGBA, L.GS_ZS_NONE)
@@ -188,22 +200,26 @@ class FrameCapture:
             if have is not None and have[1]:
                 lib.gs_stagesurface_destroy(have[1])
             have = self.thumb_slots[free[0]] = (size, lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA))
+        self.passes["thumbnail"] += 1
         if not self.thumb or not have[1] or not self._draw_scaled(self.thumb, tex, width, height, FULL, size):
             return False
         lib.gs_stage_texture(have[1], lib.gs_texrender_get_texture(self.thumb))
         self.thumbs_pending.append((free[0], frame_id, render_frame))
         return True
 
-    def read_thumbnail(self, render_frame: int):
-        """(frame id, uint8 RGB thumbnail) of the oldest thumbnail staged on an earlier frame, or None."""
-        if not self.thumbs_pending or self.thumbs_pending[0][2] >= render_frame:
-            return None
-        slot, frame_id, _ = self.thumbs_pending.pop(0)
-        staged = self.thumb_slots[slot]
-        assert staged is not None  # staged with its thumbnail
-        size, surface = staged
-        pixels = _read_rgb(surface, size)
-        return None if pixels is None else (frame_id, pixels)
+    def read_thumbnails(self, render_frame: int) -> list[tuple[int, object]]:
+        """(frame id, uint8 RGB thumbnail) of each thumbnail staged on an earlier frame, oldest first."""
+        out = []
+        while self.thumbs_pending and self.thumbs_pending[0][2] < render_frame:
+            slot, frame_id, _ = self.thumbs_pending.pop(0)
+            staged = self.thumb_slots[slot]
+            assert staged is not None  # staged with its thumbnail
+            size, surface = staged
+            self.passes["thumbnail_readback"] += 1
+            pixels = _read_rgb(surface, size)
+            if pixels is not None:
+                out.append((frame_id, pixels))
+        return out
 
     def _draw_rect(self, small: int, tex: int, width: int, height: int, crop: Crop) -> bool:
         return self._draw_scaled(small, tex, width, height, crop.rect, crop.size)
@@ -254,6 +270,7 @@ class FrameCapture:
         slot, frame_id, _, plan = self.pending.pop(0)
         images = []
         for index, crop in enumerate(plan.crops):
+            self.passes["crop_readback"] += 1
             image = _read_rgb(self.slots[slot][index][1], crop.size)
             if image is None:
                 return None

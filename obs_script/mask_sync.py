@@ -16,10 +16,9 @@ import os
 from collections import deque
 from collections.abc import Callable
 
-from ..core.mask_timeline import MaskTimeline
+from ..core.mask_timeline import MAX_RING, MaskTimeline
 
 WINDOW_S = 2.0  # rate figures and rate decisions cover the last two seconds
-CARRY_FRAMES = 60  # masks are carried by motion while a frame this recent went without one
 
 
 def cpu_budget(cores: int | None = None) -> float:
@@ -115,7 +114,16 @@ class MaskSync:
         self.masks_shown = 0  # distinct masks the model made, sent to the GPU since the filter started
         self.carried_shown = 0  # and masks carried forward by motion
         self._shown_source = -1  # the newest frame a mask shown was made from
-        self._skipped = -CARRY_FRAMES  # the last frame not sent to the mask worker
+        self._skipped = -1  # the last frame not sent to the mask worker
+        self._thumbed = -1  # the last frame whose thumbnail was drawn for the motion thread
+        self._made = -1  # the newest frame the model's masks (not carried ones) came from, as offered
+        self._first_shown = -1  # the newest frame shown so far (its first showing is the one counted)
+        self.unsent: deque[int] = deque(maxlen=2 * MAX_RING)  # recent frames not sent to the worker
+        # What the viewer got, per frame at its first showing: its own mask, one carried to it by motion,
+        # or an older one held (late or missing, with nothing carried); and masks that came after their
+        # frame was first shown (later than the frame ring waited).
+        self.frames_own = self.frames_carried = self.frames_held = self.unsent_held = 0
+        self.frames_unsent = self.masks_late = 0
 
     def reset(self) -> None:
         """A new model: masks of the old one no longer fit."""
@@ -140,13 +148,27 @@ class MaskSync:
         else:
             wanted = self.limiter.ready(self.clock())
         if not wanted:
-            self._skipped = frame
+            self.missed(frame)
         return wanted
 
-    def carrying(self, frame: int) -> bool:
-        """Whether masks skip frames lately: then each frame's thumbnail goes to the worker too, for
-        the newest mask to be carried to it by motion (the mask's own frame's included)."""
-        return frame - self._skipped < CARRY_FRAMES
+    def missed(self, frame: int) -> None:
+        """Frame `frame` goes without a mask of its own: not sent to the worker (or not staged)."""
+        self._skipped = frame
+        self.frames_unsent += 1
+        self.unsent.append(frame)
+
+    def thumbnails(self, frame: int) -> range:
+        """The frames whose thumbnails to draw now for the motion thread (out of the frame ring): none
+        while every frame goes to the worker, so a mask per frame costs no thumbnail, readback or flow.
+        A frame not sent gets one, and so do the frames before it back to the newest mask the model
+        made, which the ring still holds: the newest mask is carried along that chain of flows, with
+        the same lag as if every frame had one (read back next frame, carried before the one after),
+        and a mask still in flight for one of them is carried on from when it comes."""
+        if frame != self._skipped:
+            return range(0)
+        start = max(self._made, self._thumbed + 1, frame - self._ring + 1)  # drawn out of the ring
+        self._thumbed = frame
+        return range(start, frame + 1)
 
     def staged(self) -> None:
         self.limiter.consume()
@@ -157,21 +179,38 @@ class MaskSync:
     # -- which mask goes with which frame ---------------------------------------------------------
     def offer(self, result, frame: int) -> None:
         """The runner's newest result, seen at `frame` (the same one again is ignored)."""
+        if result is not None and result.source == result.frame_id:  # made, not carried
+            self.masks_late += result.frame_id <= self._first_shown and result.frame_id > self._made
+            self._made = max(self._made, result.frame_id)
         self.timeline.offer(result, frame)
 
     def pick(self, frame: int, match_video: bool, have_frame: Callable[[int], bool]):
         """(mask, frame to show) for `frame`, or None before the first mask (MaskTimeline.pick)."""
         return self.timeline.pick(frame, match_video, have_frame)
 
-    def ring_size(self, match_video: bool) -> int:
-        """Full frames to keep on the GPU: just the current one, unless the video waits for its mask;
-        then as many as the worst recent latency needs (grown, never shrunk, while matching)."""
-        self._ring = max(self._ring, self.timeline.ring_frames()) if match_video else 1
+    def ring_size(self, match_video: bool, motion: bool = False) -> int:
+        """Full frames to keep on the GPU: as many as the worst recent latency needs (grown, never
+        shrunk) while the video waits for its mask; else the current one, and the one before it while
+        masks are carried by motion (`thumbnails` draws a missed frame's predecessor from the ring)."""
+        self._ring = max(self._ring, self.timeline.ring_frames()) if match_video else 2 if motion else 1
         return self._ring
 
     # -- what the status line reports -------------------------------------------------------------
     def rendered(self) -> None:
         self._count(self._renders)
+
+    def shown(self, mask, frame: int) -> None:
+        """Frame `frame` drawn with `mask` (a ReadyMask): counted at its first showing only."""
+        if frame <= self._first_shown:
+            return
+        self._first_shown = frame
+        if mask.frame_id != frame:
+            self.frames_held += 1
+            self.unsent_held += frame in self.unsent
+        elif mask.source != frame:
+            self.frames_carried += 1
+        else:
+            self.frames_own += 1
 
     def uploaded(self, source: int, carried: bool = False) -> None:
         """A distinct mask went to the GPU: one the model made from frame `source`, or one carried

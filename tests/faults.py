@@ -7,6 +7,8 @@ BACKDROP_TEST_FAULTS is a comma-separated list of:
     fail_create=NAME      creating a session on NAME raises
     fail_run=NAME@N       NAME's session raises on every run after N good ones
     delay_ms=N            every inference takes N ms longer (a slow GPU or a loaded machine)
+    late=N@MS             every Nth inference takes MS ms longer (a mask now and then later than the
+                          frame ring waits: another program taking the CPU for a moment)
     effect=PATH           the OBS filter compiles this effect file instead of its own (a broken one)
     crop_effect=PATH      the same for the effect that draws the pose's crops
 Names are ONNX Runtime provider names, e.g. CUDAExecutionProvider.
@@ -31,6 +33,7 @@ class Faults:
     fail_create: frozenset[str] = frozenset()
     fail_run: dict[str, int] = field(default_factory=dict)
     delay_ms: float = 0.0
+    late: tuple[int, float] = (0, 0.0)  # (every Nth run, ms longer)
     effect: str = ""
     crop_effect: str = ""
 
@@ -40,6 +43,7 @@ def parse(spec: str) -> Faults:
     fail_create: set[str] = set()
     fail_run: dict[str, int] = {}
     delay, effect, crop_effect = 0.0, "", ""
+    late = (0, 0.0)
     for item in filter(None, (s.strip() for s in spec.split(","))):
         key, _, value = item.partition("=")
         if key == "fake":
@@ -51,27 +55,32 @@ def parse(spec: str) -> Faults:
             fail_run[name] = int(n or 0)
         elif key == "delay_ms":
             delay = float(value)
+        elif key == "late":
+            every, _, ms = value.partition("@")
+            late = (int(every), float(ms))
         elif key == "effect":
             effect = value
         elif key == "crop_effect":
             crop_effect = value
         else:
             raise ValueError(f"{ENV}: unknown item {item!r}")
-    return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay, effect, crop_effect)
+    return Faults(frozenset(fake), frozenset(fail_create), fail_run, delay, late, effect, crop_effect)
 
 
 class _FaultySession:
     """A provider session that fails after N runs and/or runs slower, as FAULTS says."""
 
-    def __init__(self, inner, fail_after: int | None, delay_ms: float) -> None:
+    def __init__(self, inner, fail_after: int | None, delay_ms: float, late: tuple[int, float] = (0, 0.0)) -> None:
         self.inner, self.card, self.provider = inner, inner.card, inner.provider
-        self.fail_after, self.delay_ms, self.runs = fail_after, delay_ms, 0
+        self.fail_after, self.delay_ms, self.late, self.runs = fail_after, delay_ms, late, 0
 
     def run(self, tensor):
         if self.fail_after is not None and self.runs >= self.fail_after:
             raise InjectedFault(f"injected run failure on {self.provider} after {self.runs} runs")
         if self.delay_ms:
             time.sleep(self.delay_ms / 1000.0)
+        if self.late[0] and self.runs % self.late[0] == self.late[0] - 1:
+            time.sleep(self.late[1] / 1000.0)
         out = self.inner.run(tensor)
         self.runs += 1
         return out
@@ -97,8 +106,8 @@ def faulty_session_factory(session, f: Faults):
             if provider in f.fail_create:
                 raise InjectedFault(f"injected failure creating a {provider} session")
             inner = super().open(card, data, provider, threads, available, CPU if provider in f.fake else runs_as)
-            if provider in f.fail_run or f.delay_ms:
-                return _FaultySession(inner, f.fail_run.get(provider), f.delay_ms)
+            if provider in f.fail_run or f.delay_ms or f.late[0]:
+                return _FaultySession(inner, f.fail_run.get(provider), f.delay_ms, f.late)
             return inner
 
     return FaultySessionFactory()

@@ -184,12 +184,61 @@ def test_the_filters_ring_shows_what_the_command_line_emulates(monkeypatch):
     assert [shown[f] for f in range(50)] == shown_masks(50, lag, True)
 
 
-def test_thumbnails_are_read_back_only_while_masks_skip_frames():
-    sync, carry_frames = MaskSync(Clock()), _mask_sync.CARRY_FRAMES
-    assert not any(sync.wants_frame(f, 1, 0.0, 1 / 30) is False or sync.carrying(f) for f in range(100))
-    sync.wants_frame(100, 3, 0.0, 1 / 30)  # a mask every third frame: frame 100 gets none
-    assert sync.carrying(100) and sync.carrying(100 + carry_frames - 1)
-    assert not sync.carrying(100 + carry_frames)  # every frame has had its own mask for two seconds
+def test_no_thumbnail_is_drawn_while_every_frame_gets_its_mask():
+    sync = MaskSync(Clock())
+    for f in range(100):
+        assert sync.wants_frame(f, 1, 0.0, 1 / 30)
+        sync.offer(Result(f - 2), f) if f >= 2 else None
+        assert not sync.thumbnails(f)
+
+
+def test_a_missed_frame_gets_thumbnails_back_to_the_newest_mask_made():
+    """Frame 100 is not sent: the newest mask made is 98's (two frames of latency), so 98, 99 and 100
+    are drawn from the ring, and 98's mask is carried along 98 -> 99 -> 100 if 99's comes late."""
+    sync = MaskSync(Clock())
+    for f in range(100):
+        sync.wants_frame(f, 1, 0.0, 1 / 30)
+        sync.offer(Result(f - 2), f) if f >= 2 else None
+    sync.offer(Result(98), 100)
+    assert sync.ring_size(True) == 4  # frames 97 to 100 on the GPU
+    assert not sync.wants_frame(100, 3, 0.0, 1 / 30)  # a mask every third frame: frame 100 gets none
+    assert list(sync.thumbnails(100)) == [98, 99, 100]
+    assert not sync.wants_frame(101, 3, 0.0, 1 / 30)
+    assert list(sync.thumbnails(101)) == [101]  # the chain goes on
+    assert sync.wants_frame(102, 3, 0.0, 1 / 30) and not sync.thumbnails(102)
+    assert not sync.wants_frame(103, 3, 0.0, 1 / 30)
+    assert list(sync.thumbnails(103)) == [102, 103]  # 102's own frame: where its mask is carried from
+
+
+def test_a_mask_every_third_frame_draws_each_frame_once():
+    sync, drawn = MaskSync(Clock()), []
+    for f in range(60):
+        sync.ring_size(True)
+        sync.wants_frame(f, 3, 0.0, 1 / 30)
+        sync.offer(Result(f - 2 - (f - 2) % 3), f) if f >= 2 else None
+        drawn += sync.thumbnails(f)
+    assert drawn == list(range(60))
+
+
+def test_frames_are_counted_by_what_they_were_first_shown_with():
+    sync = MaskSync(Clock())
+
+    @dataclass
+    class Carried:
+        frame_id: int
+        source: int
+
+    sync.wants_frame(5, 0, 1.0, 1 / 30)  # the worker busy: frame 5 not sent
+    for mask, frame in ((Result(3), 3), (Result(3), 3), (Result(3), 4), (Carried(5, 4), 5), (Result(4), 6)):
+        sync.shown(mask, frame)
+    sync.offer(Result(4), 8)  # frame 4's mask, after frame 4 was shown held
+    assert (sync.frames_own, sync.frames_carried, sync.frames_held) == (1, 1, 2)
+    assert (sync.frames_unsent, sync.unsent_held, sync.masks_late) == (1, 0, 1)
+
+
+def test_without_matching_the_ring_keeps_the_frame_before_for_carrying():
+    assert MaskSync(Clock()).ring_size(False, motion=True) == 2
+    assert MaskSync(Clock()).ring_size(False, motion=False) == 1
 
 
 def test_a_mask_shown_only_carried_counts_once_as_shown_and_carried_ones_apart():

@@ -80,6 +80,16 @@ def test_a_missing_thumbnail_breaks_the_chain_and_a_new_size_starts_over():
     assert field.path(4, 5) is None and field.flows == {}
 
 
+def test_a_thumbnail_after_a_gap_starts_a_new_chain_without_a_flow():
+    """The filter draws thumbnails only around frames that miss their mask: a run long after the last
+    computes no flow across the gap (neither needed nor small steps for DIS)."""
+    field = _field((0, 12))
+    field.add(10, grey_thumbnail(_scene(24)[0]))
+    assert field.flows == {} and field.path(1, 10) is None
+    field.add(11, grey_thumbnail(_scene(36)[0]))
+    assert field.path(10, 11) is not None
+
+
 def _result(frame_id: int) -> ReadyMask:
     return ReadyMask(MaskResult(frame_id, _scene(12 * frame_id)[1][::2, ::2].copy(), None, 0.0, 0.0), frame_id)
 

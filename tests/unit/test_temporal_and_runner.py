@@ -116,3 +116,36 @@ def test_runner_carries_its_masks_to_the_thumbnails_frames_and_stops_both_thread
             made[3].astype(int) - expected)[:, 40:-40].mean()
     finally:
         assert runner.stop() and not runner.alive()
+
+
+class _Slow:
+    """A mask source whose first run takes 20 ms and every later one 300 ms."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def run_plan(self, images, frame_id, plan):
+        from core.mask_source import MaskResult
+
+        time.sleep(0.02 if self.runs == 0 else 0.3)
+        self.runs += 1
+        return MaskResult(frame_id, np.zeros((4, 4), np.uint8), None, 0.0, 0.0)
+
+
+def test_a_run_past_its_usual_time_keeps_the_worker_busy_for_as_long_again():
+    """The render thread sends no frame to a worker whose run is overdue and that has one waiting: the
+    frame waiting would be replaced and go without a mask, unknown to the render thread."""
+    runner = AsyncMaskRunner(_Slow())
+    try:
+        runner.submit((np.zeros((4, 4, 3), np.uint8),), 0, WHOLE)
+        deadline = time.monotonic() + 5
+        while runner.done < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        runner.submit((np.zeros((4, 4, 3), np.uint8),), 1, WHOLE)  # 300 ms where 20 ms is usual
+        while not runner._working and time.monotonic() < deadline:  # started on it
+            time.sleep(0.001)
+        time.sleep(0.1)
+        runner.submit((np.zeros((4, 4, 3), np.uint8),), 2, WHOLE)  # waiting behind it
+        assert runner.free_in_s() >= 0.1  # not "any moment now": it has run 0.1 s, 5 times its usual time
+    finally:
+        assert runner.stop()

@@ -10,7 +10,10 @@ render time, skipped frames, OBS's CPU per rendered frame (/proc), the CPU of Ba
 worker threads (`backdrop-mask`, where ONNX Runtime runs with one intra-op thread, and
 `backdrop-motion`, which carries masks by motion) per rendered frame, and from the filter's status
 record, counted by the filter over one window: distinct masks uploaded per second against frames
-rendered per second, the worker's CPU per mask, and the latency.
+rendered per second, the worker's CPU per mask, and the latency; and over the window, from two
+status records: the motion thread's CPU per frame, thumbnails read back per frame, the frames not
+sent to the worker, shown carried and shown held (in %), masks later than their frame's showing,
+and a table of the filter's GPU passes per frame by kind.
 "bare session" runs the same model session on the same frames on the worker with no tracking,
 smoothing or refinement: its CPU per mask is the cost of inference alone.
 """
@@ -93,7 +96,9 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
         inst.measured_stats()
         time.sleep(2.0)  # warm-up: the first masks, the auto rate's first window
         pid = inst.obs.pid
-        tids = named_threads(pid) + named_threads(pid, "backdrop-motion")
+        motion_tids = named_threads(pid, "backdrop-motion")
+        tids = named_threads(pid) + motion_tids
+        r0 = inst.status_record() if backdrop else {}
         s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids}
         time.sleep(seconds)
         s1, p1 = inst.stats(), _cpu_ticks(pid)
@@ -113,6 +118,22 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
         out[key] = float(value) if value is not None else None
     if out["mask_fps"] is not None and out["video_fps"]:
         out["mask_ratio"] = out["mask_fps"] / out["video_fps"]
+    out["motion_cpu_ms_per_frame"] = sum(t1[t] - t0[t] for t in motion_tids) * ms_per_tick / frames if tids else None
+    out.update(_per_frame(r0, record))
+    return out
+
+
+def _per_frame(r0: dict, r1: dict) -> dict:
+    """The filter's own counters over the window (two status records): each GPU pass per frame by kind,
+    thumbnails read back per frame, and what frames were first shown with, in % of frames."""
+    frames = r1.get("frames", 0) - r0.get("frames", 0)
+    if not r0 or frames <= 0:
+        return {}
+    p0, p1 = r0.get("passes", {}), r1.get("passes", {})
+    out: dict = {"passes": {k: (p1[k] - p0.get(k, 0)) / frames for k in p1 if p1[k] - p0.get(k, 0)}}
+    out["thumbnails_per_frame"] = out["passes"].get("thumbnail_readback", 0.0)
+    for key in ("frames_unsent", "frames_carried", "frames_held", "masks_late", "dropped"):
+        out[key + "_pct"] = 100.0 * (r1[key] - r0[key]) / frames
     return out
 
 
@@ -121,6 +142,27 @@ COLUMNS = [("render_ms", "frame render ms", 2), ("skipped_pct", "skipped %", 1),
            ("mask_fps", "mask fps", 1), ("mask_ratio", "masks per frame", 2), ("cpu_per_mask_ms",
            "CPU ms per mask", 2), ("latency_frames", "latency frames", 0), ("delay_ms", "video delay ms", 0),
            ("ring_mb", "frame ring MB", 1)]
+
+
+# This issue's columns (#39): whether a frame pays for carrying only when it misses its mask.
+COLUMNS += [("motion_cpu_ms_per_frame", "motion thread CPU ms/frame", 2), ("thumbnails_per_frame",
+            "thumbnail readbacks/frame", 2), ("frames_unsent_pct", "frames not sent %", 1), ("frames_carried_pct",
+            "frames carried %", 1), ("frames_held_pct", "frames held %", 1), ("masks_late_pct", "masks late %", 1),
+            ("dropped_pct", "crops dropped %", 1)]
+
+
+def _passes_table(results: dict[str, list[dict]]) -> None:
+    """GPU passes per frame by kind, per case (median over the repetitions)."""
+    kinds = sorted({k for runs in results.values() for r in runs for k in r.get("passes", {})})
+    if not kinds:
+        return
+    print("\nGPU passes per frame (the filter's counts; readbacks are maps of staged copies)")
+    print("| case | " + " | ".join(kinds) + " |")
+    print("|---" * (len(kinds) + 1) + "|")
+    for name, runs in results.items():
+        if any("passes" in r for r in runs):
+            cells = [_cell([r["passes"].get(k, 0.0) for r in runs if "passes" in r], 2) for k in kinds]
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 def _cell(values: list, digits: int) -> str:
@@ -157,6 +199,7 @@ def main() -> int:
         for name, runs in results.items():
             cells = [_cell([r.get(key) for r in runs], digits) for key, _, digits in COLUMNS]
             print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+        _passes_table(results)
     return 0
 
 
