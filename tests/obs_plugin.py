@@ -91,6 +91,26 @@ for _kind in ("luma", "opaque", "split"):
         in_obs=False))
 pipelines.register("test_bare", pipelines.PipelineKind("selfie_general's session alone", _bare, in_obs=False))
 
+
+def _selfie(provider: str, threads: int, options, lag: int, look: bool):
+    """selfie_general as OBS runs it (`options` from obs_script/engine.py), with its periodic look
+    (core/tracking.py) or none: tools/measure/bench_obs.py measures what the look costs in OBS."""
+    import dataclasses
+
+    from ..core.segmenter import Segmenter
+    from ..core.selfie import SelfiePipeline
+
+    if not look:
+        options = dataclasses.replace(options, tracking_every=10**9, tracking_every_s=None)
+    return SelfiePipeline(Segmenter("selfie_general", provider, threads), options)
+
+
+for _look in (True, False):
+    pipelines.register("test_look" if _look else "test_no_look", pipelines.PipelineKind(
+        f"selfie_general, {'with' if _look else 'without'} the periodic look",
+        lambda provider, threads, options, lag, look=_look: _selfie(provider, threads, options, lag, look),
+        in_obs=False))
+
 if FAULTS.effect:
     backdrop_filter.EFFECT_FILES["mask"] = Path(FAULTS.effect)
 if FAULTS.crop_effect:
