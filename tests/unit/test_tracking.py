@@ -92,6 +92,38 @@ def test_the_search_looks_at_one_tile_per_mask_only_while_nobody_is_tracked():
     assert len(crops) == 3 and searching == 2 and crops[1][0] == FULL
 
 
+def test_the_timed_look_sees_a_tile_each_time_and_the_whole_frame_every_second_time():
+    """In OBS (every_s): the tile rotation keeps the timed looks' pace, the whole frame comes half as often."""
+    now = [0.0]
+    tracker = PersonTracker({"selfie_general": 1.0}, full_every=30, every_s=0.5, clock=lambda: now[0])
+    person = np.zeros((256, 256), np.float32)
+    person[100:200, 110:150] = 1.0
+    tracker.update(person, FULL, 1280, 720)
+    looks = []
+    for i in range(60):  # 2 s at 30 masks a second
+        now[0] = (i + 1) / 30
+        crops, searching = tracker.plan(1280, 720)
+        if searching:
+            looks.append((round(now[0], 2), searching, FULL in [r for r, _ in crops]))
+            assert crops[-1][0] in SEARCH_TILES
+    assert [n for _, n, _ in looks] == [1, 2, 1, 2]  # a tile, then the whole frame and a tile
+    assert [whole for *_, whole in looks] == [False, True, False, True]
+    assert [t for t, *_ in looks] == [0.5, 1.0, 1.5, 2.0]
+
+
+def test_an_identity_warp_copies_exactly():
+    """The stitch takes a crop already on its grid as it is (core/selfie.py _stitch_on): what the warp it
+    skips would give."""
+    rng = np.random.default_rng(0)
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    p = rng.random((256, 256), dtype=np.float32)
+    rgb = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    assert np.array_equal(cv2.warpAffine(p, identity, (256, 256), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_CONSTANT), p)
+    assert np.array_equal(cv2.warpAffine(rgb, identity, (256, 256), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE), rgb)
+
+
 def test_a_search_adds_only_people_the_crops_before_it_missed():
     whole = np.zeros((256, 256), np.float32)
     whole[50:150, 50:100] = 1.0  # someone found
