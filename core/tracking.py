@@ -55,6 +55,7 @@ class PersonTracker:
         self.aspects, self.full_every, self.margin, self.max_cover = aspects, full_every, margin, max_cover
         self.every_s, self.clock, self.last_look = every_s, clock, clock()
         self.last_whole = self.last_look
+        self.whole_every_looks = WHOLE_EVERY_LOOKS
         self.found: tuple[tuple[Rect, str], ...] | str | None = None  # crops; None: nobody; or FILLS_FRAME
         self.since_full = 0
         self.next_tile = 0
@@ -78,11 +79,11 @@ class PersonTracker:
         if isinstance(found, tuple) and self.since_full < self.full_every and not due:
             self.since_full += 1
             return found, 0
-        # The whole frame on the look every `full_every` masks, and at least every WHOLE_EVERY_LOOKS timed
+        # The whole frame on the look every `full_every` masks, and at least every `whole_every_looks` timed
         # looks; the tile on every look, so the rotation's pace is the timed looks' (nine tiles in 4.5 s at
         # every_s 0.5).
         whole = not isinstance(found, tuple) or self.since_full >= self.full_every or \
-            self.every_s is None or now - self.last_whole >= WHOLE_EVERY_LOOKS * self.every_s - 1e-9
+            self.every_s is None or now - self.last_whole >= self.whole_every_looks * self.every_s - 1e-9
         self.last_look = now
         if whole:
             self.since_full, self.last_whole = 0, now

@@ -92,23 +92,28 @@ for _kind in ("luma", "opaque", "split"):
 pipelines.register("test_bare", pipelines.PipelineKind("selfie_general's session alone", _bare, in_obs=False))
 
 
-def _selfie(provider: str, threads: int, options, lag: int, look: bool):
+def _selfie(provider: str, threads: int, options, lag: int, whole_every_looks: int | None):
     """selfie_general as OBS runs it (`options` from obs_script/engine.py), with its periodic look
-    (core/tracking.py) or none: tools/measure/bench_obs.py measures what the look costs in OBS."""
+    (core/tracking.py), the whole frame on every `whole_every_looks`-th timed look, or none (None):
+    tools/measure/bench_obs.py measures what the look costs in OBS."""
     import dataclasses
 
     from ..core.segmenter import Segmenter
     from ..core.selfie import SelfiePipeline
 
-    if not look:
+    if whole_every_looks is None:
         options = dataclasses.replace(options, tracking_every=10**9, tracking_every_s=None)
-    return SelfiePipeline(Segmenter("selfie_general", provider, threads), options)
+    pipe = SelfiePipeline(Segmenter("selfie_general", provider, threads), options)
+    if whole_every_looks is not None:
+        pipe.tracker.whole_every_looks = whole_every_looks
+    return pipe
 
 
-for _look in (True, False):
-    pipelines.register("test_look" if _look else "test_no_look", pipelines.PipelineKind(
-        f"selfie_general, {'with' if _look else 'without'} the periodic look",
-        lambda provider, threads, options, lag, look=_look: _selfie(provider, threads, options, lag, look),
+for _name, _every in (("test_look", 2), ("test_look_whole_each_time", 1), ("test_no_look", None)):
+    pipelines.register(_name, pipelines.PipelineKind(
+        f"selfie_general, the whole frame on every {_every}. timed look" if _every else
+        "selfie_general without the periodic look",
+        lambda provider, threads, options, lag, every=_every: _selfie(provider, threads, options, lag, every),
         in_obs=False))
 
 if FAULTS.effect:

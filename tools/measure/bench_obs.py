@@ -69,6 +69,8 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
     # The periodic look (core/tracking.py) against none, on the same pipeline (tests/obs_plugin.py): its cost in OBS.
     ("Backdrop, periodic look (test pipeline)", [filter_entry("Backdrop", pattern_settings("look"))], False),
+    ("Backdrop, periodic look, whole frame each time (as before; test pipeline)",
+     [filter_entry("Backdrop", pattern_settings("look_whole_each_time"))], False),
     ("Backdrop, no periodic look (test pipeline)", [filter_entry("Backdrop", pattern_settings("no_look"))], False),
 ]
 PEER_CASE = "obs-backgroundremoval 1.2.0 (peer)"
