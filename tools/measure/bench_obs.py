@@ -176,12 +176,13 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sizes", default="480p,720p,1080p")
     ap.add_argument("--video", type=Path, default=DEFAULT_FRAMES, help="folder of frames to loop")
-    ap.add_argument("--cases", default="", help="comma-separated substrings of case names to run")
+    ap.add_argument("--cases", default="", help="comma-separated substrings of case names to run (=NAME: exactly)")
     ap.add_argument("--peer", type=Path, default=Path(os.environ.get("BACKDROP_PEER_DIR", "/opt/peer")),
                     help="where obs-backgroundremoval 1.2.0 is built (../shared/PEER_BENCH.md); optional")
     args = ap.parse_args()
     wanted = [c for c in args.cases.split(",") if c]
-    cases = [c for c in CASES if not wanted or any(w.lower() in c[0].lower() for w in wanted)]
+    cases = [c for c in CASES if not wanted or any(  # "=name": that case alone
+        w[1:] == c[0] if w.startswith("=") else w.lower() in c[0].lower() for w in wanted)]
     tmp = Path(tempfile.mkdtemp(prefix="backdrop-bench-"))
     envs = {PEER_CASE: peer_env(args.peer, tmp)}
     if any(c[0] == PEER_CASE for c in cases) and envs[PEER_CASE] is None:
