@@ -181,10 +181,15 @@ def _new_people(tile: np.ndarray, whole: np.ndarray) -> np.ndarray:
     blobs = cv2.dilate(person.astype(np.uint8), np.ones((5, 5), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8, ltype=cv2.CV_16U)
     seen = cv2.dilate((whole > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    keep = np.zeros(tile.shape, bool)
-    for k in range(1, n):
-        blob = (labels == k) & person
-        if blob.sum() >= NEW_PERSON_MIN_AREA * tile.size and not seen[blob].any() \
-                and float(tile[blob].mean()) >= NEW_PERSON_MIN_P:
-            keep |= blob
-    return np.where(keep, tile, 0.0).astype(np.float32)
+    # Per blob (its person pixels), at once: area, whether any was seen, mean probability.
+    label = labels[person]
+    area = np.bincount(label, minlength=n)
+    touches = np.bincount(label, weights=seen[person], minlength=n) > 0
+    mean = np.bincount(label, weights=tile[person], minlength=n) / np.maximum(area, 1)
+    new = (area >= NEW_PERSON_MIN_AREA * tile.size) & ~touches & (mean >= NEW_PERSON_MIN_P)
+    new[0] = False
+    out = np.zeros(tile.shape, np.float32)
+    if new.any():  # mostly not: nobody new
+        keep = person & new[labels]
+        out[keep] = tile[keep]
+    return out

@@ -124,6 +124,33 @@ def test_an_identity_warp_copies_exactly():
                                          borderMode=cv2.BORDER_REPLICATE), rgb)
 
 
+def test_the_search_keeps_exactly_the_blobs_its_rule_names():
+    """_new_people's rule, blob by blob, against what it computes for all blobs at once, on noisy tiles."""
+    from core.selfie import NEW_PERSON_MIN_AREA, NEW_PERSON_MIN_P
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        tile = (rng.random((256, 256)) > 0.997).astype(np.float32)  # specks
+        for _ in range(12):  # blobs of every size, some unsure (around NEW_PERSON_MIN_P), some overlapping
+            y, x, h, w = rng.integers(0, 230, 2).tolist() + rng.integers(2, 30, 2).tolist()
+            tile[y:y + h, x:x + w] = rng.uniform(0.45, 0.7)
+        whole = np.zeros_like(tile)
+        y, x = rng.integers(0, 200, 2)
+        whole[y:y + 40, x:x + 40] = 1.0
+        person = tile > 0.5
+        blobs = cv2.dilate(person.astype(np.uint8), np.ones((5, 5), np.uint8))
+        n, labels, _, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8, ltype=cv2.CV_16U)
+        seen = cv2.dilate((whole > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        keep = np.zeros(tile.shape, bool)
+        for k in range(1, n):
+            blob = (labels == k) & person
+            if blob.sum() >= NEW_PERSON_MIN_AREA * tile.size and not seen[blob].any() \
+                    and float(tile[blob].mean()) >= NEW_PERSON_MIN_P:
+                keep |= blob
+        assert n > 2 and keep.any() and not keep.all()
+        assert np.array_equal(_new_people(tile, whole), np.where(keep, tile, 0.0).astype(np.float32))
+
+
 def test_a_search_adds_only_people_the_crops_before_it_missed():
     whole = np.zeros((256, 256), np.float32)
     whole[50:150, 50:100] = 1.0  # someone found

@@ -1,7 +1,7 @@
 """What each millisecond of the mask worker buys: CPU per mask of the default pipeline, stage by stage, against
 the bare session on the same frames.
 
-    .venv/bin/python tools/measure/mask_stages.py [--sizes 480p,720p] [--video DIR] [--loops 3] [--look-every-s 0.5]
+    .venv/bin/python tools/measure/mask_stages.py [--sizes 480p,720p] [--video DIR] [--loops 3] [--reps 3]
 
 A script, not a test: it prints a table. It runs what the mask worker runs in OBS: the pipeline OBS builds
 (obs_script/engine.py `mask_options`: selfie_general, tracking with the periodic look at least every
@@ -56,17 +56,21 @@ def timed(stage: str, fn, spent: dict[str, float]):
     return wrapper
 
 
-def measure(frames: list, size: tuple[int, int], loops: int, look_every_s: float | None) -> dict[str, float]:
+def measure(frames: list, size: tuple[int, int], loops: int, look_every_s: float | None,
+            whole_every_looks: int = 2) -> dict[str, float]:
     from core.mask_source import MaskOptions
     from core.segmenter import Segmenter
 
     w, h = size
+    cv2.setNumThreads(1)  # as inside OBS (obs_script/engine.py)
     options = MaskOptions(tracking_every_s=look_every_s) if look_every_s else MaskOptions(tracking_every=10**9)
+    # (options as obs_script/engine.py `mask_options` gives them with the default settings)
     stream = make_pipeline("selfie_general", "cpu", OBS_THREADS, options)
     pipe = stream.source if hasattr(stream, "source") else stream
     assert isinstance(pipe, selfie.SelfiePipeline), type(pipe)
     clock = Clock()
     pipe.tracker.clock, pipe.tracker.last_look, pipe.tracker.last_whole = clock, 0.0, 0.0
+    pipe.tracker.whole_every_looks = whole_every_looks
     bare = Segmenter("selfie_general", "cpu", OBS_THREADS)
     spent: dict[str, float] = defaultdict(float)
     # Inference split by what it is for: the people's crops, or the look's searching crops.
@@ -124,30 +128,30 @@ def main() -> int:
     ap.add_argument("--video", type=Path, default=DEFAULT_FRAMES, help="folder of frames to loop")
     ap.add_argument("--loops", type=int, default=3)
     ap.add_argument("--reps", type=int, default=3, help="repetitions, interleaved: median")
-    ap.add_argument("--look-every-s", type=float, default=0.5, help="0: no periodic look")
+    ap.add_argument("--look-every-s", type=float, default=0.5)
     args = ap.parse_args()
     frames = [read_rgb(p) for p in sorted(args.video.glob("*.jpg"))]
-    looks = [args.look_every_s or None, None] if args.look_every_s else [None]
+    variants = {  # name: (look every s, the whole frame on every n-th timed look)
+        "now (tile every look, whole frame every 2nd)": (args.look_every_s, 2),
+        "before (whole frame and tile every look)": (args.look_every_s, 1),
+        "no periodic look": (None, 1),
+    }
     print(f"video: {args.video} ({len(frames)} frames, looped {args.loops}x); CPU ms per mask, median of "
-          f"{args.reps} interleaved repetitions; selfie_general on CPU, {OBS_THREADS} intra-op thread")
+          f"{args.reps} interleaved repetitions; selfie_general on CPU, {OBS_THREADS} intra-op thread; "
+          f"timed look every {args.look_every_s} s, 30 masks a second")
     for label in args.sizes.split(","):
-        rows: dict[str, list[dict[str, float]]] = {str(k): [] for k in looks}
+        rows: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
         for _ in range(args.reps):
-            for every in looks:
-                rows[str(every)].append(measure(frames, SIZES[label], args.loops, every))
-        keys = STAGES + ["total", "bare", "looks per second"]
-        print(f"\n{label}: periodic look every " + " s | none".join(str(k) for k in looks if k) +
-              (" s | none" if len(looks) > 1 else ""))
-        print("| stage | " + " | ".join(f"look every {k} s" if k != "None" else "no periodic look" for k in rows)
-              + " |")
+            for name, (every, whole) in variants.items():
+                rows[name].append(measure(frames, SIZES[label], args.loops, every, whole))
+        print(f"\n{label}")
+        print("| stage | " + " | ".join(rows) + " |")
         print("|---" * (len(rows) + 1) + "|")
-        for key in keys:
+        for key in STAGES + ["total", "bare", "looks per second"]:
             cells = [f"{statistics.median(r.get(key, 0.0) for r in runs):.2f}" for runs in rows.values()]
             print(f"| {key} | " + " | ".join(cells) + " |")
-        for k, runs in rows.items():
-            ratio = statistics.median(r["total"] / r["bare"] for r in runs)
-            print(f"{label}, {'look every ' + k + ' s' if k != 'None' else 'no periodic look'}: "
-                  f"CPU per mask / bare = {ratio:.2f}x")
+        ratios = [f"{statistics.median(r['total'] / r['bare'] for r in runs):.2f}x" for runs in rows.values()]
+        print("| total / bare | " + " | ".join(ratios) + " |")
     return 0
 
 
