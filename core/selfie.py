@@ -155,14 +155,16 @@ def _stitch_on(crops: list, frame_size: tuple[int, int], grid: tuple[int, int], 
         prob = np.maximum(prob, warped)
         if rgb is None:
             continue
+        # cv2.copyTo with a mask: rgb[fill] = ...[fill] (a 2-D boolean index into 3 channels) cost 6 ms here.
         if same:
-            rgb[~covered] = image[~covered]
+            rgb = cv2.copyTo(image, (~covered).view(np.uint8), rgb)
             covered[:] = True
             continue
         inside = cv2.warpAffine(np.ones(p.shape, np.uint8), m, grid, flags=cv2.INTER_NEAREST,
                                 borderMode=cv2.BORDER_CONSTANT) > 0
         fill = inside & ~covered
-        rgb[fill] = cv2.warpAffine(image, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[fill]
+        rgb = cv2.copyTo(cv2.warpAffine(image, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+                         fill.view(np.uint8), rgb)
         covered |= inside
     return prob, rgb, rect, added
 
