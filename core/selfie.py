@@ -123,33 +123,48 @@ def _stitch(probs: list[np.ndarray], images: tuple[np.ndarray, ...], plan: Frame
     crops = list(zip(probs, images, plan.crops, strict=True))
     own = [c for c in crops if not c[2].search]
     prob, rgb, rect, _ = _stitch_on([c for c in own if c[0].max() > 0.5] or own[:1], plan.frame_size, grid)
+    assert rgb is not None
     if len(own) == len(crops):
         return prob, rgb, rect, None
-    with_search, _, search_rect, added = _stitch_on(crops, plan.frame_size, grid)
+    with_search, _, search_rect, added = _stitch_on(crops, plan.frame_size, grid, pixels=False)
     return prob, rgb, rect, (with_search, search_rect) if added else None
 
 
-def _stitch_on(crops: list, frame_size: tuple[int, int], grid: tuple[int, int]
-               ) -> tuple[np.ndarray, np.ndarray, Rect, bool]:
-    """_stitch's work: also whether the searching crops added anyone."""
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def _stitch_on(crops: list, frame_size: tuple[int, int], grid: tuple[int, int], pixels: bool = True
+               ) -> tuple[np.ndarray, np.ndarray | None, Rect, bool]:
+    """_stitch's work: also whether the searching crops added anyone. `pixels`: also the pixels (the
+    search's stitch needs only the mask). A crop already on the grid (one person's crop, the grid over
+    it alone) is taken as it is: warping it through the identity would copy it exactly, at a cost."""
     w, h = frame_size
     rects = [c.rect for _, _, c in crops]
     rect = Rect(min(r.x0 for r in rects), min(r.y0 for r in rects), max(r.x1 for r in rects), max(r.y1 for r in rects))
     prob = np.zeros(grid[::-1], np.float32)
-    rgb = np.zeros(grid[::-1] + (3,), np.uint8)
+    rgb = np.zeros(grid[::-1] + (3,), np.uint8) if pixels else None
     covered = np.zeros(grid[::-1], bool)
     added = False
     for p, image, crop in crops:
         m = model_to_model(w, h, crop.rect, (p.shape[1], p.shape[0]), rect, grid)
-        warped = cv2.warpAffine(p, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        same = p.shape == grid[::-1] and bool((m == IDENTITY).all())
+        warped = p if same else cv2.warpAffine(p, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         if crop.search:
             warped = _new_people(warped, prob)
             added = added or bool(warped.any())
         prob = np.maximum(prob, warped)
+        if rgb is None:
+            continue
+        # cv2.copyTo with a mask: rgb[fill] = ...[fill] (a 2-D boolean index into 3 channels) cost 6 ms here.
+        if same:
+            rgb = cv2.copyTo(image, (~covered).view(np.uint8), rgb)
+            covered[:] = True
+            continue
         inside = cv2.warpAffine(np.ones(p.shape, np.uint8), m, grid, flags=cv2.INTER_NEAREST,
                                 borderMode=cv2.BORDER_CONSTANT) > 0
         fill = inside & ~covered
-        rgb[fill] = cv2.warpAffine(image, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[fill]
+        rgb = cv2.copyTo(cv2.warpAffine(image, m, grid, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+                         fill.view(np.uint8), rgb)
         covered |= inside
     return prob, rgb, rect, added
 
@@ -168,10 +183,15 @@ def _new_people(tile: np.ndarray, whole: np.ndarray) -> np.ndarray:
     blobs = cv2.dilate(person.astype(np.uint8), np.ones((5, 5), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8, ltype=cv2.CV_16U)
     seen = cv2.dilate((whole > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    keep = np.zeros(tile.shape, bool)
-    for k in range(1, n):
-        blob = (labels == k) & person
-        if blob.sum() >= NEW_PERSON_MIN_AREA * tile.size and not seen[blob].any() \
-                and float(tile[blob].mean()) >= NEW_PERSON_MIN_P:
-            keep |= blob
-    return np.where(keep, tile, 0.0).astype(np.float32)
+    # Per blob (its person pixels), at once: area, whether any was seen, mean probability.
+    label = labels[person]
+    area = np.bincount(label, minlength=n)
+    touches = np.bincount(label, weights=seen[person], minlength=n) > 0
+    mean = np.bincount(label, weights=tile[person], minlength=n) / np.maximum(area, 1)
+    new = (area >= NEW_PERSON_MIN_AREA * tile.size) & ~touches & (mean >= NEW_PERSON_MIN_P)
+    new[0] = False
+    out = np.zeros(tile.shape, np.float32)
+    if new.any():  # mostly not: nobody new
+        keep = person & new[labels]
+        out[keep] = tile[keep]
+    return out

@@ -6,8 +6,8 @@ nobody is tracked (the whole frame and a zoomed tile per mask, SEARCH_TILES), th
 (blobs of at least 5% of the largest; blobs closer than half their size are one person, people
 whose crops would overlap or save little share one), grown by a margin, widened to the aspect of
 the model that needs the least widening, and kept inside the frame. A periodic look (every
-`full_every` masks, and every `every_s` seconds) adds people who came in; a person filling most of
-the frame makes the whole frame the crop.
+`full_every` masks, and every `every_s` seconds: there a tile, with the whole frame on every second
+one) adds people who came in; a person filling most of the frame makes the whole frame the crop.
 
 The crops it plans are in normalised frame coordinates (core/geometry.py), so they mean the same on
 the CPU and in the OBS shader, at any frame size; the boxes it reasons about are in frame pixels.
@@ -36,6 +36,10 @@ MAX_CROPS = 3  # separate people beyond this share one crop: inference runs once
 MERGE_WASTE = 0.5  # two people get one crop when it adds at most this much area to their own two
 HOLD_TOLERANCE = 0.05  # a person's crop stays put while the mask moves it by at most this much of its size
 HOLD_COVER = 0.85  # people filling the frame get a crop again only below this much of max_cover
+# The timed look (`every_s`, OBS) looks at the whole frame on every second one only: the tile finds people far
+# off at the same pace, and the whole frame, which finds people large enough for it anywhere, every 1 s in OBS
+# (tools/measure/bench_obs.py, tools/measure/mask_stages.py: what each costs).
+WHOLE_EVERY_LOOKS = 2
 
 
 class PersonTracker:
@@ -50,6 +54,8 @@ class PersonTracker:
         `full_every` plans, and, with `every_s`, at least every that many seconds."""
         self.aspects, self.full_every, self.margin, self.max_cover = aspects, full_every, margin, max_cover
         self.every_s, self.clock, self.last_look = every_s, clock, clock()
+        self.last_whole = self.last_look
+        self.whole_every_looks = WHOLE_EVERY_LOOKS
         self.found: tuple[tuple[Rect, str], ...] | str | None = None  # crops; None: nobody; or FILLS_FRAME
         self.since_full = 0
         self.next_tile = 0
@@ -68,12 +74,21 @@ class PersonTracker:
         """The crops for the next frame, and how many of the last ones only search: the people's
         crops; the full frame and a search tile while nobody is tracked; on the periodic look, the
         people's crops and the full frame and a tile searching for anyone else."""
-        found = self.found
-        due = self.every_s is not None and self.clock() - self.last_look >= self.every_s
+        found, now = self.found, self.clock()
+        due = self.every_s is not None and now - self.last_look >= self.every_s
         if isinstance(found, tuple) and self.since_full < self.full_every and not due:
             self.since_full += 1
             return found, 0
-        self.since_full, self.last_look = 0, self.clock()
+        # The whole frame on the look every `full_every` masks, and at least every `whole_every_looks` timed
+        # looks; the tile on every look, so the rotation's pace is the timed looks' (nine tiles in 4.5 s at
+        # every_s 0.5).
+        whole = not isinstance(found, tuple) or self.since_full >= self.full_every or \
+            self.every_s is None or now - self.last_whole >= self.whole_every_looks * self.every_s - 1e-9
+        self.last_look = now
+        if whole:
+            self.since_full, self.last_whole = 0, now
+        else:
+            self.since_full += 1
         model = self._closest_model(width / height)
         if found == FILLS_FRAME:
             return ((FULL, model),), 0
@@ -81,6 +96,8 @@ class PersonTracker:
         self.next_tile += 1
         if not isinstance(found, tuple):  # None: nobody
             return ((FULL, model), tile), 1
+        if not whole:
+            return found + (tile,), 1
         return found + ((FULL, model), tile), 2
 
     def update(self, prob: np.ndarray, rect: Rect, width: int, height: int) -> None:

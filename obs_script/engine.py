@@ -31,9 +31,10 @@ PIP_NAMES = {"cv2": "opencv-python-headless"}  # import name -> the package that
 def mask_options(s: FilterSettings):
     from ..core.mask_source import MaskOptions
 
-    # The periodic look at the whole frame at least twice a second (2 inferences: ~1% of a core here):
-    # people who come in are found within seconds even when the CPU budget allows far fewer than 30
-    # masks a second (a look every 30 masks took 4-5 s to find a second person).
+    # The periodic look at least twice a second (core/tracking.py: a search tile each time, the whole frame
+    # every second time): people who come in are found within seconds even when the CPU budget allows far
+    # fewer than 30 masks a second (a look every 30 masks took 4-5 s to find a second person). Its cost is
+    # measured, not estimated: tools/measure/mask_stages.py, tools/measure/bench_obs.py (docs/measurements.md).
     return MaskOptions(temporal=s.temporal, refine=s.refine, tracking=s.tracking, tracking_every_s=0.5)
 
 

@@ -94,6 +94,31 @@ for _kind in ("luma", "opaque", "split", "slow"):
         in_obs=False))
 pipelines.register("test_bare", pipelines.PipelineKind("selfie_general's session alone", _bare, in_obs=False))
 
+
+def _selfie(provider: str, threads: int, options, lag: int, whole_every_looks: int | None):
+    """selfie_general as OBS runs it (`options` from obs_script/engine.py), with its periodic look
+    (core/tracking.py), the whole frame on every `whole_every_looks`-th timed look, or none (None):
+    tools/measure/bench_obs.py measures what the look costs in OBS."""
+    import dataclasses
+
+    from ..core.segmenter import Segmenter
+    from ..core.selfie import SelfiePipeline
+
+    if whole_every_looks is None:
+        options = dataclasses.replace(options, tracking_every=10**9, tracking_every_s=None)
+    pipe = SelfiePipeline(Segmenter("selfie_general", provider, threads), options)
+    if whole_every_looks is not None:
+        pipe.tracker.whole_every_looks = whole_every_looks
+    return pipe
+
+
+for _name, _every in (("test_look", 2), ("test_look_whole_each_time", 1), ("test_no_look", None)):
+    pipelines.register(_name, pipelines.PipelineKind(
+        f"selfie_general, the whole frame on every {_every}. timed look" if _every else
+        "selfie_general without the periodic look",
+        lambda provider, threads, options, lag, every=_every: _selfie(provider, threads, options, lag, every),
+        in_obs=False))
+
 if FAULTS.effect:
     backdrop_filter.EFFECT_FILES["mask"] = Path(FAULTS.effect)
 if FAULTS.crop_effect:

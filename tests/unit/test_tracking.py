@@ -92,6 +92,65 @@ def test_the_search_looks_at_one_tile_per_mask_only_while_nobody_is_tracked():
     assert len(crops) == 3 and searching == 2 and crops[1][0] == FULL
 
 
+def test_the_timed_look_sees_a_tile_each_time_and_the_whole_frame_every_second_time():
+    """In OBS (every_s): the tile rotation keeps the timed looks' pace, the whole frame comes half as often."""
+    now = [0.0]
+    tracker = PersonTracker({"selfie_general": 1.0}, full_every=30, every_s=0.5, clock=lambda: now[0])
+    person = np.zeros((256, 256), np.float32)
+    person[100:200, 110:150] = 1.0
+    tracker.update(person, FULL, 1280, 720)
+    looks = []
+    for i in range(60):  # 2 s at 30 masks a second
+        now[0] = (i + 1) / 30
+        crops, searching = tracker.plan(1280, 720)
+        if searching:
+            looks.append((round(now[0], 2), searching, FULL in [r for r, _ in crops]))
+            assert crops[-1][0] in SEARCH_TILES
+    assert [n for _, n, _ in looks] == [1, 2, 1, 2]  # a tile, then the whole frame and a tile
+    assert [whole for *_, whole in looks] == [False, True, False, True]
+    assert [t for t, *_ in looks] == [0.5, 1.0, 1.5, 2.0]
+
+
+def test_an_identity_warp_copies_exactly():
+    """The stitch takes a crop already on its grid as it is (core/selfie.py _stitch_on): what the warp it
+    skips would give."""
+    rng = np.random.default_rng(0)
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    p = rng.random((256, 256), dtype=np.float32)
+    rgb = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    assert np.array_equal(cv2.warpAffine(p, identity, (256, 256), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_CONSTANT), p)
+    assert np.array_equal(cv2.warpAffine(rgb, identity, (256, 256), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE), rgb)
+
+
+def test_the_search_keeps_exactly_the_blobs_its_rule_names():
+    """_new_people's rule, blob by blob, against what it computes for all blobs at once, on noisy tiles."""
+    from core.selfie import NEW_PERSON_MIN_AREA, NEW_PERSON_MIN_P
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        tile = (rng.random((256, 256)) > 0.997).astype(np.float32)  # specks
+        for _ in range(12):  # blobs of every size, some unsure (around NEW_PERSON_MIN_P), some overlapping
+            y, x, h, w = rng.integers(0, 230, 2).tolist() + rng.integers(2, 30, 2).tolist()
+            tile[y:y + h, x:x + w] = rng.uniform(0.45, 0.7)
+        whole = np.zeros_like(tile)
+        y, x = rng.integers(0, 200, 2)
+        whole[y:y + 40, x:x + 40] = 1.0
+        person = tile > 0.5
+        blobs = cv2.dilate(person.astype(np.uint8), np.ones((5, 5), np.uint8))
+        n, labels, _, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8, ltype=cv2.CV_16U)
+        seen = cv2.dilate((whole > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        keep = np.zeros(tile.shape, bool)
+        for k in range(1, n):
+            blob = (labels == k) & person
+            if blob.sum() >= NEW_PERSON_MIN_AREA * tile.size and not seen[blob].any() \
+                    and float(tile[blob].mean()) >= NEW_PERSON_MIN_P:
+                keep |= blob
+        assert n > 2 and keep.any() and not keep.all()
+        assert np.array_equal(_new_people(tile, whole), np.where(keep, tile, 0.0).astype(np.float32))
+
+
 def test_a_search_adds_only_people_the_crops_before_it_missed():
     whole = np.zeros((256, 256), np.float32)
     whole[50:150, 50:100] = 1.0  # someone found

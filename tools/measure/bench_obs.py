@@ -16,6 +16,13 @@ sent to the worker, shown carried and shown held (in %), masks later than their 
 and a table of the filter's GPU passes per frame by kind.
 "bare session" runs the same model session on the same frames on the worker with no tracking,
 smoothing or refinement: its CPU per mask is the cost of inference alone.
+
+The peer, obs-backgroundremoval 1.2.0 built from its tag (../shared/PEER_BENCH.md), is an optional case: a
+measuring aid, never a dependency. `--peer DIR` (or BACKDROP_PEER_DIR; default /opt/peer) holds
+DIR/obs-backgroundremoval/bin/64bit/obs-backgroundremoval.so and DIR/obs-backgroundremoval/data/; without it
+the case is skipped with a line saying so. "graphics thread" is the CPU of OBS's graphics thread (where the
+peer runs its inference), "CPU-side" that plus Backdrop's worker threads, per rendered frame, and "OBS CPU
+over none" the process's CPU per frame over the same round's no-filter case.
 """
 
 from __future__ import annotations
@@ -63,7 +70,16 @@ CASES: list[tuple[str, list[dict], bool]] = [  # (name, filters, on both cameras
     ("Backdrop Full body, not carried by motion", [filter_entry("Backdrop", {"preset": "full_body",
                                                                             "carry_masks_by_motion": False})], False),
     ("two Backdrop cameras", [filter_entry("Backdrop", {})], True),
+    # The periodic look (core/tracking.py) against none, on the same pipeline (tests/obs_plugin.py): its cost in OBS.
+    ("Backdrop, periodic look (test pipeline)", [filter_entry("Backdrop", pattern_settings("look"))], False),
+    ("Backdrop, periodic look, whole frame each time (as before; test pipeline)",
+     [filter_entry("Backdrop", pattern_settings("look_whole_each_time"))], False),
+    ("Backdrop, no periodic look (test pipeline)", [filter_entry("Backdrop", pattern_settings("no_look"))], False),
 ]
+PEER_CASE = "obs-backgroundremoval 1.2.0 (peer)"
+PEER_MODULE = "obs-backgroundremoval"
+CASES.append((PEER_CASE, [filter_entry("Peer", {}, kind="background_removal")], False))
+GRAPHICS_THREAD = "libobs: graphic"  # OBS's graphics thread ("libobs: graphics thread", cut to 15 by the kernel)
 STATUS = {  # figure: its key in the filter's status record (obs_script/filter_status.py)
     "mask_fps": "mask_fps", "video_fps": "video_fps", "cpu_per_mask_ms": "cpu_ms_per_mask",
     "latency_frames": "latency_frames", "delay_ms": "video_delay_ms", "ring_mb": "ring_mb",
@@ -85,24 +101,41 @@ def _video(size: tuple[int, int], frames_dir: Path, out: Path) -> Path:
     return write_video(out, [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames])
 
 
-def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool, seconds: float) -> dict:
+def peer_env(peer: Path, tmp: Path) -> dict[str, str] | None:
+    """OBS's extra module path for the peer's build, or None when it is not built there. OBS reads its data
+    from OBS_PLUGINS_DATA_PATH/<module name>: a link in `tmp` names the build's data/ so."""
+    module = peer / PEER_MODULE
+    if not (module / "bin" / "64bit" / f"{PEER_MODULE}.so").is_file() or not (module / "data").is_dir():
+        return None
+    data = tmp / "peer-data"
+    data.mkdir(exist_ok=True)
+    if not (data / PEER_MODULE).exists():
+        (data / PEER_MODULE).symlink_to((module / "data").resolve())
+    return {"OBS_PLUGINS_PATH": str(module / "bin" / "64bit"), "OBS_PLUGINS_DATA_PATH": str(data)}
+
+
+def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool, seconds: float,
+             env: dict[str, str] | None = None) -> dict:
     sources = ["Camera", "Camera 2"] if both else ["Camera"]
     backdrop = any(f["id"] == "backdrop_filter" for f in filters)
     with ObsInstance(width=size[0], height=size[1], image=video, filters=filters, sources=sources,
-                     filters_on_all=both, env={"BACKDROP_STATUS_LOG_S": "1"}) as inst:
+                     filters_on_all=both, env={"BACKDROP_STATUS_LOG_S": "1", **(env or {})}) as inst:
         if backdrop:
             inst.wait_log("engine ready", timeout=60, count=len(sources))
             inst.wait_record(lambda r: r.get("state") == "running", "the filter running", timeout=60)
+        elif env and "OBS_PLUGINS_PATH" in env:
+            inst.wait_log(PEER_MODULE, timeout=60)  # its module loaded (it logs under its name)
         inst.measured_stats()
         time.sleep(2.0)  # warm-up: the first masks, the auto rate's first window
         pid = inst.obs.pid
         motion_tids = named_threads(pid, "backdrop-motion")
         tids = named_threads(pid) + motion_tids
+        gids = named_threads(pid, GRAPHICS_THREAD)
         r0 = inst.status_record() if backdrop else {}
-        s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids}
+        s0, p0, t0 = inst.stats(), _cpu_ticks(pid), {t: _cpu_ticks(pid, t) for t in tids + gids}
         time.sleep(seconds)
         s1, p1 = inst.stats(), _cpu_ticks(pid)
-        t1 = {t: _cpu_ticks(pid, t) for t in tids}
+        t1 = {t: _cpu_ticks(pid, t) for t in tids + gids}
         record = inst.status_record() if backdrop else {}
     frames = max(1, s1["renderTotalFrames"] - s0["renderTotalFrames"])
     ms_per_tick = 1000.0 / CLK_TCK
@@ -111,7 +144,10 @@ def run_case(video: Path, size: tuple[int, int], filters: list[dict], both: bool
         "skipped_pct": 100.0 * (s1["renderSkippedFrames"] - s0["renderSkippedFrames"]) / frames,
         "obs_cpu_ms_per_frame": (p1 - p0) * ms_per_tick / frames,
         "backdrop_cpu_ms_per_frame": sum(t1[t] - t0[t] for t in tids) * ms_per_tick / frames if tids else 0.0,
+        "graphics_cpu_ms_per_frame": sum(t1[t] - t0[t] for t in gids) * ms_per_tick / frames if gids else None,
     }
+    if out["graphics_cpu_ms_per_frame"] is not None:
+        out["cpu_side_ms_per_frame"] = out["graphics_cpu_ms_per_frame"] + out["backdrop_cpu_ms_per_frame"]
     matched = record.get("video_delay_frames") is not None  # the frame ring is in use
     for key, name in STATUS.items():
         value = record.get(name) if name != "ring_mb" or matched else None
@@ -142,9 +178,12 @@ COLUMNS = [("render_ms", "frame render ms", 2), ("skipped_pct", "skipped %", 1),
            ("mask_fps", "mask fps", 1), ("mask_ratio", "masks per frame", 2), ("cpu_per_mask_ms",
            "CPU ms per mask", 2), ("latency_frames", "latency frames", 0), ("delay_ms", "video delay ms", 0),
            ("ring_mb", "frame ring MB", 1)]
+COLUMNS += [("graphics_cpu_ms_per_frame", "graphics thread CPU ms/frame", 2),
+            ("cpu_side_ms_per_frame", "CPU-side ms/frame (graphics + Backdrop's threads)", 2),
+            ("obs_cpu_over_none", "OBS CPU over none ms/frame", 1)]
 
 
-# This issue's columns (#39): whether a frame pays for carrying only when it misses its mask.
+# Whether a frame pays for carrying only when it misses its mask.
 COLUMNS += [("motion_cpu_ms_per_frame", "motion thread CPU ms/frame", 2), ("thumbnails_per_frame",
             "thumbnail readbacks/frame", 2), ("frames_unsent_pct", "frames not sent %", 1), ("frames_carried_pct",
             "frames carried %", 1), ("frames_held_pct", "frames held %", 1), ("masks_late_pct", "masks late %", 1),
@@ -179,11 +218,18 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sizes", default="480p,720p,1080p")
     ap.add_argument("--video", type=Path, default=DEFAULT_FRAMES, help="folder of frames to loop")
-    ap.add_argument("--cases", default="", help="comma-separated substrings of case names to run")
+    ap.add_argument("--cases", default="", help="comma-separated substrings of case names to run (=NAME: exactly)")
+    ap.add_argument("--peer", type=Path, default=Path(os.environ.get("BACKDROP_PEER_DIR", "/opt/peer")),
+                    help="where obs-backgroundremoval 1.2.0 is built (../shared/PEER_BENCH.md); optional")
     args = ap.parse_args()
     wanted = [c for c in args.cases.split(",") if c]
-    cases = [c for c in CASES if not wanted or any(w.lower() in c[0].lower() for w in wanted)]
+    cases = [c for c in CASES if not wanted or any(  # "=name": that case alone
+        w[1:] == c[0] if w.startswith("=") else w.lower() in c[0].lower() for w in wanted)]
     tmp = Path(tempfile.mkdtemp(prefix="backdrop-bench-"))
+    envs = {PEER_CASE: peer_env(args.peer, tmp)}
+    if any(c[0] == PEER_CASE for c in cases) and envs[PEER_CASE] is None:
+        print(f"peer: not built (see ../shared/PEER_BENCH.md; looked in {args.peer})")
+        cases = [c for c in cases if c[0] != PEER_CASE]
     print(f"video: {args.video if args.video.is_dir() else 'bundled photo, panned'}; {args.seconds:.0f} s per case, "
           f"{args.reps} interleaved repetitions: median (range)")
     for label in args.sizes.split(","):
@@ -192,7 +238,11 @@ def main() -> int:
         results: dict[str, list[dict]] = {name: [] for name, _, _ in cases}
         for _ in range(args.reps):
             for name, filters, both in cases:
-                results[name].append(run_case(video, size, filters, both, args.seconds))
+                results[name].append(run_case(video, size, filters, both, args.seconds, envs.get(name)))
+            if "no filter" in results and results["no filter"]:
+                none = results["no filter"][-1]["obs_cpu_ms_per_frame"]
+                for runs in results.values():
+                    runs[-1]["obs_cpu_over_none"] = runs[-1]["obs_cpu_ms_per_frame"] - none
         print(f"\n{label}30")
         print("| case | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
         print("|---" * (len(COLUMNS) + 1) + "|")
