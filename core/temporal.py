@@ -103,17 +103,23 @@ class TemporalFilter:
         hist = cv2.calcHist([change], [0], None, [256], [0, 256]).ravel()
         median = float(np.searchsorted(np.cumsum(hist), change.size / 2))
         self._noise = median if self._noise is None else min(median, self._noise * NOISE_RISE)
+        # OpenCV's per-pixel operations throughout (masks of 0/255): numpy's where and boolean indexing
+        # cost four times as much here, on the mask worker of every frame.
         grey_f = grey.astype(np.float32)
-        ref = prev_grey.astype(np.float32) if self._grey_mean is None \
-            else np.where(still > 0, self._grey_mean, prev_grey).astype(np.float32)
+        ref = prev_grey.astype(np.float32)
+        if self._grey_mean is not None:
+            cv2.copyTo(self._grey_mean, still, ref)  # the picture's mean where it was still, else the last frame
         local = cv2.blur(cv2.absdiff(grey_f, ref), (NOISE_WINDOW, NOISE_WINDOW), borderType=cv2.BORDER_REPLICATE)
-        quiet = (local <= NOISE_K * self._noise + NOISE_FLOOR) & (cv2.absdiff(prob, prev_mask) < MODEL_JUMP)
-        still = np.where(quiet, np.minimum(still, self.still_frames - 1) + 1, 0).astype(np.uint8)
-        mean = cv2.LUT(still, self._mean)
-        a = np.where(quiet, np.minimum(a, mean), a)
+        quiet = cv2.bitwise_and(cv2.compare(local, NOISE_K * self._noise + NOISE_FLOOR, cv2.CMP_LE),
+                                cv2.compare(cv2.absdiff(prob, prev_mask), MODEL_JUMP, cv2.CMP_LT))
+        still = cv2.bitwise_and(cv2.add(cv2.min(still, self.still_frames - 1), 1), quiet)
+        # where not quiet the count is 0 and its weight 1, which leaves `a` (at most 1) as it is
+        a = cv2.min(a, cv2.LUT(still, self._mean))
         a[local == 0] = 1.0
         # the picture's mean over the n still frames, this one included (the first of them: itself)
-        self._grey_mean = np.where(quiet, ref + cv2.LUT(still, self._mean_of_n) * (grey_f - ref), grey_f)
+        mean = cv2.add(ref, cv2.multiply(cv2.LUT(still, self._mean_of_n), cv2.subtract(grey_f, ref)))
+        self._grey_mean = grey_f
+        cv2.copyTo(mean, quiet, self._grey_mean)
         return a, still
 
 
