@@ -66,10 +66,12 @@ class AudioFollow:
         self.delay_ns = 0  # this filter's part of it
         self.steady = SteadyDelay()  # the video delay, without the dips that would each be a glitch
 
-    def due(self) -> bool:
-        """The graphics thread, every video_tick: whether to queue a check now."""
+    def due(self, chosen: bool) -> bool:
+        """The graphics thread, every video_tick: whether to queue a check now. Only while a source is
+        chosen (with Match video on) or still delayed by this filter: a filter without one queues no
+        work at all to OBS's UI thread."""
         self.ticks += 1
-        if self.pending or self.gone or self.ticks < POLL_TICKS or unloaded():
+        if not (chosen or self.managed) or self.pending or self.gone or self.ticks < POLL_TICKS or unloaded():
             return False
         self.ticks, self.pending = 0, True
         return True

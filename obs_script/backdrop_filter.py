@@ -111,7 +111,8 @@ class BackdropFilter:
         self.tick += 1
         if seconds > 0:
             self.frame_seconds = seconds
-        if self.audio.due():
+        s = self.state[1] if self.state is not None else None
+        if self.audio.due(s is not None and s.match_video and s.audio_source != ""):
             self._queue_audio(self._sync_audio)
         self.timer.record("video_tick", started)
 
