@@ -103,16 +103,16 @@ class TemporalFilter:
         hist = cv2.calcHist([change], [0], None, [256], [0, 256]).ravel()
         median = float(np.searchsorted(np.cumsum(hist), change.size / 2))
         self._noise = median if self._noise is None else min(median, self._noise * NOISE_RISE)
-        # OpenCV's per-pixel operations throughout (masks of 0/255): numpy's where and boolean indexing
-        # cost four times as much here, on the mask worker of every frame.
+        # No numpy `where` or boolean indexing on the float images (they cost four times as much here, on
+        # the mask worker of every frame): OpenCV's per-pixel operations, under masks (0/1 uint8).
         grey_f = grey.astype(np.float32)
         ref = prev_grey.astype(np.float32)
         if self._grey_mean is not None:
             cv2.copyTo(self._grey_mean, still, ref)  # the picture's mean where it was still, else the last frame
         local = cv2.blur(cv2.absdiff(grey_f, ref), (NOISE_WINDOW, NOISE_WINDOW), borderType=cv2.BORDER_REPLICATE)
-        quiet = cv2.bitwise_and(cv2.compare(local, NOISE_K * self._noise + NOISE_FLOOR, cv2.CMP_LE),
-                                cv2.compare(cv2.absdiff(prob, prev_mask), MODEL_JUMP, cv2.CMP_LT))
-        still = cv2.bitwise_and(cv2.add(cv2.min(still, self.still_frames - 1), 1), quiet)
+        within = (local <= NOISE_K * self._noise + NOISE_FLOOR) & (cv2.absdiff(prob, prev_mask) < MODEL_JUMP)
+        quiet = within.view(np.uint8)
+        still = (np.minimum(still, self.still_frames - 1) + 1) * quiet
         # where not quiet the count is 0 and its weight 1, which leaves `a` (at most 1) as it is
         a = cv2.min(a, cv2.LUT(still, self._mean))
         a[local == 0] = 1.0
