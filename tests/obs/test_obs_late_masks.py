@@ -19,6 +19,12 @@ def _since(first: dict, last: dict) -> dict:
         "thumbnails": last["passes"].get("thumbnail_readback", 0) - first["passes"].get("thumbnail_readback", 0)}
 
 
+def _slow(record: dict) -> bool:
+    """The CPU budget, not the video rate, sets the mask rate: the machine is too slow for a mask per
+    frame (a 150 ms sleep costs no CPU, so the late masks alone never make it so)."""
+    return str(record.get("rate_limit", "")).startswith("CPU budget")
+
+
 def test_frames_missing_their_mask_behind_a_late_one_are_shown_carried_not_held():
     # One inference in 12 takes 150 ms longer (four and a half frames): the worker is still busy when
     # the next frames come, so they are not sent to it, and its mask comes after its frame was shown.
@@ -26,11 +32,14 @@ def test_frames_missing_their_mask_behind_a_late_one_are_shown_carried_not_held(
     # that ran inference at 28 ms in OBS, 4 late masks took 40 s. The waits allow for that.
     env = {"BACKDROP_TEST_FAULTS": "late=12@150", "BACKDROP_STATUS_LOG_S": "0.5"}
     with ObsInstance(filters=[filter_entry("Backdrop")], env=env) as inst:
-        first = inst.wait_record(lambda r: r.get("state") == "running" and r["masks_late"] >= 1,
+        first = inst.wait_record(lambda r: r.get("state") == "running" and (r["masks_late"] >= 1 or _slow(r)),
                                  "a first mask later than its frame's showing", timeout=180)
-        last = inst.wait_record(lambda r: r["masks_late"] >= first["masks_late"] + 4
+        last = inst.wait_record(lambda r: _slow(r) or r["masks_late"] >= first["masks_late"] + 4
                                 and r["frames_unsent"] >= first["frames_unsent"] + 8,
                                 "four more late masks", timeout=180)
+        if _slow(last):
+            pytest.skip(f"this machine cannot give every frame its mask ({last['rate_limit']}): with masks "
+                        "this slow the video delay grows past the late ones, so none comes late")
     d = _since(first, last)
     print(f"over {d['frames']} frames: {d['masks_late']} masks late, {d['frames_unsent']} frames not sent to the "
           f"worker, {d['frames_carried']} shown carried, {d['frames_held']} held ({d['unsent_held']} of them not "
