@@ -19,6 +19,7 @@ from . import filter_settings as fs
 from .audio_source import AudioSource
 from .audio_sync import Ledger, Remembered, SteadyDelay, delay_ns
 from .libobs import LOG_INFO, lib, log
+from .registration import queue_ui
 
 POLL_TICKS = 15  # frames between checks: half a second at 30 fps; a hand edit is seen within that
 
@@ -53,9 +54,14 @@ def script_unloaded() -> None:
 
 
 class AudioFollow:
-    def __init__(self, member: int, filter_name: str) -> None:
-        self.member = member  # this filter, in the ledger
+    """One filter's link to its audio source: the filter calls `tick` (graphics thread), `removed`
+    (filter_remove) and `destroyed`; everything else runs on OBS's UI thread."""
+
+    def __init__(self, filter_source: int, filter_name: str, delay_frames: Callable[[], int]) -> None:
+        self.filter_source = filter_source
+        self.member = id(self)  # this filter, in the ledger
         self.filter_name = filter_name
+        self.delay_frames = delay_frames  # the frames the video is shown late now (UI thread)
         self.ticks = 0
         self.pending = False  # a check is queued
         self.gone = False  # removed or destroyed: only the release is left to do
@@ -66,15 +72,47 @@ class AudioFollow:
         self.delay_ns = 0  # this filter's part of it
         self.steady = SteadyDelay()  # the video delay, without the dips that would each be a glitch
 
-    def due(self, chosen: bool) -> bool:
-        """The graphics thread, every video_tick: whether to queue a check now. Only while a source is
-        chosen (with Match video on) or still delayed by this filter: a filter without one queues no
-        work at all to OBS's UI thread."""
+    def tick(self, chosen: bool) -> None:
+        """The graphics thread, every video_tick: counts, and every POLL_TICKS frames queues one check.
+        Only while a source is chosen (with Match video on) or still delayed by this filter: a filter
+        without one queues no work at all to OBS's UI thread."""
         self.ticks += 1
         if not (chosen or self.managed) or self.pending or self.gone or self.ticks < POLL_TICKS or unloaded():
-            return False
+            return
         self.ticks, self.pending = 0, True
-        return True
+        self._queue(self._check)
+
+    def removed(self) -> None:
+        """OBS's `filter_remove` (the thread that removes it): the audio source gets its offset back."""
+        self.gone = True
+        self._queue(self.release)
+
+    def destroyed(self) -> None:
+        """The filter's `destroy`: a filter destroyed without a removal (its source was deleted) gives
+        the offset back too."""
+        self.gone = True
+        if self.managed and not unloaded():
+            queue_ui(lambda: self.release(None))
+
+    def _queue(self, job: Callable[[int], None]) -> None:
+        """Run job(the filter's settings) on OBS's UI thread, holding a reference to the filter until
+        it ran."""
+        source = lib.obs_source_get_ref(self.filter_source)  # NULL once the filter is being destroyed
+        if not source:
+            self.pending = False
+            return
+
+        def run() -> None:
+            settings = lib.obs_source_get_settings(source)
+            try:
+                job(settings)
+            finally:
+                lib.obs_data_release(settings)
+                lib.obs_source_release(source)
+        queue_ui(run)
+
+    def _check(self, settings: int) -> None:
+        self.sync(settings, bool(lib.obs_source_enabled(self.filter_source)), self.delay_frames)
 
     def sync(self, settings: int, enabled: bool, delay_frames: Callable[[], int]) -> None:
         """OBS's UI thread: bring the chosen source's offset to base + this filter's video delay."""

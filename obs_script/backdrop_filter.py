@@ -19,7 +19,7 @@ from ..core.framer import Framer
 from ..core.geometry import FULL
 from . import filter_settings as fs
 from . import graphics_timer
-from .audio_follow import AudioFollow, unloaded
+from .audio_follow import AudioFollow
 from .background_picture import BackgroundPicture
 from .compositor import BLUR_EFFECT, MASK_EFFECT, Compositor, RenderParams
 from .engine import Engine
@@ -30,7 +30,7 @@ from .frame_capture import CROP_EFFECT, FrameCapture
 from .graphics_timer import GraphicsTimer
 from .libobs import GS_CS_SRGB, GS_CS_SRGB_16F, LOG_INFO, LOG_WARNING, OBS_TASK_UI, lib, log
 from .mask_sync import MaskSync
-from .registration import queue_ui, ui_task
+from .registration import ui_task
 
 # What we can composite, best first (as OBS's own filters ask): sources answer with what they give.
 PREFERRED_SPACES = (ctypes.c_int * 2)(GS_CS_SRGB, GS_CS_SRGB_16F)
@@ -70,7 +70,7 @@ class BackdropFilter:
         self._errors: dict[str, int] = {}
         self.timer = GraphicsTimer(lambda line: log(LOG_WARNING, f"filter '{self.name}' {line}"))
         self.retired: list[Engine] = []  # replaced engines, stopping; joined in destroy
-        self.audio = AudioFollow(id(self), self.name)  # keep this audio in sync (obs_script/audio_follow.py)
+        self.audio = AudioFollow(source, self.name, self._video_delay_frames)  # keep this audio in sync
         self.repairs.now(settings)  # nobody else holds the settings yet
         fs.migrate(settings)
         fs.apply_preset(settings)  # a filter created with a preset (obs-websocket, a saved collection)
@@ -112,47 +112,16 @@ class BackdropFilter:
         if seconds > 0:
             self.frame_seconds = seconds
         s = self.state[1] if self.state is not None else None
-        if self.audio.due(s is not None and s.match_video and s.audio_source != ""):
-            self._queue_audio(self._sync_audio)
+        self.audio.tick(s is not None and s.match_video and s.audio_source != "")
         self.timer.record("video_tick", started)
-
-    def _queue_audio(self, job) -> None:
-        """Run job(filter source) on OBS's UI thread, holding a reference to the filter until it ran."""
-        source = lib.obs_source_get_ref(self.source)  # NULL once the filter is being destroyed
-        if not source:
-            self.audio.pending = False
-            return
-
-        def run() -> None:
-            try:
-                job(source)
-            finally:
-                lib.obs_source_release(source)
-        queue_ui(run)
-
-    def _sync_audio(self, source: int) -> None:
-        """OBS's UI thread: the chosen audio source's offset follows the delay shown now."""
-        settings = lib.obs_source_get_settings(source)
-        try:
-            self.audio.sync(settings, bool(lib.obs_source_enabled(source)), self._video_delay_frames)
-        finally:
-            lib.obs_data_release(settings)
 
     def _video_delay_frames(self) -> int:
         """Frames the video is shown late now, as the status record says (0 while it passes through)."""
         return self.status.figures(self).get("video_delay_frames") or 0
 
     def filter_remove(self) -> None:
-        """OBS's `filter_remove` (the thread that removes it): the audio source gets its offset back."""
-        self.audio.gone = True
-
-        def release(source: int) -> None:
-            settings = lib.obs_source_get_settings(source)
-            try:
-                self.audio.release(settings)
-            finally:
-                lib.obs_data_release(settings)
-        self._queue_audio(release)
+        """OBS's `filter_remove`: the audio source gets its offset back (audio_follow.py)."""
+        self.audio.removed()
 
     def video_render(self) -> None:
         started = graphics_timer.start()
@@ -273,9 +242,7 @@ class BackdropFilter:
         if settings:
             self.repairs.now(settings)
             lib.obs_data_release(settings)
-        self.audio.gone = True
-        if self.audio.managed and not unloaded():  # destroyed without a removal (its source was deleted)
-            queue_ui(lambda: self.audio.release(None))
+        self.audio.destroyed()
         engines = self.retired + ([self.state[0]] if self.state is not None else [])
         for engine in engines:
             engine.stop()
