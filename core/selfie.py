@@ -102,7 +102,7 @@ class SelfiePipeline:
         prob = self.temporal(prob, small_rgb, warp)
         prob = remove_small_blobs(prob, o.min_blob)
         if o.tracking and frame_size[0]:
-            self.tracker.update(*(found or (prob, rect)), *frame_size)
+            self.tracker.update(*(found or (prob, rect)), *frame_size, moving=self.temporal.moving)
         self._prev = (rect, size)
         coeffs = refine.guided_coefficients(prob, small_rgb, o.refine_radius, o.refine_eps, o.refine) \
             if o.refine > 0.0 else None

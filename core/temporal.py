@@ -30,6 +30,13 @@ NOISE_K = 2.5  # ... and is more than noise from this many times the noise level
 NOISE_FLOOR = 1.0  # plus this many grey levels
 NOISE_RISE = 1.02  # the noise estimate may rise by this factor per frame (it falls at once)
 MODEL_JUMP = 0.5  # the model's probability moving this far is no noise, whatever the picture did
+# Whether the person moved, for person tracking's crop hold (core/tracking.py): the picture changed beyond its
+# noise over more than MOVING_SHARE of the mask (a still person, noisy or not: at most 0.1%; the slow pan and
+# DAVIS: 10-80%). Where the crop moved, the history is resampled into the new crop, and the resampling of a
+# downscaled frame reads as motion by itself (9-79% on an exactly still picture): there the mask's own jumps
+# decide, over more than MOVING_JUMP_SHARE (after a still picture's crop moved: 0-4%; DAVIS: 1-31%, median 4-9%).
+MOVING_SHARE = 0.05
+MOVING_JUMP_SHARE = 0.02
 
 
 _IDENTITY = np.eye(2, 3)
@@ -43,6 +50,7 @@ class TemporalFilter:
         self._still: np.ndarray | None = None  # uint8: frames each pixel's neighbourhood has been still
         self._noise: float | None = None  # the camera's noise: the median grey-level change per frame
         self._grey_mean: np.ndarray | None = None  # float32: the picture's mean over each pixel's still frames
+        self.moving: bool | None = None  # whether the last mask's person moved (None: no history to tell)
         self.still_frames = max(1, round(STILL_FRAMES_AT_FULL * self.strength))
         n = np.arange(256, dtype=np.float32)
         self._mean = (1.0 / (n + 1.0)).astype(np.float32)  # n -> 1 / (n + 1): the mask's weight
@@ -54,7 +62,7 @@ class TemporalFilter:
 
     def reset(self) -> None:
         self._mask = self._grey = self._still = self._grey_mean = None
-        self._noise = None
+        self._noise = self.moving = None
 
     def __call__(self, prob: np.ndarray, small_rgb: np.ndarray, warp: np.ndarray | None = None) -> np.ndarray:
         """float32 P(person) and the uint8 RGB it came from (both at model size) -> smoothed mask.
@@ -64,7 +72,7 @@ class TemporalFilter:
         """
         grey = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY)
         prev_mask, prev_grey, still = self._mask, self._grey, self._still
-        self._grey = grey
+        self._grey, self.moving = grey, None
         if self.strength <= 0.0 or prev_mask is None or prev_grey is None or still is None:  # (set together)
             self._mask = prob.astype(np.float32, copy=True)
             self._still, self._grey_mean = np.zeros(prob.shape, np.uint8), None
@@ -90,19 +98,24 @@ class TemporalFilter:
             motion = cv2.max(motion, motion_floor)
         a = cv2.LUT(motion, self._a)  # float32 weight of the new mask, per pixel
         prob = prob.astype(np.float32, copy=False)
-        a, self._still = self._still_weight(a, grey, prev_grey, change, prob, prev_mask, still)
+        resampled = motion_floor is not None
+        a, self._still = self._still_weight(a, grey, prev_grey, change, prob, prev_mask, still, resampled)
         out = cv2.add(prev_mask, cv2.multiply(a, cv2.subtract(prob, prev_mask)))  # prev + a * (p - prev)
         self._mask = out
         return out
 
     def _still_weight(self, a: np.ndarray, grey: np.ndarray, prev_grey: np.ndarray, change: np.ndarray,
-                      prob: np.ndarray, prev_mask: np.ndarray, still: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                      prob: np.ndarray, prev_mask: np.ndarray, still: np.ndarray, resampled: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """The weights `a` where the neighbourhood is still: the running mean's 1 / (n + 1) where the
         picture is within noise of its own mean over the same frames (a slow movement drifts away
-        from it, where noise does not), 1 where it did not change at all; and the new counts n."""
+        from it, where noise does not), 1 where it did not change at all; and the new counts n. Sets
+        `moving` (`resampled`: the history was realigned to a moved crop)."""
         hist = cv2.calcHist([change], [0], None, [256], [0, 256]).ravel()
         median = float(np.searchsorted(np.cumsum(hist), change.size / 2))
-        self._noise = median if self._noise is None else min(median, self._noise * NOISE_RISE)
+        if median > 0.0:  # the same picture twice (a duplicated frame) says nothing of the noise: 0 would stick
+            self._noise = median if self._noise is None else min(median, self._noise * NOISE_RISE)
+        noise = self._noise or 0.0
         # No numpy `where` or boolean indexing on the float images (they cost four times as much here, on
         # the mask worker of every frame): OpenCV's per-pixel operations, under masks (0/1 uint8).
         grey_f = grey.astype(np.float32)
@@ -110,8 +123,13 @@ class TemporalFilter:
         if self._grey_mean is not None:
             cv2.copyTo(self._grey_mean, still, ref)  # the picture's mean where it was still, else the last frame
         local = cv2.blur(cv2.absdiff(grey_f, ref), (NOISE_WINDOW, NOISE_WINDOW), borderType=cv2.BORDER_REPLICATE)
-        within = (local <= NOISE_K * self._noise + NOISE_FLOOR) & (cv2.absdiff(prob, prev_mask) < MODEL_JUMP)
-        quiet = within.view(np.uint8)
+        calm = (local <= NOISE_K * noise + NOISE_FLOOR).view(np.uint8)
+        steady = (cv2.absdiff(prob, prev_mask) < MODEL_JUMP).view(np.uint8)
+        if resampled:
+            self.moving = cv2.countNonZero(steady) < (1.0 - MOVING_JUMP_SHARE) * steady.size
+        else:
+            self.moving = cv2.countNonZero(calm) < (1.0 - MOVING_SHARE) * calm.size
+        quiet = calm & steady
         still = (np.minimum(still, self.still_frames - 1) + 1) * quiet
         # where not quiet the count is 0 and its weight 1, which leaves `a` (at most 1) as it is
         a = cv2.min(a, cv2.LUT(still, self._mean))

@@ -34,8 +34,11 @@ SEARCH_TILES = tuple(sorted((Rect(x, y, x + SEARCH_TILE, y + SEARCH_TILE) for y 
 FILLS_FRAME = "fills the frame"  # PersonTracker.found: a person filling the frame, the full frame is the crop
 MAX_CROPS = 3  # separate people beyond this share one crop: inference runs once per crop
 MERGE_WASTE = 0.5  # two people get one crop when it adds at most this much area to their own two
-HOLD_TOLERANCE = 0.05  # a person's crop stays put while the mask moves it by at most this much of its size
-HOLD_COVER = 0.85  # people filling the frame get a crop again only below this much of max_cover
+# While the picture is still (core/temporal.py `moving`), a person's crop stays put while the mask moves it by at
+# most HOLD_TOLERANCE of its size, and people filling the frame get a crop again only below HOLD_COVER of
+# max_cover; a moving person's crop follows the mask, or it would lag them.
+HOLD_TOLERANCE = 0.05
+HOLD_COVER = 0.85
 # The timed look (`every_s`, OBS) looks at the whole frame on every second one only: the tile finds people far
 # off at the same pace, and the whole frame, which finds people large enough for it anywhere, every 1 s in OBS
 # (tools/measure/bench_obs.py, tools/measure/mask_stages.py: what each costs).
@@ -59,9 +62,10 @@ class PersonTracker:
         self.found: tuple[tuple[Rect, str], ...] | str | None = None  # crops; None: nobody; or FILLS_FRAME
         self.since_full = 0
         self.next_tile = 0
+        self.moving = False  # the person moved at the last mask that could tell
 
     def reset(self) -> None:
-        self.found, self.since_full, self.next_tile = None, 0, 0
+        self.found, self.since_full, self.next_tile, self.moving = None, 0, 0, False
 
     @property
     def searching(self) -> bool:
@@ -100,8 +104,11 @@ class PersonTracker:
             return found + (tile,), 1
         return found + ((FULL, model), tile), 2
 
-    def update(self, prob: np.ndarray, rect: Rect, width: int, height: int) -> None:
-        """Learn where the people are from the mask just computed over `rect`."""
+    def update(self, prob: np.ndarray, rect: Rect, width: int, height: int, moving: bool | None = None) -> None:
+        """Learn where the people are from the mask just computed over `rect`. `moving`: whether the
+        person moved (core/temporal.py); None: not known, the last answer stands."""
+        if moving is not None:
+            self.moving = moving
         binary = (prob > 0.5).astype(np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_16U)  # 16-bit: faster
         if n <= 1:
@@ -123,11 +130,12 @@ class PersonTracker:
             if len(crops) <= MAX_CROPS and not _overlapping(crops) and waste > MERGE_WASTE:
                 break
             crops = merged
-        cover = self.max_cover * (HOLD_COVER if self.found == FILLS_FRAME else 1.0)  # no back and forth
+        hold = not self.moving
+        cover = self.max_cover * (HOLD_COVER if self.found == FILLS_FRAME and hold else 1.0)  # no back and forth
         if sum(c.area for c, _ in crops) >= cover * width * height:
             self.found = FILLS_FRAME  # the full frame is the crop
             return
-        held = self.found if isinstance(self.found, tuple) else ()
+        held = self.found if isinstance(self.found, tuple) and hold else ()
         self.found = tuple(self._hold(c, model, held, width, height) for c, model in crops)
 
     def _hold(self, crop: Rect, model: str, held: tuple[tuple[Rect, str], ...], width: int, height: int

@@ -51,3 +51,21 @@ def test_a_crop_stays_put_while_the_mask_wobbles_and_follows_a_real_move():
     moved = np.roll(prob, int(256 * 3 * HOLD_TOLERANCE), axis=1)  # three times the tolerance: a real move
     tracker.update(moved, Rect(), 1280, 720)
     assert tracker.found != crop
+
+
+def test_a_moving_persons_crop_follows_the_mask_even_within_the_hold():
+    tracker = PersonTracker({"selfie_general": 1.0})
+    prob = np.zeros((256, 256), np.float32)
+    prob[60:200, 100:160] = 1.0
+    tracker.update(prob, Rect(), 1280, 720, moving=False)
+    crop = tracker.found
+    nudged = np.roll(prob, 2, axis=1)  # within the hold's tolerance
+    tracker.update(nudged, Rect(), 1280, 720, moving=True)
+    assert tracker.found != crop  # a held crop would lag a moving person
+    followed = tracker.found
+    tracker.update(prob, Rect(), 1280, 720, moving=None)  # not known (smoothing off): the last answer stands
+    assert tracker.found != followed
+    tracker.update(nudged, Rect(), 1280, 720, moving=False)
+    held = tracker.found
+    tracker.update(prob, Rect(), 1280, 720)
+    assert tracker.found == held

@@ -38,6 +38,35 @@ def test_smoothing_removes_flicker_on_a_still_picture_but_follows_motion(people_
     assert np.abs(out - new_prob)[changed].mean() < 0.02
 
 
+def test_it_tells_a_still_person_from_a_moving_one_for_the_crop_hold(people_photos):
+    """`moving` (person tracking holds a crop only while it is False): still, with or without a
+    webcam's noise; moving when the picture shifts by one model pixel a mask; where the crop moved,
+    the mask's own jumps decide, not the resampled picture."""
+    rng = np.random.default_rng(2)
+    small = resize_to_model(people_photos["astronaut"], 256, 256)
+    segmenter = Segmenter("selfie_general", "cpu")
+    prob = segmenter.infer_small(small)
+    tf = TemporalFilter(0.6)
+    tf(prob, small)
+    assert tf.moving is None  # nothing to compare with yet
+    tf(prob, small)
+    assert tf.moving is False
+    for n in range(8):  # a webcam's noise, and one frame it sent twice (the same picture says nothing of noise)
+        noisy = noisy if n == 4 else np.clip(small + rng.normal(0, 3, small.shape), 0, 255).astype(np.uint8)
+        tf(segmenter.infer_small(noisy), noisy)
+        assert tf.moving is False, n
+    for shift in range(1, 4):  # a slow pan: one model pixel a mask
+        moved = np.roll(small, shift, axis=1)
+        tf(segmenter.infer_small(moved), moved)
+        assert tf.moving is True
+    crop_moved = np.float64([[1.02, 0.0, -2.5], [0.0, 1.02, -2.5]])  # the crop, not the person, moved
+    tf(prob, small)
+    tf(prob, small, crop_moved)
+    assert tf.moving is False
+    tf(np.roll(prob, 30, axis=1), small, crop_moved)  # the mask jumped: the person moved
+    assert tf.moving is True
+
+
 WHOLE = FramePlan.whole(256, 256, "selfie_general", (256, 256))  # a whole 256x256 frame
 
 
