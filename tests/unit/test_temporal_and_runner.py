@@ -51,8 +51,10 @@ def test_it_tells_a_still_person_from_a_moving_one_for_the_crop_hold(people_phot
     assert tf.moving is None  # nothing to compare with yet
     tf(prob, small)
     assert tf.moving is False
+    noisy = small
     for n in range(8):  # a webcam's noise, and one frame it sent twice (the same picture says nothing of noise)
-        noisy = noisy if n == 4 else np.clip(small + rng.normal(0, 3, small.shape), 0, 255).astype(np.uint8)
+        if n != 4:
+            noisy = np.clip(small + rng.normal(0, 3, small.shape), 0, 255).astype(np.uint8)
         tf(segmenter.infer_small(noisy), noisy)
         assert tf.moving is False, n
     for shift in range(1, 4):  # a slow pan: one model pixel a mask
