@@ -129,6 +129,8 @@ class FullBodyPipeline:
             if warp is None:  # no history (the first pose)
                 self.pose_temporal.reset()
             prob = self.pose_temporal(p.mask, images[n], warp)
+            if self.pose_temporal.moving is not None:  # the pose's ROI holds only while its person is still
+                self.pose.moving = self.pose_temporal.moving
             self._pose_prev = p.crop_matrix
             self._out_of_view = 0 if full_body_in_view(p.landmarks) else self._out_of_view + 1
             if self._out_of_view >= LEAVE_AFTER:

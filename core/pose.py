@@ -385,8 +385,9 @@ class PosePipeline:
     def __init__(self, provider: str = "auto", threads: int = DEFAULT_THREADS, lag: int = 0,
                  hold: float = 0.0) -> None:
         """`hold`: keep the ROI while the landmarks move it by at most this much of its size (0:
-        MediaPipe's graph, which moves it every frame)."""
+        MediaPipe's graph, which moves it every frame), and while `moving` is False."""
         self.hold = hold
+        self.moving = False  # the person moved (full_body's temporal filter says): the ROI follows them
         self.detector = shared_session(find_model(DETECTOR), provider, threads)
         self.landmarks = shared_session(find_model(LANDMARKS), provider, threads)
         self.detector_side = self.detector.card.width  # square inputs: 224 and 256 (their cards)
@@ -402,6 +403,7 @@ class PosePipeline:
         self.aux_filter.reset()
         self.rois.clear()
         self.next_roi = None
+        self.moving = False
 
     def configure(self, options: MaskOptions) -> None:
         """MediaPipe's graph has no options of ours (its smoothing is its own)."""
@@ -544,7 +546,7 @@ class PosePipeline:
         self.next_roi = roi
 
     def _push_roi(self, roi: Roi) -> None:
-        if self.rois and self.rois[-1] is not None and _within(roi, self.rois[-1], self.hold):
+        if not self.moving and self.rois and self.rois[-1] is not None and _within(roi, self.rois[-1], self.hold):
             roi = self.rois[-1]
         self.rois.append(roi)
         self.next_roi = self.rois[0] if len(self.rois) == self.rois.maxlen else None

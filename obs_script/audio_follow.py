@@ -83,9 +83,13 @@ class AudioFollow:
         self._queue(self._check)
 
     def removed(self) -> None:
-        """OBS's `filter_remove` (the thread that removes it): the audio source gets its offset back."""
+        """OBS's `filter_remove` (the thread that removes it): the audio source gets its offset back.
+        Not once the script is unloaded (OBS exiting: `script_unloaded` gave every offset back): a
+        task queued then would hold a reference to the filter through OBS's shutdown (OBS 32.2.2 hung
+        once at exit right after such a removal, before the filter was destroyed)."""
         self.gone = True
-        self._queue(self.release)
+        if not unloaded():
+            self._queue(self.release)
 
     def destroyed(self) -> None:
         """The filter's `destroy`: a filter destroyed without a removal (its source was deleted) gives
