@@ -80,7 +80,7 @@ class AudioFollow:
         if not (chosen or self.managed) or self.pending or self.gone or self.ticks < POLL_TICKS or unloaded():
             return
         self.ticks, self.pending = 0, True
-        self._queue(self._check)
+        self._queue(self.sync)
 
     def removed(self) -> None:
         """OBS's `filter_remove` (the thread that removes it): the audio source gets its offset back.
@@ -115,22 +115,21 @@ class AudioFollow:
                 lib.obs_source_release(source)
         queue_ui(run)
 
-    def _check(self, settings: int) -> None:
-        self.sync(settings, bool(lib.obs_source_enabled(self.filter_source)), self.delay_frames)
-
-    def sync(self, settings: int, enabled: bool, delay_frames: Callable[[], int]) -> None:
-        """OBS's UI thread: bring the chosen source's offset to base + this filter's video delay."""
+    def sync(self, settings: int) -> None:
+        """OBS's UI thread: bring the chosen source's offset to base + this filter's video delay
+        (`settings`: the filter's)."""
         self.pending = False
         if unloaded():
             return
         wanted = ""
+        enabled = bool(lib.obs_source_enabled(self.filter_source))
         if enabled and not self.gone and lib.obs_data_get_bool(settings, fs.S_MATCH_VIDEO.encode()):
             wanted = (lib.obs_data_get_string(settings, fs.S_AUDIO_SOURCE.encode()) or b"").decode("utf-8", "replace")
         if self.managed and self.managed != wanted:
             self.release(settings)
         if not wanted:
             return
-        delay = self.steady.update(delay_ns(delay_frames(), lib.obs_get_frame_interval_ns()), time.monotonic())
+        delay = self.steady.update(delay_ns(self.delay_frames(), lib.obs_get_frame_interval_ns()), time.monotonic())
         with AudioSource(wanted) as audio:
             if audio.source is None:
                 return  # not there (deleted, or not created yet): nothing to keep in sync
