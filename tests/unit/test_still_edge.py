@@ -1,6 +1,7 @@
 """A still person's edge holds still on the CLI's path (tools/measure/still_edge.py's measure, on real
 model runs): the same mask frame after frame on an exactly still picture in every preset, far less
-change than the bare model's own under webcam noise, and a slow pan followed without lag."""
+change than the bare model's own under webcam noise, a slow pan followed without lag, and a settled mask
+no worse than the bare model's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.geometry import Rect
+from core.tools.metrics import jaccard
 from core.tracking import HOLD_TOLERANCE, PersonTracker
 from tests.unit.test_tracking import _scene
 from tools.measure.still_edge import CONFIGS, alphas, flips_and_band, motion, still
@@ -16,9 +18,14 @@ FRAMES = 60  # the measure's warm-up is 30 (1 s at 30 fps); its figures come fro
 
 
 @pytest.fixture(scope="module")
-def person(people_photos) -> np.ndarray:
-    """A person filling most of a 1280x720 frame's height, as a streamer at a desk."""
-    return _scene(people_photos, [(400, 60)], scale=600)[0]
+def scene(people_photos) -> tuple[np.ndarray, np.ndarray]:
+    """A person filling most of a 1280x720 frame's height, as a streamer at a desk, and their true mask."""
+    return _scene(people_photos, [(400, 60)], scale=600)
+
+
+@pytest.fixture(scope="module")
+def person(scene) -> np.ndarray:
+    return scene[0]
 
 
 @pytest.mark.parametrize("preset", ["balanced", "quality", "low_cpu", "full_body", "full_body_2core"])
@@ -37,6 +44,17 @@ def test_a_slow_pan_is_followed_without_lag(person):
     trail, j_pan, _, settled_vs_unsmoothed = motion(CONFIGS["balanced"], person)
     assert abs(trail) <= 2.0, trail
     assert settled_vs_unsmoothed >= 0.97  # settling froze no worse mask than each frame's own
+
+
+@pytest.mark.parametrize("preset", ["balanced", "low_cpu"])
+def test_a_still_persons_settled_mask_is_no_worse_than_the_bare_models(scene, preset):
+    """Settling must not freeze a worse mask: against the person's true mask, the last mask of a still
+    clip, exact or noisy, scores at least what the bare model (the preset's model alone) scores."""
+    frame, truth = scene
+    bare = CONFIGS["bare_landscape" if CONFIGS[preset].model == "selfie_landscape" else "bare"]
+    for noisy in (False, True):
+        settled, alone = (jaccard(truth, alphas(c, still(frame, 40, noisy))[-1] > 127) for c in (CONFIGS[preset], bare))
+        assert settled >= alone - 0.005, (noisy, settled, alone)
 
 
 def test_a_crop_stays_put_while_the_mask_wobbles_and_follows_a_real_move():

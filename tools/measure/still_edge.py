@@ -12,11 +12,16 @@ and softness), and scored from frame 30 (1 s) on:
   median over the frame pairs; band: the mean |change| in levels over the soft edge band (alpha
   between 5% and 95%, dilated by 2 px), averaged over the pairs;
 - pan: the frame shifted 1 px per frame; trail: how far the mask's centroid lags the picture's,
-  as the bare model sees each frame (its mask's centroid minus the preset's, less the same
-  difference on the still frame), mean over the frames; J: against the bare model's mask of the
-  same frame (binary at 50%);
+  as the bare model sees each frame: its mask's centroid minus the preset's, mean over the frames,
+  on a pan to the right and the same pan back to the left, half their difference (a lag changes
+  sign with the direction; where the preset's mask sits against the model's, e.g. on a crop
+  tracking chose, does not); J: against the bare model's mask of the same frame (binary at 50%),
+  on the pan to the right;
 - settled J: the still mask after 40 frames against the bare model's (the preset's model, no tracking
-  or smoothing) and against the same preset unsmoothed (temporal 0: settling froze no worse mask).
+  or smoothing) and against the same preset unsmoothed (temporal 0);
+- J vs truth: the last mask of the still and of the noisy clip against the human-made mask of the
+  frame, where one lies beside it (DAVIS: ../masks/NAME.png), the bare model's rows the reference:
+  settling must not freeze a worse mask than the model's own.
 """
 
 from __future__ import annotations
@@ -63,6 +68,12 @@ CONFIGS = {
 }
 
 
+def _truth(path: str) -> np.ndarray | None:
+    """The frame's human-made mask at SIZE (DAVIS's layout: frames/NAME.jpg, masks/NAME.png), if any."""
+    mask = cv2.imread(str(Path(path).parent.parent / "masks" / (Path(path).stem + ".png")), cv2.IMREAD_GRAYSCALE)
+    return None if mask is None else cv2.resize(mask, SIZE, interpolation=cv2.INTER_NEAREST) > 127
+
+
 def _load(path: str) -> np.ndarray:
     bgr = cv2.imread(path)
     if bgr is None:
@@ -81,9 +92,9 @@ def still(frame: np.ndarray, n: int, noise: bool, seed: int = 0) -> Iterator[np.
         yield cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[:, :, ::-1]
 
 
-def pan(frame: np.ndarray, n: int) -> Iterator[np.ndarray]:
+def pan(frame: np.ndarray, n: int, step: int = 1) -> Iterator[np.ndarray]:
     for i in range(n):
-        shift = np.float32([[1, 0, i - n // 2], [0, 1, 0]])
+        shift = np.float32([[1, 0, step * (i - n // 2)], [0, 1, 0]])
         yield cv2.warpAffine(frame, shift, SIZE, borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -116,15 +127,17 @@ def centroid_x(mask: np.ndarray) -> float:
 def motion(config: Config, frame: np.ndarray) -> tuple[float, float, float, float]:
     """(trail px, pan J against the bare model, settled J against the bare model, against unsmoothed)."""
     bare = dataclasses.replace(CONFIGS["bare"], model="selfie_general" if config.model == "full_body" else config.model)
-    moving, moving_bare = alphas(config, pan(frame, FRAMES)), alphas(bare, pan(frame, FRAMES))
+    behind = {}  # pan direction -> the bare model's centroid minus the preset's, and J, per frame
+    for step in (1, -1):
+        moving, moving_bare = alphas(config, pan(frame, FRAMES, step)), alphas(bare, pan(frame, FRAMES, step))
+        behind[step] = [(centroid_x(r) - centroid_x(m), jaccard(r > 127, m > 127))
+                        for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:], strict=True)]
+    trail = (np.mean([d for d, _ in behind[1]]) - np.mean([d for d, _ in behind[-1]])) / 2
+    j_pan = np.mean([j for _, j in behind[1]])
     settled = alphas(config, still(frame, 40, False))[-1]
     unsmoothed = alphas(dataclasses.replace(config, options=dataclasses.replace(config.options, temporal=0.0)),
                         still(frame, 40, False))[-1]
     reference = alphas(bare, still(frame, 2, False))[-1]
-    offset = centroid_x(reference) - centroid_x(settled)  # where the preset's still mask sits against the model's
-    trail = np.mean([centroid_x(r) - centroid_x(m) - offset for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:],
-                                                                            strict=True)])
-    j_pan = np.mean([jaccard(r > 127, m > 127) for r, m in zip(moving_bare[WARM_UP:], moving[WARM_UP:], strict=True)])
     return float(trail), float(j_pan), jaccard(reference > 127, settled > 127), jaccard(unsmoothed > 127, settled > 127)
 
 
@@ -135,18 +148,20 @@ def main() -> int:
     parser.add_argument("--no-motion", action="store_true", help="still and noisy figures only")
     args = parser.parse_args()
     print("| frame | config | still flips | still band | noisy flips | noisy band | pan trail px | pan J vs bare "
-          "| settled J vs bare | settled J vs unsmoothed |\n|---|---|---|---|---|---|---|---|---|---|")
+          "| settled J vs bare | settled J vs unsmoothed | still J vs truth | noisy J vs truth |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|")
     for path in args.frames:
-        frame, name = _load(path), "/".join(Path(path).parts[-3::2])
+        frame, name, truth = _load(path), "/".join(Path(path).parts[-3::2]), _truth(path)
         for key in args.configs.split(","):
             config = CONFIGS[key]
-            exact = flips_and_band(alphas(config, still(frame, FRAMES, False)))
-            noisy = flips_and_band(alphas(config, still(frame, FRAMES, True)))
-            cells = [f"{exact[0]:.0f}", f"{exact[1]:.2f}", f"{noisy[0]:.0f}", f"{noisy[1]:.2f}"]
+            exact, noisy = alphas(config, still(frame, FRAMES, False)), alphas(config, still(frame, FRAMES, True))
+            cells = [f"{v:.0f}" if i % 2 == 0 else f"{v:.2f}"
+                     for i, v in enumerate(flips_and_band(exact) + flips_and_band(noisy))]
             if args.no_motion or key.startswith("bare"):
                 cells += ["-"] * 4
             else:
                 cells += [f"{v:+.2f}" if i == 0 else f"{v:.3f}" for i, v in enumerate(motion(config, frame))]
+            cells += ["-"] * 2 if truth is None else [f"{jaccard(truth, m[-1] > 127):.3f}" for m in (exact, noisy)]
             print(f"| {name} | {key} | " + " | ".join(cells) + " |", flush=True)
     return 0
 
