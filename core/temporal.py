@@ -37,6 +37,7 @@ MODEL_JUMP = 0.5  # the model's probability moving this far is no noise, whateve
 # decide, over more than MOVING_JUMP_SHARE (after a still picture's crop moved: 0-4%; DAVIS: 1-31%, medians 3-14%).
 MOVING_SHARE = 0.05
 MOVING_JUMP_SHARE = 0.02
+UNKNOWN_MASKS = 3
 
 
 _IDENTITY = np.eye(2, 3)
@@ -51,6 +52,7 @@ class TemporalFilter:
         self._noise: float | None = None  # the camera's noise: the median grey-level change per frame
         self._grey_mean: np.ndarray | None = None  # float32: the picture's mean over each pixel's still frames
         self.moving: bool | None = None  # whether the last mask's person moved (None: no history to tell)
+        self._moved, self._unknown = False, 0  # the last answer, and for how many masks it could not be told
         self.still_frames = max(1, round(STILL_FRAMES_AT_FULL * self.strength))
         n = np.arange(256, dtype=np.float32)
         self._mean = (1.0 / (n + 1.0)).astype(np.float32)  # n -> 1 / (n + 1): the mask's weight
@@ -63,6 +65,7 @@ class TemporalFilter:
     def reset(self) -> None:
         self._mask = self._grey = self._still = self._grey_mean = None
         self._noise = self.moving = None
+        self._moved, self._unknown = False, 0
 
     def __call__(self, prob: np.ndarray, small_rgb: np.ndarray, warp: np.ndarray | None = None) -> np.ndarray:
         """float32 P(person) and the uint8 RGB it came from (both at model size) -> smoothed mask.
@@ -125,10 +128,14 @@ class TemporalFilter:
         local = cv2.blur(cv2.absdiff(grey_f, ref), (NOISE_WINDOW, NOISE_WINDOW), borderType=cv2.BORDER_REPLICATE)
         calm = (local <= NOISE_K * noise + NOISE_FLOOR).view(np.uint8)
         steady = (cv2.absdiff(prob, prev_mask) < MODEL_JUMP).view(np.uint8)
-        if resampled:
-            self.moving = cv2.countNonZero(steady) < (1.0 - MOVING_JUMP_SHARE) * steady.size
+        if resampled:  # no jump: a slow movement, or none
+            reading = True if cv2.countNonZero(steady) < (1.0 - MOVING_JUMP_SHARE) * steady.size else None
         else:
-            self.moving = cv2.countNonZero(calm) < (1.0 - MOVING_SHARE) * calm.size
+            reading = cv2.countNonZero(calm) < (1.0 - MOVING_SHARE) * calm.size
+        self._unknown = 0 if reading is not None else self._unknown + 1
+        if reading is None:
+            reading = self._moved and self._unknown < UNKNOWN_MASKS
+        self.moving = self._moved = reading
         quiet = calm & steady
         still = (np.minimum(still, self.still_frames - 1) + 1) * quiet
         # where not quiet the count is 0 and its weight 1, which leaves `a` (at most 1) as it is
