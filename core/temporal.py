@@ -35,8 +35,8 @@ MODEL_JUMP = 0.5  # the model's probability moving this far is no noise, whateve
 # DAVIS: 10-80%). Where the crop moved, the history is resampled into the new crop, and the resampling of a
 # downscaled frame reads as motion by itself (9-79% on an exactly still picture): there the mask's own jumps
 # over more than MOVING_JUMP_SHARE say moving (after a still picture's crop moved: 0-4%; DAVIS: 1-31%, medians
-# 3-14%), and no jump says nothing (a slow pan makes none): the last answer stands for up to UNKNOWN_MASKS such
-# masks in a row, then still, so a still picture whose crop keeps moving settles.
+# 3-14%), and no jump says nothing (a slow pan makes none): the last answer stands, until the UNKNOWN_MASKS-th
+# such mask in a row, which reads still, so a still picture whose crop keeps moving settles.
 MOVING_SHARE = 0.05
 MOVING_JUMP_SHARE = 0.02
 UNKNOWN_MASKS = 3
