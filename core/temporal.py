@@ -134,9 +134,11 @@ class TemporalFilter:
             reading = True if cv2.countNonZero(steady) < (1.0 - MOVING_JUMP_SHARE) * steady.size else None
         else:
             reading = cv2.countNonZero(calm) < (1.0 - MOVING_SHARE) * calm.size
-        self._unknown = 0 if reading is not None else self._unknown + 1
         if reading is None:
+            self._unknown += 1
             reading = self._moved and self._unknown < UNKNOWN_MASKS
+        else:
+            self._unknown = 0
         self.moving = self._moved = reading
         quiet = calm & steady
         still = (np.minimum(still, self.still_frames - 1) + 1) * quiet

@@ -12,7 +12,7 @@ from core.geometry import Rect
 from core.tools.metrics import jaccard
 from core.tracking import HOLD_TOLERANCE, PersonTracker
 from tests.unit.test_tracking import _scene
-from tools.measure.still_edge import CONFIGS, alphas, flips_and_band, motion, still
+from tools.measure.still_edge import CONFIGS, alphas, bare_for, flips_and_band, motion, still
 
 FRAMES = 60  # the measure's warm-up is 30 (1 s at 30 fps); its figures come from the rest
 
@@ -51,9 +51,9 @@ def test_a_still_persons_settled_mask_is_no_worse_than_the_bare_models(scene, pr
     """Settling must not freeze a worse mask: against the person's true mask, the last mask of a still
     clip, exact or noisy, scores at least what the bare model (the preset's model alone) scores."""
     frame, truth = scene
-    bare = CONFIGS["bare_landscape" if CONFIGS[preset].model == "selfie_landscape" else "bare"]
     for noisy in (False, True):
-        settled, alone = (jaccard(truth, alphas(c, still(frame, 40, noisy))[-1] > 127) for c in (CONFIGS[preset], bare))
+        settled, alone = (jaccard(truth, alphas(c, still(frame, 40, noisy))[-1] > 127)
+                          for c in (CONFIGS[preset], bare_for(CONFIGS[preset])))
         assert settled >= alone - 0.005, (noisy, settled, alone)
 
 

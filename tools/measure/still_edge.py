@@ -68,6 +68,11 @@ CONFIGS = {
 }
 
 
+def bare_for(config: Config) -> Config:
+    """The reference a preset is measured against: its own model alone (Full body's selfie model)."""
+    return dataclasses.replace(CONFIGS["bare"], model="selfie_general" if config.model == "full_body" else config.model)
+
+
 def _truth(path: str) -> np.ndarray | None:
     """The frame's human-made mask at SIZE (DAVIS's layout: frames/NAME.jpg, masks/NAME.png), if any."""
     mask = cv2.imread(str(Path(path).parent.parent / "masks" / (Path(path).stem + ".png")), cv2.IMREAD_GRAYSCALE)
@@ -126,7 +131,7 @@ def centroid_x(mask: np.ndarray) -> float:
 
 def motion(config: Config, frame: np.ndarray) -> tuple[float, float, float, float]:
     """(trail px, pan J against the bare model, settled J against the bare model, against unsmoothed)."""
-    bare = dataclasses.replace(CONFIGS["bare"], model="selfie_general" if config.model == "full_body" else config.model)
+    bare = bare_for(config)
     behind = {}  # pan direction -> the bare model's centroid minus the preset's, and J, per frame
     for step in (1, -1):
         moving, moving_bare = alphas(config, pan(frame, FRAMES, step)), alphas(bare, pan(frame, FRAMES, step))
