@@ -12,7 +12,8 @@ from core.geometry import Rect
 from core.tools.metrics import jaccard
 from core.tracking import HOLD_TOLERANCE, PersonTracker
 from tests.unit.test_tracking import _scene
-from tools.measure.still_edge import CONFIGS, alphas, bare_for, flips_and_band, motion, still
+from tools.measure.still_edge import CONFIGS, FRAMES as PAN_FRAMES, alphas, bare_for, flips_and_band, motion, pan, \
+    pan_offsets, still, trail
 
 FRAMES = 60  # the measure's warm-up is 30 (1 s at 30 fps); its figures come from the rest
 
@@ -44,6 +45,15 @@ def test_a_slow_pan_is_followed_without_lag(person):
     trail, j_pan, _, settled_vs_unsmoothed = motion(CONFIGS["balanced"], person)
     assert abs(trail) <= 2.0, trail
     assert settled_vs_unsmoothed >= 0.97  # settling froze no worse mask than each frame's own
+
+
+def test_the_pan_measure_reads_a_mask_three_frames_late_as_three_px_of_trail(person):
+    """The trail the pan test bounds is a lag: the bare model's own masks shown three frames late (the
+    picture moves 1 px a frame) trail by 3 px, and on time by none."""
+    right, left = (alphas(CONFIGS["bare"], pan(person, PAN_FRAMES, step)) for step in (1, -1))
+    late = {step: masks[:1] * 3 + masks[:-3] for step, masks in ((1, right), (-1, left))}
+    assert trail(pan_offsets(right, right, 1), pan_offsets(left, left, -1)) == 0.0
+    assert 2.5 <= trail(pan_offsets(right, late[1], 1), pan_offsets(left, late[-1], -1)) <= 3.5
 
 
 @pytest.mark.parametrize("preset", ["balanced", "low_cpu"])
