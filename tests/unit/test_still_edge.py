@@ -12,8 +12,8 @@ from core.geometry import Rect
 from core.tools.metrics import jaccard
 from core.tracking import HOLD_TOLERANCE, PersonTracker
 from tests.unit.test_tracking import _scene
-from tools.measure.still_edge import CONFIGS, FRAMES as PAN_FRAMES, alphas, bare_for, flips_and_band, motion, pan, \
-    pan_offsets, still, trail
+from tools.measure.still_edge import CONFIGS, alphas, bare_for, flips_and_band, motion, pan, pan_offsets, still, trail
+from tools.measure.still_edge import FRAMES as PAN_FRAMES
 
 FRAMES = 60  # the measure's warm-up is 30 (1 s at 30 fps); its figures come from the rest
 
