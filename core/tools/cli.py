@@ -122,7 +122,7 @@ def cmd_process(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from .evaluate import Sequence, evaluate, suite
+    from .evaluate import Sequence, evaluate_phases, suite
 
     if args.suite:
         seqs = suite(args.suite, args.upper_body)
@@ -132,14 +132,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
     shown = (args.mask_lag, not args.no_match_video, args.mask_every, not args.no_motion)
-    rows = {s.name: evaluate(s, options, args.model, args.provider, args.threads, args.lag, *shown) for s in seqs}
+    rows = {s.name: evaluate_phases(s, args.phases, options, args.model, args.provider, args.threads, args.lag, *shown)
+            for s in seqs}
     videos = [rows[s.name] for s in seqs if not s.stills or s.upper_body]  # the DAVIS rows
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}
     if args.json:
         print(json.dumps({"options": vars(options), "model": args.model, "lag": args.lag, "mask_lag": args.mask_lag,
                           "mask_every": args.mask_every, "match_video": not args.no_match_video,
-                          "motion": not args.no_motion, "results": rows},
+                          "motion": not args.no_motion, "phases": args.phases, "results": rows},
                          indent=2))
         return 0
     print(f"{'sequence':18s} {'J':>6s} {'F':>6s} {'flicker':>8s} {'dtSSD':>7s} {'ms':>6s}  frames")
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --suite: each DAVIS frame cut to its person's upper body, scored as a still")
     e.add_argument("--lag", type=int, default=0,
                    help="pose pipeline: its crop comes from landmarks N frames old (what OBS's GPU crops cost)")
+    e.add_argument("--phases", type=_count(1), default=1, metavar="N",
+                   help="each video played from each of its first N frames, the figures averaged (3: the "
+                        "figures in README and docs/measurements.md)")
     e.add_argument("--json", action="store_true")
     _add_mask_options(e)
     _add_shown_options(e)
