@@ -55,3 +55,23 @@ def test_eval_command_scores_our_masks_against_mediapipes_on_real_photos(tmp_pat
     assert res.returncode == 0, res.stderr
     row = json.loads(res.stdout)["results"]["frames"]
     assert row["frames"] == 2 and row["J"] > 0.99 and row["F"] > 0.95
+
+
+def test_eval_phases_average_the_video_played_from_each_of_its_first_frames(tmp_path, people_photos):
+    """`--phases 2` scores the video from its first frame and from its second, and averages the two: with
+    the first frame's truth empty (J 0 there) and the others matching, that is (1/3 + 1) / 2 of the way."""
+    frames, masks = tmp_path / "frames", tmp_path / "masks"
+    frames.mkdir()
+    masks.mkdir()
+    for i, name in enumerate(["astronaut", "cameraman", "astronaut"]):
+        cv2.imwrite(str(frames / f"{i:05d}.png"), cv2.cvtColor(people_photos[name], cv2.COLOR_RGB2BGR))
+        ref = cv2.imread(str(REPO / "tests/data/mediapipe_reference" / f"{name}_selfie_general.png"), 0)
+        cv2.imwrite(str(masks / f"{i:05d}.png"), np.where((ref > 127) & (i > 0), 255, 0).astype(np.uint8))
+    rows = {}
+    for phases in (1, 2):
+        res = run_cli("eval", "--frames", str(frames), "--masks", str(masks), "--raw", "--phases", str(phases),
+                      "--json")
+        assert res.returncode == 0, res.stderr
+        rows[phases] = json.loads(res.stdout)["results"]["frames"]
+    assert rows[1]["frames"] == 3 and rows[2]["frames"] == 2.5
+    assert abs(rows[1]["J"] - 2 / 3) < 0.01 and abs(rows[2]["J"] - (2 / 3 + 1) / 2) < 0.01
