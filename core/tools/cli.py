@@ -131,9 +131,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         raise InputError("give --frames DIR --masks DIR, or --suite DIR")
     options = _mask_options(args)
-    shown = (args.mask_lag, not args.no_match_video, args.mask_every, not args.no_motion)
-    rows = {s.name: evaluate_phases(s, args.phases, options, args.model, args.provider, args.threads, args.lag, *shown)
-            for s in seqs}
+    run = dict(model=args.model, provider=args.provider, threads=args.threads, lag=args.lag, mask_lag=args.mask_lag,
+               match_video=not args.no_match_video, mask_every=args.mask_every, motion=not args.no_motion)
+    rows = {s.name: evaluate_phases(s, args.phases, options, **run) for s in seqs}
     videos = [rows[s.name] for s in seqs if not s.stills or s.upper_body]  # the DAVIS rows
     if len(videos) > 1:
         rows["mean(videos)"] = {k: float(np.mean([r[k] for r in videos])) for k in videos[0]}

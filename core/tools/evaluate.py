@@ -109,10 +109,10 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = DEFAULT_MODEL, pr
     return result
 
 
-def evaluate_phases(seq: Sequence, phases: int, *args, **kwargs) -> dict[str, float]:
-    """`evaluate`'s figures averaged over a video played from each of its first `phases` frames. On a
-    60-70 frame clip, tracking, the periodic look and a mask every K-th frame make one start one sample
-    of a chaotic loop (docs/measurements.md: Low CPU's dance-jump moved -0.021 J from its first frame
-    and +0.004 over three)."""
-    runs = [evaluate(seq, *args, start=k, **kwargs) for k in range(1 if seq.stills else phases)]
+def evaluate_phases(seq: Sequence, phases: int, options: MaskOptions, **kwargs) -> dict[str, float]:
+    """`evaluate`'s figures (its options by keyword) averaged over a video played from each of its first
+    `phases` frames. On a 60-70 frame clip, tracking, the periodic look and a mask every K-th frame make
+    one start one sample of a chaotic loop (docs/measurements.md: Low CPU's dance-jump moved -0.021 J
+    from its first frame and +0.004 over three)."""
+    runs = [evaluate(seq, options, start=k, **kwargs) for k in range(1 if seq.stills else phases)]
     return {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
