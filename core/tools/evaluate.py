@@ -75,12 +75,13 @@ def evaluate(seq: Sequence, options: MaskOptions, model: str = DEFAULT_MODEL, pr
     with the mask the OBS filter would show on it when masks arrive that many frames late, and with
     `mask_every` carried forward by motion between masks unless `motion` is off (shown_stream.py);
     frames shown before any mask (a stream's first frames) are not scored. `start`: a video is
-    played from that frame (0: its first), which frames get masks and where tracking starts with it."""
+    played from that frame (0: its first), which frames get masks and where tracking starts with it
+    (`evaluate_phases` starts stills at 0 only)."""
     pipeline = make_pipeline(model, provider, threads, options, lag)
     score = SequenceScore(seq.ignore_unannotated, temporal=not seq.stills)
     stream = ShownStream(mask_lag, match_video, mask_every, motion)
     spent, made = 0.0, 0
-    matched = pairs(seq.frames, seq.masks)[0 if seq.stills else start:]
+    matched = pairs(seq.frames, seq.masks)[start:]
     for index, (frame_path, mask_path) in enumerate(matched):
         rgb = read_rgb(frame_path)
         gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)

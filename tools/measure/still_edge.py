@@ -101,9 +101,14 @@ def still(frame: np.ndarray, n: int, noise: bool, seed: int = 0) -> Iterator[np.
         yield cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[:, :, ::-1]
 
 
+def pan_shift(i: int, n: int, step: int) -> int:
+    """Px the picture is shifted by in frame `i` of an `n`-frame pan of `step` px a frame."""
+    return step * (i - n // 2)
+
+
 def pan(frame: np.ndarray, n: int, step: int = 1) -> Iterator[np.ndarray]:
     for i in range(n):
-        shift = np.float32([[1, 0, step * (i - n // 2)], [0, 1, 0]])
+        shift = np.float32([[1, 0, pan_shift(i, n, step)], [0, 1, 0]])
         yield cv2.warpAffine(frame, shift, SIZE, borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -150,7 +155,7 @@ def motion(config: Config, frame: np.ndarray) -> tuple[float, float, float, floa
 def pan_offsets(reference: list[np.ndarray], masks: list[np.ndarray], step: int) -> dict[int, tuple[float, float]]:
     """A pan's masks after the warm-up, by the picture's shift (`pan`'s): the reference's centroid
     minus the mask's, and the mask's J against the reference."""
-    return {step * (i - FRAMES // 2): (centroid_x(r) - centroid_x(m), jaccard(r > 127, m > 127))
+    return {pan_shift(i, len(masks), step): (centroid_x(r) - centroid_x(m), jaccard(r > 127, m > 127))
             for i, (r, m) in enumerate(zip(reference, masks, strict=True)) if i >= WARM_UP}
 
 
